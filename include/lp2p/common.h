@@ -1,0 +1,115 @@
+/* Shared contract of every lp2p engine: error codes, the environment that
+ * brings time and randomness in, growable buffers, the two-way io of a layer
+ * (bytes down, events up) and levelled logging to stderr.
+ *
+ * Engines are pure: they never touch sockets, clocks or random sources. The
+ * driver sets env->now_ms before each call and provides env->random. */
+#ifndef LP2P_COMMON_H
+#define LP2P_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Our error codes live in -1000..-1099 so they never collide with libuv's
+ * (negative errno) codes; lp2p_strerror() falls back to strerror(-err). */
+enum {
+  LP2P_OK = 0,
+  LP2P_EPROTO = -1000,    /* the peer broke the protocol */
+  LP2P_ETOOBIG = -1001,   /* a peer-controlled size is over its cap */
+  LP2P_EVARINT = -1002,   /* malformed or non-minimal varint */
+  LP2P_ENOTSUP = -1003,   /* the peer does not support the protocol */
+  LP2P_EDECRYPT = -1004,  /* AEAD authentication failed */
+  LP2P_ESIG = -1005,      /* bad identity signature */
+  LP2P_EPEERID = -1006,   /* remote peer id differs from the expected one */
+  LP2P_ETIMEDOUT = -1007, /* a step passed its deadline */
+  LP2P_ENOMEM = -1008,
+  LP2P_EINVAL = -1009,    /* bad argument or local configuration */
+  LP2P_EKEY = -1010,      /* unknown key type or malformed key */
+  LP2P_ECLOSED = -1011,   /* used after close */
+  LP2P_ERESET = -1012,    /* stream reset by the peer */
+  LP2P_EADDR = -1013,     /* malformed multiaddr */
+  LP2P_EMISMATCH = -1014, /* ping echo differs from what was sent */
+  LP2P_EEOF = -1015,      /* the peer closed before the step finished */
+  LP2P_ELIMIT = -1016,    /* a local resource limit (streams, queue) hit */
+  LP2P_EBASE58 = -1017    /* malformed base58 / multibase text */
+};
+
+const char *lp2p_strerror(int err);
+
+/* Time and randomness, injected. random() fills out[0..len) and returns 0,
+ * or a negative code. now_ms is a monotonic millisecond clock. */
+typedef struct lp2p_env {
+  uint64_t now_ms;
+  int (*random)(void *ud, uint8_t *out, size_t len);
+  void *random_ud;
+} lp2p_env;
+
+/* A deadline value that means "no timer". */
+#define LP2P_NO_DEADLINE UINT64_MAX
+
+/* Growable byte buffer. Zero-initialised is empty and valid. */
+typedef struct lp2p_buf {
+  uint8_t *data;
+  size_t len;
+  size_t cap;
+} lp2p_buf;
+
+int lp2p_buf_reserve(lp2p_buf *b, size_t extra);
+int lp2p_buf_append(lp2p_buf *b, const void *p, size_t n);
+/* Drops the first n bytes (n <= len). */
+void lp2p_buf_consume(lp2p_buf *b, size_t n);
+void lp2p_buf_free(lp2p_buf *b);
+/* Frees after wiping: for buffers that held plaintext or keys. */
+void lp2p_buf_free_secret(lp2p_buf *b);
+
+/* Events a layer sends up. Pointers inside an event are valid only for the
+ * duration of the callback. */
+typedef enum lp2p_event_type {
+  LP2P_EV_READY = 1,   /* negotiation or handshake done: protocol / peer */
+  LP2P_EV_DATA,        /* bytes for the layer above */
+  LP2P_EV_EOF,         /* the peer will send no more (e.g. yamux GoAway) */
+  LP2P_EV_STREAM_OPEN, /* muxer: the peer opened stream `stream` */
+  LP2P_EV_STREAM_DATA, /* muxer: bytes on `stream` */
+  LP2P_EV_STREAM_FIN,  /* muxer: the peer half-closed `stream` */
+  LP2P_EV_STREAM_RESET,/* muxer: `stream` was reset; it is gone */
+  LP2P_EV_PONG         /* ping: an echo matched; `rtt_ms` unused (driver
+                          measures with its own clock) */
+} lp2p_event_type;
+
+typedef struct lp2p_event {
+  lp2p_event_type type;
+  uint32_t stream;          /* muxer events */
+  const uint8_t *data;      /* DATA, STREAM_DATA; leftover bytes */
+  size_t len;
+  const char *protocol;     /* READY of multistream-select */
+  const void *peer;         /* READY of a security layer: const lp2p_pubkey* */
+  const char *const *muxers;/* READY of a security layer: the muxers both
+                               sides listed (inlined negotiation), or NULL */
+  size_t n_muxers;
+} lp2p_event;
+
+/* The two directions of a layer. write() takes bytes toward the wire (it
+ * copies them or sends them on before returning); event() takes events
+ * toward the application. Both return 0 or a negative code, which the layer
+ * returns from the call in progress. An event callback may call back into
+ * the layer's send functions, but never frees the layer. */
+typedef struct lp2p_io {
+  int (*write)(void *ud, const uint8_t *p, size_t len);
+  int (*event)(void *ud, const lp2p_event *ev);
+  void *ud;
+} lp2p_io;
+
+/* Logging: stderr only, cheap when off. */
+enum { LP2P_LOG_ERROR = 0, LP2P_LOG_INFO = 1, LP2P_LOG_DEBUG = 2 };
+extern int lp2p_log_level;
+void lp2p_log_(int level, const char *layer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define lp2p_log(level, layer, ...)                                          \
+  do {                                                                       \
+    if ((level) <= lp2p_log_level) lp2p_log_(level, layer, __VA_ARGS__);     \
+  } while (0)
+#define LP2P_DEBUG(layer, ...) lp2p_log(LP2P_LOG_DEBUG, layer, __VA_ARGS__)
+#define LP2P_INFO(layer, ...) lp2p_log(LP2P_LOG_INFO, layer, __VA_ARGS__)
+#define LP2P_ERROR(layer, ...) lp2p_log(LP2P_LOG_ERROR, layer, __VA_ARGS__)
+
+#endif

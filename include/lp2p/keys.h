@@ -1,0 +1,76 @@
+/* Identity keys and peer ids (libp2p/specs peer-ids/peer-ids.md).
+ * secp256k1 via libsecp256k1: ECDSA over SHA-256, DER signatures, 33-byte
+ * compressed public keys. ed25519 via libsodium. Randomness comes from env. */
+#ifndef LP2P_KEYS_H
+#define LP2P_KEYS_H
+
+#include "lp2p/common.h"
+
+/* KeyType enum of the PublicKey protobuf (peer-ids.md). */
+typedef enum lp2p_key_type {
+  LP2P_KEY_RSA = 0,
+  LP2P_KEY_ED25519 = 1,
+  LP2P_KEY_SECP256K1 = 2,
+  LP2P_KEY_ECDSA = 3
+} lp2p_key_type;
+
+/* Raw public key: 32 bytes (ed25519) or 33 bytes (secp256k1 compressed). */
+#define LP2P_PUBKEY_MAX 65
+typedef struct lp2p_pubkey {
+  lp2p_key_type type;
+  uint8_t key[LP2P_PUBKEY_MAX];
+  size_t len;
+} lp2p_pubkey;
+
+/* A local identity: the secret key and its public key. Wipe with
+ * lp2p_identity_clear(). */
+typedef struct lp2p_identity {
+  lp2p_key_type type;
+  uint8_t sk[64]; /* ed25519: libsodium 64-byte sk; secp256k1: 32 bytes */
+  lp2p_pubkey pub;
+} lp2p_identity;
+
+/* Generates a new identity of type ED25519 or SECP256K1 from env->random. */
+int lp2p_identity_generate(lp2p_identity *id, lp2p_key_type type,
+                           const lp2p_env *env);
+/* From a 32-byte seed (ed25519) or secret key (secp256k1). */
+int lp2p_identity_from_secret(lp2p_identity *id, lp2p_key_type type,
+                              const uint8_t secret[32]);
+/* Signs msg. sig must hold LP2P_SIG_MAX bytes; *sig_len is set. */
+#define LP2P_SIG_MAX 72
+int lp2p_identity_sign(uint8_t *sig, size_t *sig_len, const lp2p_identity *id,
+                       const uint8_t *msg, size_t len);
+void lp2p_identity_clear(lp2p_identity *id);
+
+/* Verifies a signature by a remote key: 0 or LP2P_ESIG (LP2P_EKEY for a key
+ * type we cannot verify). */
+int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
+                       const uint8_t *sig, size_t sig_len);
+
+/* PublicKey protobuf { KeyType Type = 1; bytes Data = 2; } in its
+ * deterministic encoding. marshal returns bytes written or negative;
+ * unmarshal validates the key (on-curve for secp256k1). */
+#define LP2P_PUBKEY_PB_MAX 80
+int lp2p_pubkey_marshal(uint8_t *out, size_t cap, const lp2p_pubkey *pk);
+int lp2p_pubkey_unmarshal(lp2p_pubkey *pk, const uint8_t *in, size_t len);
+
+/* Peer id: a multihash of the marshalled PublicKey: identity (0x00) when the
+ * encoding is at most 42 bytes, sha2-256 (0x12) otherwise. */
+#define LP2P_PEERID_MAX 64
+typedef struct lp2p_peerid {
+  uint8_t bytes[LP2P_PEERID_MAX];
+  size_t len;
+} lp2p_peerid;
+
+int lp2p_peerid_from_pubkey(lp2p_peerid *id, const lp2p_pubkey *pk);
+/* base58btc text, NUL-terminated; returns length or negative. */
+int lp2p_peerid_to_text(char *out, size_t cap, const lp2p_peerid *id);
+/* Parses base58btc multihash text ("12D3Koo...", "Qm...", "16Uiu...") or the
+ * CIDv1 form (multibase base32 'b', codec libp2p-key 0x72). */
+int lp2p_peerid_parse(lp2p_peerid *id, const char *text);
+int lp2p_peerid_equal(const lp2p_peerid *a, const lp2p_peerid *b);
+/* Extracts the public key from an identity-multihash peer id; LP2P_EKEY for
+ * sha2-256 ids. */
+int lp2p_peerid_pubkey(lp2p_pubkey *pk, const lp2p_peerid *id);
+
+#endif

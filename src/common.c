@@ -1,0 +1,88 @@
+#include "lp2p/common.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lp2p_log_level = LP2P_LOG_ERROR;
+
+const char *lp2p_strerror(int err) {
+  switch (err) {
+  case LP2P_OK: return "ok";
+  case LP2P_EPROTO: return "protocol violation by the peer";
+  case LP2P_ETOOBIG: return "size over limit";
+  case LP2P_EVARINT: return "malformed varint";
+  case LP2P_ENOTSUP: return "protocol not supported by the peer";
+  case LP2P_EDECRYPT: return "decryption failed";
+  case LP2P_ESIG: return "bad identity signature";
+  case LP2P_EPEERID: return "remote peer id differs from the expected one";
+  case LP2P_ETIMEDOUT: return "timed out";
+  case LP2P_ENOMEM: return "out of memory";
+  case LP2P_EINVAL: return "invalid argument";
+  case LP2P_EKEY: return "unsupported or malformed key";
+  case LP2P_ECLOSED: return "closed";
+  case LP2P_ERESET: return "stream reset by the peer";
+  case LP2P_EADDR: return "malformed multiaddr";
+  case LP2P_EMISMATCH: return "ping echo mismatch";
+  case LP2P_EEOF: return "connection closed by the peer";
+  case LP2P_ELIMIT: return "local limit reached";
+  case LP2P_EBASE58: return "malformed base58 text";
+  default: break;
+  }
+  if (err < 0 && err > -1000) return strerror(-err);
+  return "unknown error";
+}
+
+int lp2p_buf_reserve(lp2p_buf *b, size_t extra) {
+  if (b->cap - b->len >= extra) return 0;
+  if (extra > SIZE_MAX / 2 - b->len) return LP2P_ENOMEM;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < extra) cap *= 2;
+  uint8_t *p = realloc(b->data, cap);
+  if (!p) return LP2P_ENOMEM;
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+int lp2p_buf_append(lp2p_buf *b, const void *p, size_t n) {
+  if (n == 0) return 0;
+  int rc = lp2p_buf_reserve(b, n);
+  if (rc) return rc;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+void lp2p_buf_consume(lp2p_buf *b, size_t n) {
+  if (n >= b->len) {
+    b->len = 0;
+    return;
+  }
+  memmove(b->data, b->data + n, b->len - n);
+  b->len -= n;
+}
+
+void lp2p_buf_free(lp2p_buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+void lp2p_buf_free_secret(lp2p_buf *b) {
+  if (b->data) sodium_memzero(b->data, b->cap);
+  lp2p_buf_free(b);
+}
+
+void lp2p_log_(int level, const char *layer, const char *fmt, ...) {
+  static const char *names[] = {"error", "info", "debug"};
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "lp2p %s [%s] %s\n", names[level < 0 ? 0 : level > 2 ? 2 : level],
+          layer, line);
+}
