@@ -81,11 +81,10 @@ typedef struct lp2p_event {
   uint32_t stream;          /* muxer events */
   const uint8_t *data;      /* DATA, STREAM_DATA; leftover bytes */
   size_t len;
-  const char *protocol;     /* READY of multistream-select */
+  /* READY of multistream-select: the agreed protocol. READY of a security
+   * layer: the muxer agreed by inlined negotiation, or NULL. */
+  const char *protocol;
   const void *peer;         /* READY of a security layer: const lp2p_pubkey* */
-  const char *const *muxers;/* READY of a security layer: the muxers both
-                               sides listed (inlined negotiation), or NULL */
-  size_t n_muxers;
 } lp2p_event;
 
 /* The two directions of a layer. write() takes bytes toward the wire (it
