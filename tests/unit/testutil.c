@@ -59,3 +59,54 @@ char *tu_read_vector(const char *name, size_t *len) {
   if (len) *len = (size_t)n;
   return buf;
 }
+
+static int cap_write(void *ud, const uint8_t *p, size_t len) {
+  tu_capture *c = ud;
+  return lp2p_buf_append(&c->wire, p, len);
+}
+
+static int cap_event(void *ud, const lp2p_event *ev) {
+  tu_capture *c = ud;
+  switch (ev->type) {
+  case LP2P_EV_READY:
+    c->ready++;
+    snprintf(c->protocol, sizeof c->protocol, "%s",
+             ev->protocol ? ev->protocol : "");
+    return 0;
+  case LP2P_EV_DATA:
+  case LP2P_EV_STREAM_DATA:
+    return lp2p_buf_append(&c->data, ev->data, ev->len);
+  case LP2P_EV_PONG:
+    c->pongs++;
+    return 0;
+  default:
+    c->other++;
+    return 0;
+  }
+}
+
+lp2p_io tu_capture_io(tu_capture *c) {
+  return (lp2p_io){.write = cap_write, .event = cap_event, .ud = c};
+}
+
+void tu_capture_free(tu_capture *c) {
+  lp2p_buf_free(&c->wire);
+  lp2p_buf_free(&c->data);
+  memset(c, 0, sizeof *c);
+}
+
+size_t tu_split_passes(size_t len) { return len > 1 ? len + 1 : 2; }
+
+int tu_feed(int pass, const uint8_t *in, size_t len,
+            int (*feed)(void *ud, const uint8_t *p, size_t n), void *ud) {
+  int rc = 0;
+  if (pass == 0) return feed(ud, in, len);
+  if (pass == 1) {
+    for (size_t i = 0; i < len && rc == 0; i++) rc = feed(ud, in + i, 1);
+    return rc;
+  }
+  size_t k = (size_t)pass - 1;
+  if (k >= len) return feed(ud, in, len);
+  rc = feed(ud, in, k);
+  return rc ? rc : feed(ud, in + k, len - k);
+}

@@ -18,10 +18,24 @@ int tu_random(void *ud, uint8_t *out, size_t len);
 /* Reads a whole file under tests/vectors; caller frees. */
 char *tu_read_vector(const char *name, size_t *len);
 
-/* Feeds in[0..len) to fn in every split pattern the guide asks for: whole,
- * one byte at a time, and split in two at every offset. fn must restart
- * from a fresh state when called with a new pass (pass index given). */
-typedef int (*tu_feed_fn)(void *ud, int pass, const uint8_t *p, size_t len);
-typedef void (*tu_reset_fn)(void *ud, int pass);
+/* Records what an engine writes and the events it sends up. */
+typedef struct tu_capture {
+  lp2p_buf wire;     /* everything written down */
+  lp2p_buf data;     /* DATA / STREAM_DATA payloads, concatenated */
+  int ready;         /* READY events seen */
+  int pongs;
+  int other;         /* any other event */
+  char protocol[128];/* protocol of the last READY */
+} tu_capture;
+
+lp2p_io tu_capture_io(tu_capture *c);
+void tu_capture_free(tu_capture *c);
+
+/* Split patterns for feeding input: pass 0 whole, pass 1 one byte at a time,
+ * pass 2+k two pieces split at offset k (1 <= k < len). */
+size_t tu_split_passes(size_t len);
+/* Feeds in[0..len) per `pass` to feed(ud, ...); returns the first error. */
+int tu_feed(int pass, const uint8_t *in, size_t len,
+            int (*feed)(void *ud, const uint8_t *p, size_t n), void *ud);
 
 #endif
