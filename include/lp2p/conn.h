@@ -1,0 +1,46 @@
+/* One libp2p connection as a pure engine: wire bytes in, wire bytes out.
+ *
+ *   mss(/noise) -> security -> mss(muxer) | inlined -> muxer
+ *     -> per stream: mss -> ping
+ *
+ * Events up (io.event): READY once the muxer runs (peer = remote
+ * const lp2p_pubkey*, protocol = the muxer's id), PONG for each ping echo.
+ * recv/expire/ping return a negative code when the connection has failed;
+ * the reason is logged once where it was found. A failing inbound stream is
+ * reset without failing the connection. */
+#ifndef LP2P_CONN_H
+#define LP2P_CONN_H
+
+#include "lp2p/common.h"
+#include "lp2p/keys.h"
+#include "lp2p/upgrade.h"
+
+typedef struct lp2p_conn lp2p_conn;
+
+typedef struct lp2p_conn_config {
+  int initiator;
+  const lp2p_identity *identity;
+  const lp2p_security_ops *security;
+  const lp2p_muxer_ops *muxer;
+  const lp2p_peerid *expected_peer; /* dialer: /p2p/ of the address; or NULL */
+  uint32_t step_timeout_ms;         /* each upgrade step, and each ping */
+} lp2p_conn_config;
+
+lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg,
+                         lp2p_io io);
+/* Sends our first bytes (both roles send the multistream header at once). */
+int lp2p_conn_start(lp2p_conn *c);
+int lp2p_conn_recv(lp2p_conn *c, const uint8_t *in, size_t len);
+/* Opens the ping stream on first use, then sends one ping; PONG follows.
+ * Only once READY. */
+int lp2p_conn_ping(lp2p_conn *c);
+uint64_t lp2p_conn_deadline(const lp2p_conn *c);
+int lp2p_conn_expire(lp2p_conn *c);
+/* Graceful close: the muxer says goodbye (yamux GoAway). */
+int lp2p_conn_close(lp2p_conn *c);
+int lp2p_conn_is_ready(const lp2p_conn *c);
+/* The remote peer id once secured, else NULL. */
+const lp2p_peerid *lp2p_conn_peer(const lp2p_conn *c);
+void lp2p_conn_free(lp2p_conn *c);
+
+#endif

@@ -1,0 +1,47 @@
+/* The two layer contracts the connection upgrade drives, so that it never
+ * cares which security protocol or muxer runs: a security layer turns wire
+ * bytes into plaintext after a handshake; a muxer turns plaintext into
+ * streams. Each engine module provides one ops table. */
+#ifndef LP2P_UPGRADE_H
+#define LP2P_UPGRADE_H
+
+#include "lp2p/common.h"
+#include "lp2p/keys.h"
+
+/* Security: READY (peer = const lp2p_pubkey*, protocol = inlined muxer or
+ * NULL), then DATA. */
+typedef struct lp2p_security_ops {
+  const char *name;     /* harness name: "noise" */
+  const char *protocol; /* multistream id: "/noise" */
+  void *(*create)(lp2p_env *env, int initiator, const lp2p_identity *id,
+                  const char *const *muxers, size_t n_muxers, lp2p_io io);
+  int (*start)(void *s);
+  int (*recv)(void *s, const uint8_t *in, size_t len);
+  int (*send)(void *s, const uint8_t *p, size_t len);
+  void (*destroy)(void *s);
+} lp2p_security_ops;
+
+/* Muxer: STREAM_OPEN / STREAM_DATA / STREAM_FIN / STREAM_RESET / EOF. */
+typedef struct lp2p_muxer_ops {
+  const char *name;     /* harness name: "yamux", "mplex" */
+  const char *protocol; /* multistream id: "/yamux/1.0.0" */
+  void *(*create)(lp2p_env *env, int initiator, lp2p_io io);
+  int (*recv)(void *m, const uint8_t *in, size_t len);
+  int (*open)(void *m, uint32_t *id);
+  int (*send)(void *m, uint32_t id, const uint8_t *p, size_t len);
+  int (*close)(void *m, uint32_t id);
+  int (*reset)(void *m, uint32_t id);
+  int (*goaway)(void *m, uint32_t code);
+  uint64_t (*deadline)(const void *m);
+  int (*expire)(void *m);
+  void (*destroy)(void *m);
+} lp2p_muxer_ops;
+
+/* By harness name ("noise", "yamux"); NULL when unsupported. */
+const lp2p_security_ops *lp2p_security_find(const char *name);
+const lp2p_muxer_ops *lp2p_muxer_find(const char *name);
+/* Comma-separated harness names of what we support, for error messages. */
+const char *lp2p_security_names(void);
+const char *lp2p_muxer_names(void);
+
+#endif

@@ -1,0 +1,411 @@
+#include "lp2p/conn.h"
+
+#include "lp2p/mss.h"
+#include "lp2p/ping.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Upgrade states, in the order of libp2p/specs connections/README.md
+ * "Upgrading connections". */
+typedef enum conn_state {
+  ST_SEC_NEGOTIATE, /* multistream-select for the security protocol */
+  ST_SECURING,      /* security handshake */
+  ST_MUX_NEGOTIATE, /* multistream-select for the muxer, over security */
+  ST_MUXED          /* streams */
+} conn_state;
+
+static const char *const state_names[] = {
+    "security negotiation", "security handshake", "muxer negotiation",
+    "muxed connection"};
+
+typedef enum stream_state { SS_NEGOTIATING, SS_PING, SS_DEAD } stream_state;
+
+typedef struct conn_stream {
+  struct lp2p_conn *conn;
+  struct conn_stream *next;
+  uint32_t id;
+  int outbound;
+  stream_state state;
+  lp2p_mss mss;
+  lp2p_ping ping;
+} conn_stream;
+
+/* Inbound streams may ask for these (libp2p/specs ping/ping.md). */
+static const char *const inbound_protos[] = {LP2P_PING_PROTOCOL};
+static const char *const ping_protos[] = {LP2P_PING_PROTOCOL};
+
+struct lp2p_conn {
+  lp2p_env *env;
+  lp2p_conn_config cfg;
+  lp2p_io io;
+  conn_state state;
+  int err;
+  lp2p_mss sec_mss;
+  lp2p_mss mux_mss;
+  const char *sec_proto[1];
+  const char *mux_proto[1];
+  void *sec;
+  void *mux;
+  lp2p_pubkey remote;
+  lp2p_peerid remote_id;
+  int secured;
+  uint64_t step_deadline;
+  uint64_t ping_deadline;
+  conn_stream *streams;
+  conn_stream *ping_stream;
+  int ping_queued; /* ping asked for while its stream negotiates */
+};
+
+/* Records the first failure with its context, logged once. */
+static int conn_fail(lp2p_conn *c, int err, const char *what) {
+  if (!c->err) {
+    c->err = err;
+    LP2P_ERROR("conn", "%s failed in %s: %s", what, state_names[c->state],
+               lp2p_strerror(err));
+  }
+  return c->err;
+}
+
+static void step_to(lp2p_conn *c, conn_state st) {
+  c->state = st;
+  c->step_deadline = st == ST_MUXED ? LP2P_NO_DEADLINE
+                                    : c->env->now_ms + c->cfg.step_timeout_ms;
+  LP2P_DEBUG("conn", "%s: %s", c->cfg.initiator ? "dialer" : "listener",
+             state_names[st]);
+}
+
+/* ---- bytes down ---- */
+
+static int wire_write(void *ud, const uint8_t *p, size_t len) {
+  lp2p_conn *c = ud;
+  return c->io.write(c->io.ud, p, len);
+}
+
+static int secure_write(void *ud, const uint8_t *p, size_t len) {
+  lp2p_conn *c = ud;
+  return c->cfg.security->send(c->sec, p, len);
+}
+
+static int stream_write(void *ud, const uint8_t *p, size_t len) {
+  conn_stream *s = ud;
+  return s->conn->cfg.muxer->send(s->conn->mux, s->id, p, len);
+}
+
+/* ---- streams ---- */
+
+static int stream_event(void *ud, const lp2p_event *ev);
+
+static conn_stream *stream_new(lp2p_conn *c, uint32_t id, int outbound) {
+  conn_stream *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->conn = c;
+  s->id = id;
+  s->outbound = outbound;
+  lp2p_io io = {.write = stream_write, .event = stream_event, .ud = s};
+  if (outbound)
+    lp2p_mss_init(&s->mss, 1, ping_protos, 1, io);
+  else
+    lp2p_mss_init(&s->mss, 0, inbound_protos, 1, io);
+  s->next = c->streams;
+  c->streams = s;
+  return s;
+}
+
+static conn_stream *stream_find(lp2p_conn *c, uint32_t id) {
+  for (conn_stream *s = c->streams; s; s = s->next)
+    if (s->id == id && s->state != SS_DEAD) return s;
+  return NULL;
+}
+
+/* Marks a stream dead; it is freed by sweep() once the stack has unwound,
+ * since one of its engines may still be on the call stack. */
+static void stream_kill(conn_stream *s) {
+  if (s->conn->ping_stream == s) s->conn->ping_stream = NULL;
+  s->state = SS_DEAD;
+}
+
+static void sweep(lp2p_conn *c) {
+  conn_stream **pp = &c->streams;
+  while (*pp) {
+    conn_stream *s = *pp;
+    if (s->state == SS_DEAD) {
+      *pp = s->next;
+      free(s);
+    } else {
+      pp = &s->next;
+    }
+  }
+}
+
+/* A stream fails: inbound ones are reset and forgotten; a failing ping
+ * stream of ours fails the connection, since the ping is the test. */
+static int stream_fail(conn_stream *s, int err) {
+  lp2p_conn *c = s->conn;
+  int outbound_ping = s == c->ping_stream;
+  LP2P_DEBUG("conn", "stream %u: %s", s->id, lp2p_strerror(err));
+  stream_kill(s);
+  int rc = c->cfg.muxer->reset(c->mux, s->id);
+  if (outbound_ping) return conn_fail(c, err, "ping stream");
+  return rc;
+}
+
+static int stream_ready(conn_stream *s, const char *protocol) {
+  lp2p_conn *c = s->conn;
+  lp2p_io io = {.write = stream_write, .event = stream_event, .ud = s};
+  if (strcmp(protocol, LP2P_PING_PROTOCOL) != 0) return LP2P_ENOTSUP;
+  s->state = SS_PING;
+  lp2p_ping_init(&s->ping, c->env, s->outbound, io);
+  if (s->outbound && c->ping_queued) {
+    c->ping_queued = 0;
+    return lp2p_ping_send(&s->ping);
+  }
+  return 0;
+}
+
+static int stream_event(void *ud, const lp2p_event *ev) {
+  conn_stream *s = ud;
+  lp2p_conn *c = s->conn;
+  switch (ev->type) {
+  case LP2P_EV_READY:
+    return stream_ready(s, ev->protocol);
+  case LP2P_EV_DATA:
+    if (s->state == SS_PING) return lp2p_ping_recv(&s->ping, ev->data, ev->len);
+    return 0;
+  case LP2P_EV_PONG:
+    c->ping_deadline = LP2P_NO_DEADLINE;
+    return c->io.event(c->io.ud, ev);
+  default:
+    return 0;
+  }
+}
+
+static int stream_data(conn_stream *s, const uint8_t *p, size_t len) {
+  int rc = s->state == SS_NEGOTIATING ? lp2p_mss_recv(&s->mss, p, len)
+           : s->state == SS_PING      ? lp2p_ping_recv(&s->ping, p, len)
+                                      : 0;
+  /* A connection-level failure is already recorded; pass it up. */
+  if (s->conn->err) return s->conn->err;
+  return rc ? stream_fail(s, rc) : 0;
+}
+
+static int on_stream_open(lp2p_conn *c, uint32_t id) {
+  conn_stream *s = stream_new(c, id, 0);
+  if (!s) return c->cfg.muxer->reset(c->mux, id);
+  int rc = lp2p_mss_start(&s->mss);
+  return rc ? stream_fail(s, rc) : 0;
+}
+
+/* The peer half-closed: a ping responder has nothing left to echo, so it
+ * closes too; our ping stream closing under an outstanding ping is a
+ * failure. */
+static int on_stream_fin(lp2p_conn *c, conn_stream *s) {
+  if (s == c->ping_stream && lp2p_ping_outstanding(&s->ping))
+    return stream_fail(s, LP2P_EEOF);
+  stream_kill(s);
+  return c->cfg.muxer->close(c->mux, s->id);
+}
+
+static int on_stream_reset(lp2p_conn *c, conn_stream *s) {
+  int was_ping = s == c->ping_stream;
+  stream_kill(s);
+  if (was_ping && c->ping_deadline != LP2P_NO_DEADLINE)
+    return conn_fail(c, LP2P_ERESET, "ping stream");
+  return 0;
+}
+
+static int mux_event(void *ud, const lp2p_event *ev) {
+  lp2p_conn *c = ud;
+  conn_stream *s;
+  switch (ev->type) {
+  case LP2P_EV_STREAM_OPEN:
+    return on_stream_open(c, ev->stream);
+  case LP2P_EV_STREAM_DATA:
+    s = stream_find(c, ev->stream);
+    return s ? stream_data(s, ev->data, ev->len) : 0;
+  case LP2P_EV_STREAM_FIN:
+    s = stream_find(c, ev->stream);
+    return s ? on_stream_fin(c, s) : 0;
+  case LP2P_EV_STREAM_RESET:
+    s = stream_find(c, ev->stream);
+    return s ? on_stream_reset(c, s) : 0;
+  case LP2P_EV_EOF:
+    LP2P_DEBUG("conn", "peer is going away");
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+/* ---- upgrade ---- */
+
+static int start_muxer(lp2p_conn *c) {
+  lp2p_io io = {.write = secure_write, .event = mux_event, .ud = c};
+  c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
+  if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
+  step_to(c, ST_MUXED);
+  lp2p_event ev = {.type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol,
+                   .peer = &c->remote};
+  return c->io.event(c->io.ud, &ev);
+}
+
+static int mux_mss_event(void *ud, const lp2p_event *ev) {
+  lp2p_conn *c = ud;
+  if (ev->type == LP2P_EV_READY) return start_muxer(c);
+  if (ev->type == LP2P_EV_DATA) return c->cfg.muxer->recv(c->mux, ev->data, ev->len);
+  return 0;
+}
+
+static int check_peer(lp2p_conn *c, const lp2p_pubkey *pk) {
+  c->remote = *pk;
+  int rc = lp2p_peerid_from_pubkey(&c->remote_id, pk);
+  if (rc) return rc;
+  c->secured = 1;
+  if (c->cfg.expected_peer && !lp2p_peerid_equal(c->cfg.expected_peer, &c->remote_id)) {
+    char want[128] = "?", got[128] = "?";
+    lp2p_peerid_to_text(want, sizeof want, c->cfg.expected_peer);
+    lp2p_peerid_to_text(got, sizeof got, &c->remote_id);
+    LP2P_ERROR("conn", "dialed %s but the peer is %s", want, got);
+    return LP2P_EPEERID;
+  }
+  return 0;
+}
+
+static int on_secured(lp2p_conn *c, const lp2p_event *ev) {
+  int rc = check_peer(c, ev->peer);
+  if (rc) return conn_fail(c, rc, "peer check");
+  /* connections/inlined-muxer-negotiation.md: a muxer both sides listed in
+   * the handshake replaces the multistream round trip. */
+  if (ev->protocol && strcmp(ev->protocol, c->cfg.muxer->protocol) == 0) {
+    LP2P_DEBUG("conn", "muxer %s agreed inside the handshake", ev->protocol);
+    return start_muxer(c);
+  }
+  step_to(c, ST_MUX_NEGOTIATE);
+  lp2p_io io = {.write = secure_write, .event = mux_mss_event, .ud = c};
+  lp2p_mss_init(&c->mux_mss, c->cfg.initiator, c->mux_proto, 1, io);
+  return lp2p_mss_start(&c->mux_mss);
+}
+
+static int sec_event(void *ud, const lp2p_event *ev) {
+  lp2p_conn *c = ud;
+  if (ev->type == LP2P_EV_READY) return on_secured(c, ev);
+  if (ev->type != LP2P_EV_DATA) return 0;
+  if (c->state == ST_MUX_NEGOTIATE)
+    return lp2p_mss_recv(&c->mux_mss, ev->data, ev->len);
+  if (c->state == ST_MUXED) return c->cfg.muxer->recv(c->mux, ev->data, ev->len);
+  return LP2P_EPROTO;
+}
+
+static int sec_mss_event(void *ud, const lp2p_event *ev) {
+  lp2p_conn *c = ud;
+  if (ev->type == LP2P_EV_DATA) return c->cfg.security->recv(c->sec, ev->data, ev->len);
+  if (ev->type != LP2P_EV_READY) return 0;
+  lp2p_io io = {.write = wire_write, .event = sec_event, .ud = c};
+  c->sec = c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity,
+                                   c->mux_proto, 1, io);
+  if (!c->sec) return conn_fail(c, LP2P_ENOMEM, "security");
+  step_to(c, ST_SECURING);
+  return c->cfg.security->start(c->sec);
+}
+
+/* ---- public ---- */
+
+lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg,
+                         lp2p_io io) {
+  lp2p_conn *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->env = env;
+  c->cfg = *cfg;
+  c->io = io;
+  c->sec_proto[0] = cfg->security->protocol;
+  c->mux_proto[0] = cfg->muxer->protocol;
+  c->ping_deadline = LP2P_NO_DEADLINE;
+  lp2p_io mio = {.write = wire_write, .event = sec_mss_event, .ud = c};
+  lp2p_mss_init(&c->sec_mss, cfg->initiator, c->sec_proto, 1, mio);
+  return c;
+}
+
+int lp2p_conn_start(lp2p_conn *c) {
+  step_to(c, ST_SEC_NEGOTIATE);
+  int rc = lp2p_mss_start(&c->sec_mss);
+  return rc ? conn_fail(c, rc, "start") : 0;
+}
+
+/* Runs one entry point: records a failure, then frees dead streams. */
+static int finish(lp2p_conn *c, int rc, const char *what) {
+  if (rc && !c->err) conn_fail(c, rc, what);
+  sweep(c);
+  return c->err;
+}
+
+int lp2p_conn_recv(lp2p_conn *c, const uint8_t *in, size_t len) {
+  if (c->err) return c->err;
+  int rc;
+  switch (c->state) {
+  case ST_SEC_NEGOTIATE: rc = lp2p_mss_recv(&c->sec_mss, in, len); break;
+  default: rc = c->cfg.security->recv(c->sec, in, len); break;
+  }
+  return finish(c, rc, "receive");
+}
+
+int lp2p_conn_ping(lp2p_conn *c) {
+  if (c->err) return c->err;
+  if (c->state != ST_MUXED) return LP2P_EINVAL;
+  c->ping_deadline = c->env->now_ms + c->cfg.step_timeout_ms;
+  conn_stream *s = c->ping_stream;
+  int rc;
+  if (s && s->state == SS_PING) {
+    rc = lp2p_ping_send(&s->ping);
+  } else if (s) {
+    c->ping_queued = 1;
+    rc = 0;
+  } else {
+    uint32_t id;
+    rc = c->cfg.muxer->open(c->mux, &id);
+    if (rc == 0) {
+      s = c->ping_stream = stream_new(c, id, 1);
+      c->ping_queued = 1;
+      rc = s ? lp2p_mss_start(&s->mss) : LP2P_ENOMEM;
+    }
+  }
+  return finish(c, rc, "ping");
+}
+
+uint64_t lp2p_conn_deadline(const lp2p_conn *c) {
+  uint64_t d = c->step_deadline;
+  if (c->ping_deadline < d) d = c->ping_deadline;
+  if (c->mux) {
+    uint64_t m = c->cfg.muxer->deadline(c->mux);
+    if (m < d) d = m;
+  }
+  return d;
+}
+
+int lp2p_conn_expire(lp2p_conn *c) {
+  if (c->err) return c->err;
+  uint64_t now = c->env->now_ms;
+  if (now >= c->step_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "upgrade");
+  if (now >= c->ping_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "ping");
+  int rc = c->mux ? c->cfg.muxer->expire(c->mux) : 0;
+  return finish(c, rc, "muxer timer");
+}
+
+int lp2p_conn_close(lp2p_conn *c) {
+  if (c->err || !c->mux) return c->err;
+  return finish(c, c->cfg.muxer->goaway(c->mux, 0), "close");
+}
+
+int lp2p_conn_is_ready(const lp2p_conn *c) { return c->state == ST_MUXED && !c->err; }
+
+const lp2p_peerid *lp2p_conn_peer(const lp2p_conn *c) {
+  return c->secured ? &c->remote_id : NULL;
+}
+
+void lp2p_conn_free(lp2p_conn *c) {
+  if (!c) return;
+  for (conn_stream *s = c->streams; s; s = s->next) s->state = SS_DEAD;
+  sweep(c);
+  if (c->mux) c->cfg.muxer->destroy(c->mux);
+  if (c->sec) c->cfg.security->destroy(c->sec);
+  free(c);
+}
