@@ -55,6 +55,7 @@ struct lp2p_conn {
   conn_stream *streams;
   conn_stream *ping_stream;
   int ping_queued; /* ping asked for while its stream negotiates */
+  int depth;       /* entry points on the stack: sweep only at the outermost */
 };
 
 /* Records the first failure with its context, logged once. */
@@ -331,15 +332,20 @@ int lp2p_conn_start(lp2p_conn *c) {
   return rc ? conn_fail(c, rc, "start") : 0;
 }
 
-/* Runs one entry point: records a failure, then frees dead streams. */
+/* Entry points run between enter() and finish(): finish records a failure
+ * and, at the outermost level only, frees dead streams (an event callback
+ * may re-enter, e.g. ping again from inside a PONG). */
+static void enter(lp2p_conn *c) { c->depth++; }
+
 static int finish(lp2p_conn *c, int rc, const char *what) {
   if (rc && !c->err) conn_fail(c, rc, what);
-  sweep(c);
+  if (--c->depth == 0) sweep(c);
   return c->err;
 }
 
 int lp2p_conn_recv(lp2p_conn *c, const uint8_t *in, size_t len) {
   if (c->err) return c->err;
+  enter(c);
   int rc;
   switch (c->state) {
   case ST_SEC_NEGOTIATE: rc = lp2p_mss_recv(&c->sec_mss, in, len); break;
@@ -351,6 +357,7 @@ int lp2p_conn_recv(lp2p_conn *c, const uint8_t *in, size_t len) {
 int lp2p_conn_ping(lp2p_conn *c) {
   if (c->err) return c->err;
   if (c->state != ST_MUXED) return LP2P_EINVAL;
+  enter(c);
   c->ping_deadline = c->env->now_ms + c->cfg.step_timeout_ms;
   conn_stream *s = c->ping_stream;
   int rc;
@@ -386,12 +393,14 @@ int lp2p_conn_expire(lp2p_conn *c) {
   uint64_t now = c->env->now_ms;
   if (now >= c->step_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "upgrade");
   if (now >= c->ping_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "ping");
+  enter(c);
   int rc = c->mux ? c->cfg.muxer->expire(c->mux) : 0;
   return finish(c, rc, "muxer timer");
 }
 
 int lp2p_conn_close(lp2p_conn *c) {
   if (c->err || !c->mux) return c->err;
+  enter(c);
   return finish(c, c->cfg.muxer->goaway(c->mux, 0), "close");
 }
 

@@ -1,0 +1,37 @@
+/* The interop app's settings, read from the environment the harnesses set
+ * (../shared/HARNESS.md). Legacy test-plans names are lowercase; the
+ * unified-testing names are UPPERCASE and are used when TEST_KEY is set.
+ * Pure: the environment comes in through a lookup function. */
+#ifndef LP2P_CONFIG_H
+#define LP2P_CONFIG_H
+
+#include "lp2p/keys.h"
+#include "lp2p/upgrade.h"
+
+typedef enum lp2p_mode { LP2P_MODE_LEGACY, LP2P_MODE_UNIFIED } lp2p_mode;
+
+typedef struct lp2p_config {
+  lp2p_mode mode;
+  const lp2p_security_ops *security;
+  const lp2p_muxer_ops *muxer;
+  int is_dialer;
+  char ip[64];            /* listen IP */
+  char redis_host[256];
+  uint16_t redis_port;
+  uint32_t timeout_s;     /* whole-test bound */
+  lp2p_key_type key_type;
+  int debug;
+  char redis_key[96];     /* listenerAddr or <TEST_KEY>_listener_multiaddr */
+} lp2p_config;
+
+typedef const char *(*lp2p_getenv_fn)(const char *name);
+
+/* Fills cfg; on a bad or unsupported value returns LP2P_EINVAL with a
+ * one-line reason in err. */
+int lp2p_config_load(lp2p_config *cfg, lp2p_getenv_fn getenv_fn, char *err,
+                     size_t errlen);
+
+/* Usage text for --help. */
+const char *lp2p_config_usage(void);
+
+#endif
