@@ -1,0 +1,339 @@
+#include "tcp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One read buffer for the whole loop: read_cb hands it to the connection
+ * engine, which consumes or copies every byte before returning. */
+#define READ_BUF_SIZE (64 * 1024)
+static char read_buf[READ_BUF_SIZE];
+static int read_buf_busy;
+
+struct lp2p__tcp_listener {
+  uv_tcp_t tcp;
+  uv_loop_t *loop;
+  lp2p_env *env;
+  lp2p_conn_config conn_cfg;
+  lp2p__tcp_handlers h;
+  unsigned open;
+  int closing;
+};
+
+struct lp2p__tcp_conn {
+  uv_tcp_t tcp;
+  uv_timer_t timer;
+  uv_connect_t connect_req;
+  uv_write_t write_req;
+  lp2p_env *env;
+  lp2p_conn *conn;
+  lp2p__tcp_listener *listener;
+  lp2p__tcp_handlers h;
+  lp2p_buf pending;
+  lp2p_buf inflight;
+  int writing;
+  int depth;          /* driver calls on the stack */
+  int close_after_flush;
+  int closed_reported;
+  int handles_open;
+  int torn_down;
+};
+
+static void teardown(lp2p__tcp_conn *tc);
+
+static void report_closed(lp2p__tcp_conn *tc, int err) {
+  if (tc->closed_reported) return;
+  tc->closed_reported = 1;
+  if (tc->h.closed) tc->h.closed(tc->h.ud, tc, err);
+}
+
+/* ---- bytes down ---- */
+
+static void write_cb(uv_write_t *req, int status);
+
+static void flush(lp2p__tcp_conn *tc) {
+  if (tc->writing || tc->torn_down || tc->pending.len == 0) return;
+  lp2p_buf t = tc->inflight;
+  tc->inflight = tc->pending;
+  tc->pending = t;
+  tc->pending.len = 0;
+  uv_buf_t b = uv_buf_init((char *)tc->inflight.data, (unsigned)tc->inflight.len);
+  int rc = uv_write(&tc->write_req, (uv_stream_t *)&tc->tcp, &b, 1, write_cb);
+  if (rc) {
+    LP2P_ERROR("tcp", "write: %s", uv_strerror(rc));
+    report_closed(tc, rc);
+    teardown(tc);
+    return;
+  }
+  tc->writing = 1;
+}
+
+static void write_cb(uv_write_t *req, int status) {
+  lp2p__tcp_conn *tc = req->data;
+  tc->writing = 0;
+  tc->inflight.len = 0;
+  if (tc->torn_down) {
+    if (--tc->handles_open == 0) free(tc);
+    return;
+  }
+  if (status) {
+    LP2P_DEBUG("tcp", "write: %s", uv_strerror(status));
+    report_closed(tc, status);
+    teardown(tc);
+    return;
+  }
+  flush(tc);
+  if (tc->close_after_flush && !tc->writing) teardown(tc);
+}
+
+static int conn_write(void *ud, const uint8_t *p, size_t len) {
+  lp2p__tcp_conn *tc = ud;
+  return lp2p_buf_append(&tc->pending, p, len);
+}
+
+/* ---- events up ---- */
+
+static int conn_event(void *ud, const lp2p_event *ev) {
+  lp2p__tcp_conn *tc = ud;
+  if (ev->type == LP2P_EV_READY && tc->h.ready)
+    tc->h.ready(tc->h.ud, tc, lp2p_conn_peer(tc->conn));
+  else if (ev->type == LP2P_EV_PONG && tc->h.pong)
+    tc->h.pong(tc->h.ud, tc);
+  return 0;
+}
+
+/* ---- driver calls ---- */
+
+static void timer_cb(uv_timer_t *t);
+
+static void begin(lp2p__tcp_conn *tc) {
+  tc->depth++;
+  tc->env->now_ms = uv_now(tc->tcp.loop);
+}
+
+/* After every call into the engine: report a failure, flush what it wrote,
+ * re-arm the timer to its earliest deadline, and run a deferred close. */
+static void end(lp2p__tcp_conn *tc, int rc) {
+  if (rc && !tc->close_after_flush) {
+    report_closed(tc, rc);
+    tc->close_after_flush = 1;
+  }
+  if (--tc->depth > 0 || tc->torn_down) return;
+  flush(tc);
+  if (tc->close_after_flush) {
+    if (!tc->writing) teardown(tc);
+    return;
+  }
+  uint64_t d = lp2p_conn_deadline(tc->conn), now = uv_now(tc->tcp.loop);
+  if (d == LP2P_NO_DEADLINE)
+    uv_timer_stop(&tc->timer);
+  else
+    uv_timer_start(&tc->timer, timer_cb, d > now ? d - now : 0, 0);
+}
+
+static void timer_cb(uv_timer_t *t) {
+  lp2p__tcp_conn *tc = t->data;
+  begin(tc);
+  end(tc, tc->conn ? lp2p_conn_expire(tc->conn) : LP2P_ETIMEDOUT);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  (void)h;
+  (void)hint;
+  /* read_cb consumes synchronously, so the buffer is free again by the
+   * next allocation; the flag guards that assumption. */
+  if (read_buf_busy) {
+    *buf = uv_buf_init(NULL, 0);
+    return;
+  }
+  read_buf_busy = 1;
+  *buf = uv_buf_init(read_buf, sizeof read_buf);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  lp2p__tcp_conn *tc = s->data;
+  if (buf->base == read_buf) read_buf_busy = 0;
+  if (n == 0 || tc->torn_down) return;
+  begin(tc);
+  int rc;
+  if (n < 0) {
+    rc = n == UV_EOF ? LP2P_EEOF : (int)n;
+    LP2P_DEBUG("tcp", "read: %s", n == UV_EOF ? "peer closed" : uv_strerror((int)n));
+    /* A peer closing a finished connection is a clean end. */
+    if (n == UV_EOF && lp2p_conn_is_ready(tc->conn)) rc = 0, tc->close_after_flush = 1,
+                                                     report_closed(tc, 0);
+  } else {
+    rc = lp2p_conn_recv(tc->conn, (const uint8_t *)buf->base, (size_t)n);
+  }
+  end(tc, rc);
+}
+
+/* ---- lifetime ---- */
+
+static void handle_closed(uv_handle_t *h) {
+  lp2p__tcp_conn *tc = h->data;
+  if (--tc->handles_open == 0) free(tc);
+}
+
+static void teardown(lp2p__tcp_conn *tc) {
+  if (tc->torn_down) return;
+  tc->torn_down = 1;
+  report_closed(tc, 0);
+  if (tc->listener) tc->listener->open--;
+  lp2p_conn_free(tc->conn);
+  tc->conn = NULL;
+  lp2p_buf_free(&tc->pending);
+  /* The in-flight buffer must live until its write callback. */
+  if (tc->writing) tc->handles_open++;
+  else lp2p_buf_free(&tc->inflight);
+  uv_close((uv_handle_t *)&tc->timer, handle_closed);
+  uv_close((uv_handle_t *)&tc->tcp, handle_closed);
+}
+
+static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
+                                const lp2p_conn_config *cfg,
+                                const lp2p__tcp_handlers *h) {
+  lp2p__tcp_conn *tc = calloc(1, sizeof *tc);
+  if (!tc) return NULL;
+  tc->env = env;
+  tc->h = *h;
+  lp2p_io io = {.write = conn_write, .event = conn_event, .ud = tc};
+  if (!(tc->conn = lp2p_conn_new(env, cfg, io))) {
+    free(tc);
+    return NULL;
+  }
+  uv_tcp_init(loop, &tc->tcp);
+  uv_timer_init(loop, &tc->timer);
+  tc->tcp.data = tc->timer.data = tc->write_req.data = tc->connect_req.data = tc;
+  tc->handles_open = 2;
+  return tc;
+}
+
+static void start_conn(lp2p__tcp_conn *tc) {
+  /* HARNESS.md pitfall 9: small handshake and ping writes must not wait
+   * for Nagle. */
+  uv_tcp_nodelay(&tc->tcp, 1);
+  begin(tc);
+  int rc = uv_read_start((uv_stream_t *)&tc->tcp, alloc_cb, read_cb);
+  if (rc == 0) rc = lp2p_conn_start(tc->conn);
+  end(tc, rc);
+}
+
+/* ---- listener ---- */
+
+static void on_connection(uv_stream_t *server, int status) {
+  lp2p__tcp_listener *l = server->data;
+  if (status < 0) {
+    LP2P_ERROR("tcp", "accept: %s", uv_strerror(status));
+    return;
+  }
+  lp2p__tcp_conn *tc = conn_new(l->loop, l->env, &l->conn_cfg, &l->h);
+  if (!tc) return;
+  tc->listener = l;
+  l->open++;
+  if (uv_accept(server, (uv_stream_t *)&tc->tcp) != 0) {
+    teardown(tc);
+    return;
+  }
+  LP2P_DEBUG("tcp", "accepted a connection (%u open)", l->open);
+  start_conn(tc);
+}
+
+int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip,
+                     uint16_t port, const lp2p_conn_config *conn_cfg,
+                     const lp2p__tcp_handlers *h, lp2p__tcp_listener **out) {
+  struct sockaddr_storage ss;
+  int rc = strchr(ip, ':') ? uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)
+                           : uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
+  if (rc) return rc;
+  lp2p__tcp_listener *l = calloc(1, sizeof *l);
+  if (!l) return LP2P_ENOMEM;
+  l->loop = loop;
+  l->env = env;
+  l->conn_cfg = *conn_cfg;
+  l->h = *h;
+  uv_tcp_init(loop, &l->tcp);
+  l->tcp.data = l;
+  rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&ss, 0);
+  if (rc == 0) rc = uv_listen((uv_stream_t *)&l->tcp, 511, on_connection);
+  if (rc) {
+    lp2p__tcp_listener_close(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  int rc = uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len);
+  if (rc) return rc;
+  *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                         : ((struct sockaddr_in *)&ss)->sin_port);
+  return 0;
+}
+
+unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) { return l->open; }
+
+static void listener_closed(uv_handle_t *h) { free(h->data); }
+
+void lp2p__tcp_listener_close(lp2p__tcp_listener *l) {
+  if (!l || l->closing) return;
+  l->closing = 1;
+  uv_close((uv_handle_t *)&l->tcp, listener_closed);
+}
+
+/* ---- dialer ---- */
+
+static void connect_cb(uv_connect_t *req, int status) {
+  lp2p__tcp_conn *tc = req->data;
+  if (tc->torn_down) return;
+  if (status < 0) {
+    LP2P_ERROR("tcp", "connect: %s", uv_strerror(status));
+    report_closed(tc, status);
+    teardown(tc);
+    return;
+  }
+  uv_timer_stop(&tc->timer);
+  start_conn(tc);
+}
+
+static void connect_timeout_cb(uv_timer_t *t) {
+  lp2p__tcp_conn *tc = t->data;
+  LP2P_ERROR("tcp", "connect: timed out");
+  report_closed(tc, LP2P_ETIMEDOUT);
+  teardown(tc);
+}
+
+int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
+                   const lp2p_conn_config *conn_cfg,
+                   const lp2p__tcp_handlers *h, lp2p__tcp_conn **out) {
+  lp2p__tcp_conn *tc = conn_new(loop, env, conn_cfg, h);
+  if (!tc) return LP2P_ENOMEM;
+  int rc = uv_tcp_connect(&tc->connect_req, &tc->tcp, addr, connect_cb);
+  if (rc) {
+    tc->closed_reported = 1;
+    teardown(tc);
+    return rc;
+  }
+  uv_timer_start(&tc->timer, connect_timeout_cb, conn_cfg->step_timeout_ms, 0);
+  *out = tc;
+  return 0;
+}
+
+int lp2p__tcp_ping(lp2p__tcp_conn *tc) {
+  if (tc->torn_down || tc->close_after_flush) return LP2P_ECLOSED;
+  begin(tc);
+  int rc = lp2p_conn_ping(tc->conn);
+  end(tc, rc);
+  return rc;
+}
+
+void lp2p__tcp_close(lp2p__tcp_conn *tc) {
+  if (tc->torn_down || tc->close_after_flush) return;
+  tc->closed_reported = 1;
+  begin(tc);
+  lp2p_conn_close(tc->conn);
+  tc->close_after_flush = 1;
+  end(tc, 0);
+}

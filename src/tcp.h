@@ -1,0 +1,42 @@
+/* Internal: the libuv TCP driver around lp2p_conn. One read buffer shared
+ * by the loop (reads are consumed synchronously), a pending and an in-flight
+ * transmit buffer with one uv_write_t, one timer set to the connection's
+ * earliest deadline. Handlers may close the connection from inside a
+ * callback; the teardown waits until the driver's call has unwound. */
+#ifndef LP2P_TCP_INTERNAL_H
+#define LP2P_TCP_INTERNAL_H
+
+#include "lp2p/conn.h"
+
+#include <uv.h>
+
+typedef struct lp2p__tcp_conn lp2p__tcp_conn;
+typedef struct lp2p__tcp_listener lp2p__tcp_listener;
+
+typedef struct lp2p__tcp_handlers {
+  void (*ready)(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer);
+  void (*pong)(void *ud, lp2p__tcp_conn *tc);
+  /* Called once when the connection ends: err 0 for a clean close. */
+  void (*closed)(void *ud, lp2p__tcp_conn *tc, int err);
+  void *ud;
+} lp2p__tcp_handlers;
+
+/* Listens on ip:port (port 0: any). conn_cfg is copied per connection. */
+int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip,
+                     uint16_t port, const lp2p_conn_config *conn_cfg,
+                     const lp2p__tcp_handlers *h, lp2p__tcp_listener **out);
+/* The bound port. */
+int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port);
+void lp2p__tcp_listener_close(lp2p__tcp_listener *l);
+/* Connections currently open under the listener. */
+unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l);
+
+/* Dials addr; the connect itself is bounded by conn_cfg->step_timeout_ms. */
+int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
+                   const lp2p_conn_config *conn_cfg,
+                   const lp2p__tcp_handlers *h, lp2p__tcp_conn **out);
+int lp2p__tcp_ping(lp2p__tcp_conn *tc);
+/* Graceful: muxer goodbye, flush, then close. No handler runs after. */
+void lp2p__tcp_close(lp2p__tcp_conn *tc);
+
+#endif
