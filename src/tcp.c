@@ -72,6 +72,7 @@ static void write_cb(uv_write_t *req, int status) {
   tc->writing = 0;
   tc->inflight.len = 0;
   if (tc->torn_down) {
+    lp2p_buf_free(&tc->inflight);
     if (--tc->handles_open == 0) free(tc);
     return;
   }
