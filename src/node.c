@@ -1,0 +1,324 @@
+#include "lp2p/node.h"
+
+#include "lp2p/codec.h"
+#include "redis.h"
+#include "tcp.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Each upgrade step and each ping gets this long, inside the test bound
+ * (HARNESS.md pitfall 7). */
+#define STEP_TIMEOUT_MS 10000
+
+typedef struct node {
+  uv_loop_t loop;
+  const lp2p_config *cfg;
+  lp2p_env env;
+  lp2p_identity id;
+  char id_text[128];
+  lp2p_conn_config conn_cfg;
+  uv_signal_t sigint, sigterm;
+  uv_timer_t deadline;
+  uv_getaddrinfo_t gai;
+  lp2p__redis *redis;
+  lp2p__tcp_listener *listener;
+  lp2p__tcp_conn *dial;
+  lp2p_peerid expected;
+  lp2p_dial_target target;
+  uint64_t t_start, t_ping;
+  int pongs;
+  int stopped;
+  int rc;
+  lp2p_result *res;
+} node;
+
+static int env_random(void *ud, uint8_t *out, size_t len) {
+  (void)ud;
+  randombytes_buf(out, len);
+  return 0;
+}
+
+static void walk_close(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/* Ends the role: every handle closes and the loop runs dry. */
+static void node_stop(node *n, int rc) {
+  if (n->stopped) return;
+  n->stopped = 1;
+  n->rc = rc;
+  if (n->redis) lp2p__redis_close(n->redis);
+  n->redis = NULL;
+  if (n->dial) lp2p__tcp_close(n->dial);
+  n->dial = NULL;
+  if (n->listener) lp2p__tcp_listener_close(n->listener);
+  n->listener = NULL;
+  uv_close((uv_handle_t *)&n->sigint, NULL);
+  uv_close((uv_handle_t *)&n->sigterm, NULL);
+  uv_close((uv_handle_t *)&n->deadline, NULL);
+}
+
+static void fail(node *n, int rc, const char *what) {
+  fprintf(stderr, "lp2p-interop: %s: %s\n", what, lp2p_strerror(rc));
+  node_stop(n, rc ? rc : LP2P_EINVAL);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  node *n = s->data;
+  LP2P_INFO("node", "signal %d: stopping", signum);
+  /* HARNESS.md pitfall 10: a listener killed by the harness ends cleanly;
+   * a dialer interrupted has not produced its result. */
+  if (n->cfg->is_dialer) fail(n, LP2P_ECLOSED, "interrupted");
+  else node_stop(n, 0);
+}
+
+static void on_deadline(uv_timer_t *t) {
+  node *n = t->data;
+  fprintf(stderr, "lp2p-interop: test timeout of %u s reached\n", n->cfg->timeout_s);
+  node_stop(n, LP2P_ETIMEDOUT);
+}
+
+static uint64_t ms_left(node *n) {
+  uint64_t end = uv_timer_get_due_in(&n->deadline);
+  return end;
+}
+
+/* ---- listener ---- */
+
+static void listener_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer) {
+  (void)ud;
+  (void)tc;
+  char text[128] = "?";
+  lp2p_peerid_to_text(text, sizeof text, peer);
+  LP2P_INFO("node", "connection from %s is up", text);
+}
+
+static void listener_closed(void *ud, lp2p__tcp_conn *tc, int err) {
+  (void)ud;
+  (void)tc;
+  if (err) LP2P_INFO("node", "a connection ended: %s", lp2p_strerror(err));
+}
+
+/* HARNESS.md pitfall 4: publish an address the dialer can route to, found
+ * from the interfaces: the first non-loopback IPv4, else loopback. */
+static void published_ip(const char *listen_ip, char *out, size_t cap) {
+  if (strcmp(listen_ip, "0.0.0.0") != 0) {
+    snprintf(out, cap, "%s", listen_ip);
+    return;
+  }
+  snprintf(out, cap, "127.0.0.1");
+  uv_interface_address_t *ifs;
+  int count;
+  if (uv_interface_addresses(&ifs, &count) != 0) return;
+  for (int i = 0; i < count; i++) {
+    if (ifs[i].is_internal || ifs[i].address.address4.sin_family != AF_INET) continue;
+    uv_ip4_name(&ifs[i].address.address4, out, cap);
+    break;
+  }
+  uv_free_interface_addresses(ifs, count);
+}
+
+static char listen_addr[512];
+
+static void published(void *ud, int err, const char *value) {
+  node *n = ud;
+  (void)value;
+  if (err) return fail(n, err, "publishing the listen address");
+  LP2P_INFO("node", "published %s under %s", listen_addr, n->cfg->redis_key);
+  lp2p__redis_close(n->redis);
+  n->redis = NULL;
+}
+
+static void listener_redis_ready(void *ud, int err) {
+  node *n = ud;
+  if (err) return fail(n, err, "redis");
+  int rc = lp2p__redis_rpush(n->redis, n->cfg->redis_key, listen_addr, published, n);
+  if (rc) fail(n, rc, "redis RPUSH");
+}
+
+static int start_listener(node *n) {
+  static const lp2p__tcp_handlers h = {.ready = listener_ready,
+                                       .closed = listener_closed};
+  int rc = lp2p__tcp_listen(&n->loop, &n->env, n->cfg->ip, 0, &n->conn_cfg, &h,
+                            &n->listener);
+  uint16_t port = 0;
+  if (rc == 0) rc = lp2p__tcp_listener_port(n->listener, &port);
+  if (rc) {
+    fprintf(stderr, "lp2p-interop: listen on %s: %s\n", n->cfg->ip, lp2p_strerror(rc));
+    return rc;
+  }
+  char ip[64];
+  published_ip(n->cfg->ip, ip, sizeof ip);
+  snprintf(listen_addr, sizeof listen_addr, "/%s/%s/tcp/%u/p2p/%s",
+           strchr(ip, ':') ? "ip6" : "ip4", ip, port, n->id_text);
+  LP2P_INFO("node", "listening on %s", listen_addr);
+  n->redis = lp2p__redis_connect(&n->loop, n->cfg->redis_host, n->cfg->redis_port,
+                                 ms_left(n), listener_redis_ready, n);
+  return n->redis ? 0 : LP2P_ENOMEM;
+}
+
+/* ---- dialer ---- */
+
+static double ms_since(uint64_t t0_ns) { return (double)(uv_hrtime() - t0_ns) / 1e6; }
+
+static void dialer_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer) {
+  node *n = ud;
+  (void)peer;
+  LP2P_DEBUG("node", "connected after %.3f ms; pinging", ms_since(n->t_start));
+  int rc = lp2p__tcp_ping(tc);
+  if (rc) fail(n, rc, "ping");
+}
+
+/* First pong: the handshake plus one round trip is done. Second pong: a
+ * ping on the open stream is the ping RTT. */
+static void dialer_pong(void *ud, lp2p__tcp_conn *tc) {
+  node *n = ud;
+  if (++n->pongs == 1) {
+    n->res->handshake_plus_one_rtt_ms = ms_since(n->t_start);
+    n->t_ping = uv_hrtime();
+    int rc = lp2p__tcp_ping(tc);
+    if (rc) fail(n, rc, "ping");
+    return;
+  }
+  n->res->ping_rtt_ms = ms_since(n->t_ping);
+  node_stop(n, 0);
+}
+
+static void dialer_closed(void *ud, lp2p__tcp_conn *tc, int err) {
+  node *n = ud;
+  (void)tc;
+  n->dial = NULL;
+  if (!n->stopped) fail(n, err ? err : LP2P_EEOF, "connection to the listener");
+}
+
+static void dial_addr(node *n, const struct sockaddr *sa) {
+  static const lp2p__tcp_handlers h0 = {.ready = dialer_ready, .pong = dialer_pong,
+                                        .closed = dialer_closed};
+  lp2p__tcp_handlers h = h0;
+  h.ud = n;
+  int rc = lp2p__tcp_dial(&n->loop, &n->env, sa, &n->conn_cfg, &h, &n->dial);
+  if (rc) fail(n, rc, "dial");
+}
+
+static void resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
+  node *n = req->data;
+  if (status || !res) {
+    fprintf(stderr, "lp2p-interop: cannot resolve %s: %s\n", n->target.host,
+            uv_strerror(status));
+    node_stop(n, status ? status : LP2P_EADDR);
+  } else if (!n->stopped) {
+    ((struct sockaddr_in *)res->ai_addr)->sin_port = htons(n->target.port);
+    dial_addr(n, res->ai_addr);
+  }
+  uv_freeaddrinfo(res);
+}
+
+static int dial_target(node *n, const char *text) {
+  lp2p_multiaddr ma;
+  int rc = lp2p_multiaddr_parse(&ma, text);
+  if (rc == 0) rc = lp2p_multiaddr_dial_target(&n->target, &ma);
+  if (rc) {
+    fprintf(stderr, "lp2p-interop: listener address '%s' is not a dialable multiaddr\n", text);
+    return rc;
+  }
+  if (n->target.peer_len) {
+    memcpy(n->expected.bytes, n->target.peer, n->target.peer_len);
+    n->expected.len = n->target.peer_len;
+    n->conn_cfg.expected_peer = &n->expected;
+  }
+  struct sockaddr_storage ss;
+  if (n->target.family == 4 || n->target.family == 6) {
+    rc = n->target.family == 4
+             ? uv_ip4_addr(n->target.host, n->target.port, (struct sockaddr_in *)&ss)
+             : uv_ip6_addr(n->target.host, n->target.port, (struct sockaddr_in6 *)&ss);
+    if (rc) return rc;
+    dial_addr(n, (struct sockaddr *)&ss);
+    return 0;
+  }
+  static struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+  n->gai.data = n;
+  return uv_getaddrinfo(&n->loop, &n->gai, resolved, n->target.host, NULL, &hints);
+}
+
+static void got_listener_addr(void *ud, int err, const char *value) {
+  node *n = ud;
+  n->t_start = uv_hrtime();
+  if (err) return fail(n, err, "waiting for the listener address");
+  if (!value) {
+    fprintf(stderr, "lp2p-interop: no listener address under %s in time\n",
+            n->cfg->redis_key);
+    return node_stop(n, LP2P_ETIMEDOUT);
+  }
+  LP2P_INFO("node", "dialing %s", value);
+  lp2p__redis_close(n->redis);
+  n->redis = NULL;
+  int rc = dial_target(n, value);
+  if (rc) node_stop(n, rc);
+}
+
+static void dialer_redis_ready(void *ud, int err) {
+  node *n = ud;
+  if (err) return fail(n, err, "redis");
+  unsigned secs = (unsigned)(ms_left(n) / 1000);
+  int rc = lp2p__redis_take(n->redis, n->cfg->redis_key, secs ? secs : 1,
+                            got_listener_addr, n);
+  if (rc) fail(n, rc, "redis BLPOP");
+}
+
+static int start_dialer(node *n) {
+  n->redis = lp2p__redis_connect(&n->loop, n->cfg->redis_host, n->cfg->redis_port,
+                                 ms_left(n), dialer_redis_ready, n);
+  return n->redis ? 0 : LP2P_ENOMEM;
+}
+
+/* ---- setup ---- */
+
+static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
+  memset(n, 0, sizeof *n);
+  n->cfg = cfg;
+  n->res = res;
+  n->env.random = env_random;
+  if (sodium_init() < 0) return LP2P_EINVAL;
+  int rc = lp2p_identity_generate(&n->id, cfg->key_type, &n->env);
+  lp2p_peerid pid;
+  if (rc == 0) rc = lp2p_peerid_from_pubkey(&pid, &n->id.pub);
+  if (rc == 0 && lp2p_peerid_to_text(n->id_text, sizeof n->id_text, &pid) < 0)
+    rc = LP2P_EKEY;
+  if (rc) return rc;
+  n->conn_cfg = (lp2p_conn_config){
+      .initiator = cfg->is_dialer, .identity = &n->id, .security = cfg->security,
+      .muxer = cfg->muxer,
+      .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
+                                                                : STEP_TIMEOUT_MS};
+  if ((rc = uv_loop_init(&n->loop))) return rc;
+  uv_signal_init(&n->loop, &n->sigint);
+  uv_signal_init(&n->loop, &n->sigterm);
+  uv_timer_init(&n->loop, &n->deadline);
+  n->sigint.data = n->sigterm.data = n->deadline.data = n;
+  uv_signal_start(&n->sigint, on_signal, SIGINT);
+  uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+  uv_timer_start(&n->deadline, on_deadline, (uint64_t)cfg->timeout_s * 1000, 0);
+  return 0;
+}
+
+int lp2p_node_run(const lp2p_config *cfg, lp2p_result *res) {
+  node n;
+  int rc = node_init(&n, cfg, res);
+  if (rc) {
+    fprintf(stderr, "lp2p-interop: setup: %s\n", lp2p_strerror(rc));
+    return rc;
+  }
+  LP2P_INFO("node", "%s, peer id %s", cfg->is_dialer ? "dialer" : "listener", n.id_text);
+  rc = cfg->is_dialer ? start_dialer(&n) : start_listener(&n);
+  if (rc) node_stop(&n, rc);
+  uv_run(&n.loop, UV_RUN_DEFAULT);
+  /* Anything still open (none expected) closes before the loop does. */
+  uv_walk(&n.loop, walk_close, NULL);
+  uv_run(&n.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&n.loop);
+  lp2p_identity_clear(&n.id);
+  return n.rc;
+}
