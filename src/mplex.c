@@ -9,6 +9,8 @@
  * share of those is capped by max_streams. */
 #include "lp2p/mplex.h"
 
+#include "lp2p/codec.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +29,8 @@ enum {
   F_RESET_INITIATOR = 6
 };
 
-/* unsigned-varint (multiformats): at most 9 bytes, minimal encodings. */
-#define VARINT_MAX 9
+/* Both header and length are unsigned-varints: at most 9 bytes, minimal. */
+#define VARINT_MAX LP2P_VARINT_MAX
 
 typedef enum { ST_HEADER, ST_LENGTH, ST_BODY } parse_state;
 
@@ -67,33 +69,6 @@ struct lp2p_mplex {
   int deliver;      /* body goes up as STREAM_DATA to dhandle, else skipped */
   uint32_t dhandle;
 };
-
-/* ---- varint (to be replaced by lp2p_varint_* from codec.c) ---- */
-
-static size_t uvarint_put(uint8_t *out, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    out[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  out[n++] = (uint8_t)v;
-  return n;
-}
-
-/* Same contract as lp2p_varint_decode: > 0 consumed, 0 needs more input,
- * LP2P_EVARINT for over 9 bytes or a non-minimal encoding. */
-static int uvarint_get(uint64_t *v, const uint8_t *in, size_t len) {
-  uint64_t x = 0;
-  for (size_t i = 0; i < len && i < VARINT_MAX; i++) {
-    x |= (uint64_t)(in[i] & 0x7f) << (7 * i);
-    if (!(in[i] & 0x80)) {
-      if (i > 0 && in[i] == 0) return LP2P_EVARINT;
-      *v = x;
-      return (int)(i + 1);
-    }
-  }
-  return len >= VARINT_MAX ? LP2P_EVARINT : 0;
-}
 
 /* ---- stream table ---- */
 
@@ -168,8 +143,8 @@ static int die(lp2p_mplex *m, int err) {
 static int write_frame(lp2p_mplex *m, uint64_t id, unsigned flag,
                        const uint8_t *p, size_t len) {
   uint8_t hdr[2 * VARINT_MAX];
-  size_t n = uvarint_put(hdr, id << 3 | flag);
-  n += uvarint_put(hdr + n, len);
+  size_t n = lp2p_varint_encode(hdr, id << 3 | flag);
+  n += lp2p_varint_encode(hdr + n, len);
   int rc = m->io.write(m->io.ud, hdr, n);
   if (!rc && len) rc = m->io.write(m->io.ud, p, len);
   return rc ? die(m, rc) : 0;
@@ -208,6 +183,9 @@ lp2p_mplex *lp2p_mplex_new(lp2p_env *env, const lp2p_mplex_config *cfg,
                                            : LP2P_MPLEX_MAX_STREAMS_DEFAULT;
   m->max_frame = cfg && cfg->max_frame ? cfg->max_frame
                                        : LP2P_MPLEX_MAX_FRAME_DEFAULT;
+  /* A frame length must fit a 9-byte varint (63 bits). */
+  if ((uint64_t)m->max_frame > UINT64_MAX >> 2)
+    m->max_frame = (size_t)(UINT64_MAX >> 2);
   m->bits = 4;
   m->tab = calloc((size_t)1 << m->bits, sizeof *m->tab);
   if (!m->tab) {
@@ -391,7 +369,7 @@ static int on_frame(lp2p_mplex *m) {
  * (*v set), 0 for more, or LP2P_EVARINT. */
 static int varint_byte(lp2p_mplex *m, uint8_t b, uint64_t *v) {
   m->vbuf[m->vlen++] = b;
-  int rc = uvarint_get(v, m->vbuf, m->vlen);
+  int rc = lp2p_varint_decode(v, m->vbuf, m->vlen);
   if (rc == 0) return 0;
   m->vlen = 0;
   return rc < 0 ? rc : 1;

@@ -54,7 +54,8 @@ typedef struct lp2p_mplex_config {
                             ids are per side) */
   uint32_t max_streams;  /* cap on concurrently open inbound streams; excess
                             NewStream gets Reset; 0 -> 256 */
-  size_t max_frame;      /* cap on a frame's length, both ways; 0 -> 1 MiB */
+  size_t max_frame;      /* cap on a frame's length, both ways; 0 -> 1 MiB;
+                            clamped to 2^62 (a 9-byte varint) */
   size_t max_buffered;   /* accepted for symmetry with yamux; unused: mplex
                             delivers data as it arrives and writes straight
                             to io.write, so nothing is queued per stream */
