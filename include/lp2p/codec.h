@@ -23,6 +23,21 @@ int lp2p_varint_decode(uint64_t *v, const uint8_t *in, size_t len);
  * written or LP2P_EBASE58 / LP2P_ETOOBIG. */
 int lp2p_base58_encode(char *out, size_t cap, const uint8_t *in, size_t len);
 int lp2p_base58_decode(uint8_t *out, size_t cap, const char *in, size_t len);
+/* Inputs larger than this are refused with LP2P_ETOOBIG: base58 is quadratic
+ * and nothing we carry (peer ids, multihashes) comes near it. */
+#define LP2P_BASE58_MAX_BYTES 256
+
+/* base32 of RFC 4648 section 6, lowercase, no padding (the multibase 'b'
+ * alphabet). Same conventions and caps as base58; decode rejects padding,
+ * uppercase and non-zero trailing bits. */
+int lp2p_base32_encode(char *out, size_t cap, const uint8_t *in, size_t len);
+int lp2p_base32_decode(uint8_t *out, size_t cap, const char *in, size_t len);
+
+/* Multihash <varint code><varint digest length><digest>: checks that in[0..len)
+ * is exactly one multihash. Sets *code and *digest_off; returns 0 or
+ * LP2P_EPROTO. */
+int lp2p_multihash_check(uint64_t *code, size_t *digest_off, const uint8_t *in,
+                         size_t len);
 
 /* Multiaddr. Binary form is the canonical one; text helpers convert.
  * Caps: binary 1024 bytes. */
@@ -40,7 +55,12 @@ enum {
   LP2P_MA_WS = 0x01dd, LP2P_MA_WSS = 0x01de
 };
 
+/* Text form "/ip4/1.2.3.4/tcp/1": returns 0 or LP2P_EADDR. "/ipfs/" is read
+ * as "/p2p/"; the p2p value may be base58btc or CIDv1 text. */
 int lp2p_multiaddr_parse(lp2p_multiaddr *ma, const char *text);
+/* Binary form, as carried by identify: copies and validates every component;
+ * returns 0, LP2P_ETOOBIG (over LP2P_MULTIADDR_MAX) or LP2P_EADDR. */
+int lp2p_multiaddr_from_bytes(lp2p_multiaddr *ma, const uint8_t *p, size_t len);
 /* NUL-terminated text into out[0..cap); returns length or negative. */
 int lp2p_multiaddr_format(char *out, size_t cap, const lp2p_multiaddr *ma);
 
@@ -56,7 +76,9 @@ int lp2p_multiaddr_next(const lp2p_multiaddr *ma, size_t *off, lp2p_ma_part *p);
 
 /* Extracts what a dialer needs: host text (ip4/ip6 dotted form, or dns name),
  * tcp port, and the /p2p/ peer id bytes (multihash) if present. Returns 0,
- * or LP2P_EADDR when there is no host + tcp port. */
+ * or LP2P_EADDR when there is no host directly followed by a tcp port.
+ * Other components (ws, tls, ...) are not reflected here: a caller that only
+ * speaks raw TCP checks them with lp2p_multiaddr_next. */
 typedef struct lp2p_dial_target {
   char host[256];
   int family;       /* 4, 6, or 0 for dns */

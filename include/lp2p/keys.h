@@ -49,7 +49,11 @@ int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
 
 /* PublicKey protobuf { KeyType Type = 1; bytes Data = 2; } in its
  * deterministic encoding. marshal returns bytes written or negative;
- * unmarshal validates the key (on-curve for secp256k1). */
+ * unmarshal validates the key (on-curve for secp256k1) and accepts only the
+ * deterministic form (Type then Data, minimal varints, nothing else), so
+ * re-marshalling gives the same bytes. RSA and ECDSA keys do not fit in
+ * lp2p_pubkey and are refused with LP2P_EKEY (use lp2p_peerid_from_pubkey_pb
+ * for their peer ids). */
 #define LP2P_PUBKEY_PB_MAX 80
 int lp2p_pubkey_marshal(uint8_t *out, size_t cap, const lp2p_pubkey *pk);
 int lp2p_pubkey_unmarshal(lp2p_pubkey *pk, const uint8_t *in, size_t len);
@@ -63,11 +67,18 @@ typedef struct lp2p_peerid {
 } lp2p_peerid;
 
 int lp2p_peerid_from_pubkey(lp2p_peerid *id, const lp2p_pubkey *pk);
+/* Same from an already marshalled PublicKey (any key type, any length: RSA
+ * and ECDSA keys, which lp2p_pubkey cannot hold, still get their id). */
+int lp2p_peerid_from_pubkey_pb(lp2p_peerid *id, const uint8_t *pb, size_t len);
 /* base58btc text, NUL-terminated; returns length or negative. */
 int lp2p_peerid_to_text(char *out, size_t cap, const lp2p_peerid *id);
+/* CIDv1 text: multibase 'b' (base32 lowercase, unpadded) of
+ * <0x01><0x72 libp2p-key><multihash>; returns length or negative. */
+int lp2p_peerid_to_cid(char *out, size_t cap, const lp2p_peerid *id);
 /* Parses base58btc multihash text ("12D3Koo...", "Qm...", "16Uiu...") or the
  * CIDv1 form (multibase base32 'b', codec libp2p-key 0x72). */
 int lp2p_peerid_parse(lp2p_peerid *id, const char *text);
+/* 1 when equal, 0 otherwise. */
 int lp2p_peerid_equal(const lp2p_peerid *a, const lp2p_peerid *b);
 /* Extracts the public key from an identity-multihash peer id; LP2P_EKEY for
  * sha2-256 ids. */
