@@ -303,7 +303,7 @@ static int sec_mss_event(void *ud, const lp2p_event *ev) {
   if (ev->type != LP2P_EV_READY) return 0;
   lp2p_io io = {.write = wire_write, .event = sec_event, .ud = c};
   c->sec = c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity,
-                                   c->mux_proto, 1, io);
+                                   c->mux_proto, c->cfg.no_inline_muxer ? 0 : 1, io);
   if (!c->sec) return conn_fail(c, LP2P_ENOMEM, "security");
   step_to(c, ST_SECURING);
   return c->cfg.security->start(c->sec);

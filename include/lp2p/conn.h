@@ -24,6 +24,8 @@ typedef struct lp2p_conn_config {
   const lp2p_muxer_ops *muxer;
   const lp2p_peerid *expected_peer; /* dialer: /p2p/ of the address; or NULL */
   uint32_t step_timeout_ms;         /* each upgrade step, and each ping */
+  int no_inline_muxer;              /* list no muxers in the handshake: the
+                                       muxer is always negotiated with mss */
 } lp2p_conn_config;
 
 lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg,

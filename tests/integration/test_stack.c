@@ -1,0 +1,176 @@
+/* Two full connection stacks (mss, noise, yamux|mplex, ping) wired together
+ * in memory: the whole upgrade and pings, with the bytes delivered in one
+ * piece and one byte at a time, both muxer paths (inlined in the Noise
+ * handshake, and multistream-select), both key types, and a dialer that
+ * expects another peer. */
+#include "testutil.h"
+
+#include "lp2p/conn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct side {
+  lp2p_conn *conn;
+  lp2p_buf out; /* written, not yet delivered to the other side */
+  int ready;
+  int pongs;
+  char muxer[32];
+} side;
+
+static int side_write(void *ud, const uint8_t *p, size_t len) {
+  return lp2p_buf_append(&((side *)ud)->out, p, len);
+}
+
+static int side_event(void *ud, const lp2p_event *ev) {
+  side *s = ud;
+  if (ev->type == LP2P_EV_READY) {
+    s->ready++;
+    snprintf(s->muxer, sizeof s->muxer, "%s", ev->protocol);
+  }
+  if (ev->type == LP2P_EV_PONG) s->pongs++;
+  return 0;
+}
+
+/* Delivers what `from` wrote to `to`, `chunk` bytes per call (0: all). */
+static int deliver(side *from, side *to, size_t chunk) {
+  lp2p_buf b = from->out;
+  from->out = (lp2p_buf){0};
+  int rc = 0;
+  for (size_t off = 0; off < b.len && rc == 0;) {
+    size_t n = chunk && chunk < b.len - off ? chunk : b.len - off;
+    rc = lp2p_conn_recv(to->conn, b.data + off, n);
+    off += n;
+  }
+  lp2p_buf_free(&b);
+  return rc;
+}
+
+static int pump(side *a, side *b, size_t chunk) {
+  for (int i = 0; i < 1000 && (a->out.len || b->out.len); i++) {
+    int rc = deliver(a, b, chunk);
+    if (rc) return rc;
+    if ((rc = deliver(b, a, chunk))) return rc;
+  }
+  return 0;
+}
+
+typedef struct scenario {
+  const char *muxer;
+  lp2p_key_type keys;
+  int no_inline;
+  size_t chunk;
+  int wrong_peer;
+} scenario;
+
+static int run(const scenario *sc, side *d, side *l) {
+  static lp2p_env env;
+  static uint64_t seed = 7;
+  env.random = tu_random;
+  env.random_ud = &seed;
+  lp2p_identity di, li, other;
+  assert_int_equal(lp2p_identity_generate(&di, sc->keys, &env), 0);
+  assert_int_equal(lp2p_identity_generate(&li, sc->keys, &env), 0);
+  assert_int_equal(lp2p_identity_generate(&other, sc->keys, &env), 0);
+  lp2p_peerid expect;
+  lp2p_peerid_from_pubkey(&expect, sc->wrong_peer ? &other.pub : &li.pub);
+  lp2p_conn_config dc = {.initiator = 1, .identity = &di,
+                         .security = lp2p_security_find("noise"),
+                         .muxer = lp2p_muxer_find(sc->muxer),
+                         .expected_peer = &expect, .step_timeout_ms = 1000,
+                         .no_inline_muxer = sc->no_inline};
+  lp2p_conn_config lc = dc;
+  lc.initiator = 0;
+  lc.identity = &li;
+  lc.expected_peer = NULL;
+  d->conn = lp2p_conn_new(&env, &dc, (lp2p_io){side_write, side_event, d});
+  l->conn = lp2p_conn_new(&env, &lc, (lp2p_io){side_write, side_event, l});
+  assert_non_null(d->conn);
+  assert_non_null(l->conn);
+  assert_int_equal(lp2p_conn_start(d->conn), 0);
+  assert_int_equal(lp2p_conn_start(l->conn), 0);
+  int rc = pump(d, l, sc->chunk);
+  for (int i = 0; rc == 0 && i < 3; i++) {
+    if ((rc = lp2p_conn_ping(d->conn))) break;
+    rc = pump(d, l, sc->chunk);
+  }
+  lp2p_identity_clear(&di);
+  lp2p_identity_clear(&li);
+  lp2p_identity_clear(&other);
+  return rc;
+}
+
+static void finish(side *d, side *l) {
+  lp2p_conn_free(d->conn);
+  lp2p_conn_free(l->conn);
+  lp2p_buf_free(&d->out);
+  lp2p_buf_free(&l->out);
+}
+
+static void check_ok(const scenario *sc) {
+  side d = {0}, l = {0};
+  assert_int_equal(run(sc, &d, &l), 0);
+  assert_int_equal(d.ready, 1);
+  assert_int_equal(l.ready, 1);
+  assert_string_equal(d.muxer, lp2p_muxer_find(sc->muxer)->protocol);
+  assert_int_equal(d.pongs, 3);
+  assert_int_equal(l.pongs, 0);
+  assert_non_null(lp2p_conn_peer(l.conn));
+  finish(&d, &l);
+}
+
+static void test_all_paths(void **state) {
+  (void)state;
+  const char *muxers[] = {"yamux", "mplex"};
+  lp2p_key_type keys[] = {LP2P_KEY_SECP256K1, LP2P_KEY_ED25519};
+  size_t chunks[] = {0, 1, 7};
+  for (int m = 0; m < 2; m++)
+    for (int k = 0; k < 2; k++)
+      for (int inl = 0; inl < 2; inl++)
+        for (int c = 0; c < 3; c++) {
+          scenario sc = {muxers[m], keys[k], inl, chunks[c], 0};
+          check_ok(&sc);
+        }
+}
+
+static void test_wrong_peer_aborts(void **state) {
+  (void)state;
+  scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1};
+  side d = {0}, l = {0};
+  assert_int_equal(run(&sc, &d, &l), LP2P_EPEERID);
+  assert_int_equal(d.ready, 0);
+  assert_int_equal(d.pongs, 0);
+  finish(&d, &l);
+}
+
+static void test_step_deadline(void **state) {
+  (void)state;
+  lp2p_env env = {.now_ms = 100, .random = tu_random};
+  uint64_t seed = 1;
+  env.random_ud = &seed;
+  lp2p_identity id;
+  lp2p_identity_generate(&id, LP2P_KEY_ED25519, &env);
+  lp2p_conn_config cfg = {.initiator = 1, .identity = &id,
+                          .security = lp2p_security_find("noise"),
+                          .muxer = lp2p_muxer_find("yamux"), .step_timeout_ms = 50};
+  side s = {0};
+  s.conn = lp2p_conn_new(&env, &cfg, (lp2p_io){side_write, side_event, &s});
+  assert_int_equal(lp2p_conn_start(s.conn), 0);
+  assert_int_equal(lp2p_conn_deadline(s.conn), 150);
+  env.now_ms = 149;
+  assert_int_equal(lp2p_conn_expire(s.conn), 0);
+  env.now_ms = 150;
+  assert_int_equal(lp2p_conn_expire(s.conn), LP2P_ETIMEDOUT);
+  lp2p_conn_free(s.conn);
+  lp2p_buf_free(&s.out);
+  lp2p_identity_clear(&id);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_all_paths),
+      cmocka_unit_test(test_wrong_peer_aborts),
+      cmocka_unit_test(test_step_deadline),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
