@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: a -Werror build and every test (unit, in-memory
+# integration, loopback through a real redis-server, js-libp2p interop in
+# both roles), then the same suite in an ASan + UBSan build with leak
+# checking. Exits non-zero on the first failing stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-2}
+
+stage() { printf '\n==== %s\n' "$*"; }
+
+stage "build (-Werror)"
+cmake -S . -B build -DLP2P_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$JOBS"
+
+stage "test suite"
+(cd build && ctest --output-on-failure -j"$JOBS")
+
+if [[ ${SKIP_SANITIZE:-0} != 1 ]]; then
+  stage "build (ASan + UBSan, -Werror)"
+  cmake -S . -B build-asan -DLP2P_WERROR=ON -DLP2P_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --build build-asan -j"$JOBS"
+  stage "test suite under sanitizers"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  (cd build-asan && ctest --output-on-failure -j"$JOBS")
+fi
+stage "all tests passed"
