@@ -33,8 +33,8 @@ int lp2p_varint_decode(uint64_t *v, const uint8_t *in, size_t len) {
   for (size_t i = 0; i < len && i < LP2P_VARINT_MAX; i++) {
     acc |= (uint64_t)(in[i] & 0x7f) << (7 * i);
     if (in[i] & 0x80) continue;
-    /* "Minimal": a last byte of 0 after others adds nothing (README,
-     * "Practical maximum of 9 bytes" and "must be minimally encoded"). */
+    /* README "Format": only 0 itself may end in a 0x00 byte; section
+     * "Practical maximum of 9 bytes" bounds the loop. */
     if (i > 0 && in[i] == 0) return LP2P_EVARINT;
     *v = acc;
     return (int)(i + 1);
@@ -223,10 +223,10 @@ static int dns_ok(const uint8_t *p, size_t n) {
   return 1;
 }
 
+/* The same rule as a peer id's, so every accepted value has a text form. */
 static int p2p_ok(const uint8_t *p, size_t n) {
-  uint64_t code;
-  size_t off;
-  return n <= LP2P_PEERID_MAX && lp2p_multihash_check(&code, &off, p, n) == 0;
+  lp2p_peerid id;
+  return lp2p_peerid_from_bytes(&id, p, n) == 0;
 }
 
 int lp2p_multiaddr_next(const lp2p_multiaddr *ma, size_t *off, lp2p_ma_part *p) {
@@ -264,7 +264,9 @@ int lp2p_multiaddr_next(const lp2p_multiaddr *ma, size_t *off, lp2p_ma_part *p) 
 }
 
 int lp2p_multiaddr_from_bytes(lp2p_multiaddr *ma, const uint8_t *p, size_t len) {
+  ma->len = 0;
   if (len > LP2P_MULTIADDR_MAX) return LP2P_ETOOBIG;
+  if (len == 0) return LP2P_EADDR; /* as the text "" is */
   memcpy(ma->bytes, p, len);
   ma->len = len;
   size_t off = 0;
@@ -327,8 +329,7 @@ static int put_value(lp2p_multiaddr *ma, const ma_proto *pr, const char *s,
     return put(ma, s, n);
   case MA_P2P: {
     lp2p_peerid id;
-    if (lp2p_peerid_parse(&id, z) != 0 || !p2p_ok(id.bytes, id.len))
-      return LP2P_EADDR;
+    if (lp2p_peerid_parse(&id, z) != 0) return LP2P_EADDR;
     if (put_varint(ma, id.len)) return LP2P_EADDR;
     return put(ma, id.bytes, id.len);
   }

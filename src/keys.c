@@ -273,16 +273,25 @@ int lp2p_peerid_to_cid(char *out, size_t cap, const lp2p_peerid *id) {
   return n + 1;
 }
 
-/* A peer id multihash: identity (inlined key) or sha2-256 with 32 bytes. */
+/* A peer id multihash (peer-ids.md "Peer Ids"): identity with 1..42 bytes
+ * of inlined key, or sha2-256 with its 32-byte digest. */
 static int check_multihash(const uint8_t *p, size_t len) {
   uint64_t code;
   size_t off;
   if (len > LP2P_PEERID_MAX || lp2p_multihash_check(&code, &off, p, len))
     return LP2P_EBASE58;
-  if (code == MH_IDENTITY) return len - off <= PEERID_INLINE_MAX ? 0 : LP2P_EBASE58;
-  if (code == MH_SHA2_256)
-    return len - off == crypto_hash_sha256_BYTES ? 0 : LP2P_EBASE58;
+  if (code == MH_IDENTITY && len > off && len - off <= PEERID_INLINE_MAX)
+    return 0;
+  if (code == MH_SHA2_256 && len - off == crypto_hash_sha256_BYTES) return 0;
   return LP2P_EBASE58;
+}
+
+int lp2p_peerid_from_bytes(lp2p_peerid *id, const uint8_t *p, size_t len) {
+  memset(id, 0, sizeof *id);
+  if (check_multihash(p, len)) return LP2P_EBASE58;
+  memcpy(id->bytes, p, len);
+  id->len = len;
+  return 0;
 }
 
 /* CID decoding (multiformats/cid README, "Decoding Algorithm"). */
@@ -293,10 +302,7 @@ static int parse_cid(lp2p_peerid *id, const uint8_t *p, size_t len) {
   int n2 = lp2p_varint_decode(&codec, p + n1, len - (size_t)n1);
   if (n2 <= 0 || codec != CODEC_LIBP2P_KEY) return LP2P_EBASE58;
   size_t off = (size_t)n1 + (size_t)n2;
-  if (check_multihash(p + off, len - off)) return LP2P_EBASE58;
-  memcpy(id->bytes, p + off, len - off);
-  id->len = len - off;
-  return 0;
+  return lp2p_peerid_from_bytes(id, p + off, len - off);
 }
 
 int lp2p_peerid_parse(lp2p_peerid *id, const char *text) {
@@ -309,10 +315,7 @@ int lp2p_peerid_parse(lp2p_peerid *id, const char *text) {
    * a multibase prefix means a CIDv1 ('b' base32, 'z' base58btc). */
   if (text[0] == '1' || text[0] == 'Q') {
     n = lp2p_base58_decode(buf, sizeof buf, text, tlen);
-    if (n < 0 || check_multihash(buf, (size_t)n)) return LP2P_EBASE58;
-    memcpy(id->bytes, buf, (size_t)n);
-    id->len = (size_t)n;
-    return 0;
+    return n < 0 ? LP2P_EBASE58 : lp2p_peerid_from_bytes(id, buf, (size_t)n);
   }
   if (text[0] == 'b')
     n = lp2p_base32_decode(buf, sizeof buf, text + 1, tlen - 1);

@@ -59,7 +59,8 @@ enum {
  * as "/p2p/"; the p2p value may be base58btc or CIDv1 text. */
 int lp2p_multiaddr_parse(lp2p_multiaddr *ma, const char *text);
 /* Binary form, as carried by identify: copies and validates every component;
- * returns 0, LP2P_ETOOBIG (over LP2P_MULTIADDR_MAX) or LP2P_EADDR. */
+ * returns 0, LP2P_ETOOBIG (over LP2P_MULTIADDR_MAX) or LP2P_EADDR (also for
+ * an empty one). On error ma->len is 0. */
 int lp2p_multiaddr_from_bytes(lp2p_multiaddr *ma, const uint8_t *p, size_t len);
 /* NUL-terminated text into out[0..cap); returns length or negative. */
 int lp2p_multiaddr_format(char *out, size_t cap, const lp2p_multiaddr *ma);

@@ -70,6 +70,9 @@ int lp2p_peerid_from_pubkey(lp2p_peerid *id, const lp2p_pubkey *pk);
 /* Same from an already marshalled PublicKey (any key type, any length: RSA
  * and ECDSA keys, which lp2p_pubkey cannot hold, still get their id). */
 int lp2p_peerid_from_pubkey_pb(lp2p_peerid *id, const uint8_t *pb, size_t len);
+/* From multihash bytes (e.g. a /p2p/ value): identity with 1..42 bytes or
+ * sha2-256 with 32; returns 0 or LP2P_EBASE58. */
+int lp2p_peerid_from_bytes(lp2p_peerid *id, const uint8_t *p, size_t len);
 /* base58btc text, NUL-terminated; returns length or negative. */
 int lp2p_peerid_to_text(char *out, size_t cap, const lp2p_peerid *id);
 /* CIDv1 text: multibase 'b' (base32 lowercase, unpadded) of
