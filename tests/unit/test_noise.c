@@ -902,6 +902,7 @@ static void test_empty_frame(void **state) {
 }
 
 int main(void) {
+  if (getenv("LP2P_DEBUG")) lp2p_log_level = LP2P_LOG_DEBUG;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cacophony_xx),
       cmocka_unit_test(test_cipher_limits),
