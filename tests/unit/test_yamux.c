@@ -136,7 +136,7 @@ static void peer_free(peer *pr) {
 static void expect_out(peer *pr, const char *hex) {
   uint8_t want[256];
   size_t n = tu_hex(want, sizeof want, hex);
-  if (pr->out.len != n || memcmp(pr->out.data, want, n) != 0) {
+  if (pr->out.len != n || (n && memcmp(pr->out.data, want, n) != 0)) {
     fprintf(stderr, "written %zu bytes:", pr->out.len);
     for (size_t i = 0; i < pr->out.len && i < 64; i++) fprintf(stderr, " %02x", pr->out.data[i]);
     fprintf(stderr, "\nwanted  %s\n", hex);
@@ -681,7 +681,9 @@ static void test_session_splits(void **state) {
   size_t nwant, ngot;
 
   session_peer(&b);
+  lp2p_log_level = LP2P_LOG_DEBUG; /* the frame log must not disturb */
   assert_int_equal(lp2p_yamux_recv(b.y, in.data, in.len), 0);
+  lp2p_log_level = LP2P_LOG_ERROR;
   session_check(&b);
   sorted_out(&b, want, &nwant);
   /* Written, in order: ACK|FIN 3, ACK|FIN 1, pong 7. */
