@@ -26,6 +26,7 @@ typedef struct node {
   lp2p__tcp_listener *listener;
   lp2p__tcp_conn *dial;
   lp2p_peerid expected;
+  lp2p_multiaddr listen_ma; /* for identify: the address we publish */
   lp2p_dial_target target;
   uint64_t t_start, t_ping;
   int pongs;
@@ -152,8 +153,13 @@ static int start_listener(node *n) {
   }
   char ip[64];
   published_ip(n->cfg->ip, ip, sizeof ip);
-  snprintf(listen_addr, sizeof listen_addr, "/%s/%s/tcp/%u/p2p/%s",
-           strchr(ip, ':') ? "ip6" : "ip4", ip, port, n->id_text);
+  snprintf(listen_addr, sizeof listen_addr, "/%s/%s/tcp/%u",
+           strchr(ip, ':') ? "ip6" : "ip4", ip, port);
+  if (lp2p_multiaddr_parse(&n->listen_ma, listen_addr) == 0) {
+    lp2p__tcp_listener_set_addrs(n->listener, &n->listen_ma, 1);
+  }
+  size_t used = strlen(listen_addr);
+  snprintf(listen_addr + used, sizeof listen_addr - used, "/p2p/%s", n->id_text);
   LP2P_INFO("node", "listening on %s", listen_addr);
   n->redis = lp2p__redis_connect(&n->loop, n->cfg->redis_host, n->cfg->redis_port,
                                  ms_left(n), listener_redis_ready, n);
@@ -291,6 +297,9 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   n->conn_cfg = (lp2p_conn_config){
       .initiator = cfg->is_dialer, .identity = &n->id, .security = cfg->security,
       .muxer = cfg->muxer,
+      /* The listener asks each peer who it is; the dialer keeps its
+       * measurement free of extra streams. */
+      .identify_peer = !cfg->is_dialer,
       .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
                                                                 : STEP_TIMEOUT_MS};
   if ((rc = uv_loop_init(&n->loop))) return rc;
