@@ -300,6 +300,7 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
       /* The listener asks each peer who it is; the dialer keeps its
        * measurement free of extra streams. */
       .identify_peer = !cfg->is_dialer,
+      .no_inline_muxer = cfg->no_inline_muxer,
       .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
                                                                 : STEP_TIMEOUT_MS};
   if ((rc = uv_loop_init(&n->loop))) return rc;
