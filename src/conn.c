@@ -73,14 +73,28 @@ struct lp2p_conn {
   int has_identified;
 };
 
-/* Records the first failure with its context, logged once. */
+/* The protocol being agreed when a refusal came, for the error line. */
+static const char *refused_protocol(const lp2p_conn *c, const char *what) {
+  if (strcmp(what, "ping stream") == 0) return LP2P_PING_PROTOCOL;
+  if (c->state == ST_SEC_NEGOTIATE) return c->cfg.security->protocol;
+  if (c->state == ST_MUX_NEGOTIATE) return c->cfg.muxer->protocol;
+  return NULL;
+}
+
+/* Records the first failure and says it in one line: the step, and what
+ * went wrong (naming the protocol the peer refused). Engines log their own
+ * detail at info level. */
 static int conn_fail(lp2p_conn *c, int err, const char *what) {
-  if (!c->err) {
-    c->err = err;
+  if (c->err) return c->err;
+  c->err = err;
+  const char *proto = err == LP2P_ENOTSUP ? refused_protocol(c, what) : NULL;
+  if (proto)
+    LP2P_ERROR("conn", "%s failed in %s: peer does not support %s", what,
+               state_names[c->state], proto);
+  else
     LP2P_ERROR("conn", "%s failed in %s: %s", what, state_names[c->state],
                lp2p_strerror(err));
-  }
-  return c->err;
+  return err;
 }
 
 static void step_to(lp2p_conn *c, conn_state st) {
@@ -338,7 +352,7 @@ static int check_peer(lp2p_conn *c, const lp2p_pubkey *pk) {
     char want[128] = "?", got[128] = "?";
     lp2p_peerid_to_text(want, sizeof want, c->cfg.expected_peer);
     lp2p_peerid_to_text(got, sizeof got, &c->remote_id);
-    LP2P_ERROR("conn", "dialed %s but the peer is %s", want, got);
+    LP2P_INFO("conn", "dialed %s but the peer is %s", want, got);
     return LP2P_EPEERID;
   }
   return 0;

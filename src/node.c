@@ -193,11 +193,14 @@ static void dialer_pong(void *ud, lp2p__tcp_conn *tc) {
   node_stop(n, 0);
 }
 
+/* The connection or the driver already said why in its error line. */
 static void dialer_closed(void *ud, lp2p__tcp_conn *tc, int err) {
   node *n = ud;
   (void)tc;
   n->dial = NULL;
-  if (!n->stopped) fail(n, err ? err : LP2P_EEOF, "connection to the listener");
+  if (n->stopped) return;
+  if (!err) fprintf(stderr, "lp2p-interop: the listener closed the connection\n");
+  node_stop(n, err ? err : LP2P_EEOF);
 }
 
 static void dial_addr(node *n, const struct sockaddr *sa) {

@@ -158,13 +158,16 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (buf->base == read_buf) read_buf_busy = 0;
   if (n == 0 || tc->torn_down) return;
   begin(tc);
-  int rc;
-  if (n < 0) {
-    rc = n == UV_EOF ? LP2P_EEOF : (int)n;
-    LP2P_DEBUG("tcp", "read: %s", n == UV_EOF ? "peer closed" : uv_strerror((int)n));
+  int rc = 0;
+  if (n == UV_EOF && lp2p_conn_is_ready(tc->conn)) {
     /* A peer closing a finished connection is a clean end. */
-    if (n == UV_EOF && lp2p_conn_is_ready(tc->conn)) rc = 0, tc->close_after_flush = 1,
-                                                     report_closed(tc, 0);
+    LP2P_DEBUG("tcp", "peer closed");
+    tc->close_after_flush = 1;
+    report_closed(tc, 0);
+  } else if (n < 0) {
+    rc = n == UV_EOF ? LP2P_EEOF : (int)n;
+    LP2P_ERROR("tcp", "%s", n == UV_EOF ? "the peer closed the connection before it was up"
+                                        : uv_strerror((int)n));
   } else {
     rc = lp2p_conn_recv(tc->conn, (const uint8_t *)buf->base, (size_t)n);
   }

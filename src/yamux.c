@@ -139,7 +139,7 @@ proto_error(lp2p_yamux *y, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  LP2P_ERROR("yamux", "protocol error: %s", msg);
+  LP2P_INFO("yamux", "protocol error: %s", msg);
   /* spec "Session termination": tell the peer why. Sent even after a
    * normal GoAway of ours; a failing write changes nothing now. */
   y->goaway_sent = 1;
@@ -487,7 +487,7 @@ lp2p_yamux *lp2p_yamux_new(lp2p_env *env, const lp2p_yamux_config *cfg,
                            lp2p_io io) {
   uint32_t window = cfg->window ? cfg->window : LP2P_YAMUX_INITIAL_WINDOW;
   if (window < LP2P_YAMUX_INITIAL_WINDOW || window > MAX_WINDOW) {
-    LP2P_ERROR("yamux", "window %u outside [%u, %u]", window,
+    LP2P_INFO("yamux", "window %u outside [%u, %u]", window,
                LP2P_YAMUX_INITIAL_WINDOW, MAX_WINDOW);
     return NULL;
   }
