@@ -9,6 +9,12 @@
 static char read_buf[READ_BUF_SIZE];
 static int read_buf_busy;
 
+/* Output the peer has not taken yet, beyond which we stop reading from it:
+ * a peer that sends without reading (a flood of yamux pings, each one
+ * answered) cannot make us queue replies without bound. Once paused, the
+ * write in flight must finish within a step or the connection is closed. */
+#define QUEUED_HIGH (1024 * 1024)
+
 struct lp2p__tcp_listener {
   uv_tcp_t tcp;
   uv_loop_t *loop;
@@ -31,6 +37,9 @@ struct lp2p__tcp_conn {
   lp2p_buf pending;
   lp2p_buf inflight;
   int writing;
+  int read_paused;    /* backpressure: the peer is not taking our output */
+  uint64_t write_since; /* start of the write in flight (loop time) */
+  uint32_t step_ms;
   int depth;          /* driver calls on the stack */
   int close_after_flush;
   int closed_reported;
@@ -65,6 +74,44 @@ static void flush(lp2p__tcp_conn *tc) {
     return;
   }
   tc->writing = 1;
+  tc->write_since = uv_now(tc->tcp.loop);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Pauses reading while QUEUED_HIGH bytes of ours wait for the peer, and
+ * resumes once it has taken them. */
+static void backpressure(lp2p__tcp_conn *tc) {
+  size_t queued = tc->pending.len + tc->inflight.len;
+  if (!tc->read_paused && queued >= QUEUED_HIGH) {
+    LP2P_DEBUG("tcp", "peer is slow to read (%zu bytes queued): pausing reads",
+               queued);
+    uv_read_stop((uv_stream_t *)&tc->tcp);
+    tc->read_paused = 1;
+  } else if (tc->read_paused && queued < QUEUED_HIGH) {
+    LP2P_DEBUG("tcp", "peer caught up: reading again");
+    tc->read_paused = 0;
+    int rc = uv_read_start((uv_stream_t *)&tc->tcp, alloc_cb, read_cb);
+    if (rc) {
+      report_closed(tc, rc);
+      tc->close_after_flush = 1;
+    }
+  }
+}
+
+static void timer_cb(uv_timer_t *t);
+
+/* One timer: the connection's earliest deadline, or the end of the step
+ * the peer has to take our output while reads are paused. */
+static void arm_timer(lp2p__tcp_conn *tc) {
+  uint64_t d = lp2p_conn_deadline(tc->conn), now = uv_now(tc->tcp.loop);
+  if (tc->read_paused && tc->writing && tc->write_since + tc->step_ms < d)
+    d = tc->write_since + tc->step_ms;
+  if (d == LP2P_NO_DEADLINE)
+    uv_timer_stop(&tc->timer);
+  else
+    uv_timer_start(&tc->timer, timer_cb, d > now ? d - now : 0, 0);
 }
 
 static void write_cb(uv_write_t *req, int status) {
@@ -83,7 +130,13 @@ static void write_cb(uv_write_t *req, int status) {
     return;
   }
   flush(tc);
-  if (tc->close_after_flush && !tc->writing) teardown(tc);
+  if (!tc->torn_down) backpressure(tc);
+  if (tc->torn_down) return;
+  if (tc->close_after_flush) {
+    if (!tc->writing) teardown(tc);
+    return;
+  }
+  arm_timer(tc);
 }
 
 static int conn_write(void *ud, const uint8_t *p, size_t len) {
@@ -104,8 +157,6 @@ static int conn_event(void *ud, const lp2p_event *ev) {
 
 /* ---- driver calls ---- */
 
-static void timer_cb(uv_timer_t *t);
-
 static void begin(lp2p__tcp_conn *tc) {
   tc->depth++;
   tc->env->now_ms = uv_now(tc->tcp.loop);
@@ -120,19 +171,25 @@ static void end(lp2p__tcp_conn *tc, int rc) {
   }
   if (--tc->depth > 0 || tc->torn_down) return;
   flush(tc);
+  if (!tc->torn_down && !tc->close_after_flush) backpressure(tc);
+  if (tc->torn_down) return;
   if (tc->close_after_flush) {
     if (!tc->writing) teardown(tc);
     return;
   }
-  uint64_t d = lp2p_conn_deadline(tc->conn), now = uv_now(tc->tcp.loop);
-  if (d == LP2P_NO_DEADLINE)
-    uv_timer_stop(&tc->timer);
-  else
-    uv_timer_start(&tc->timer, timer_cb, d > now ? d - now : 0, 0);
+  arm_timer(tc);
 }
 
 static void timer_cb(uv_timer_t *t) {
   lp2p__tcp_conn *tc = t->data;
+  uint64_t now = uv_now(tc->tcp.loop);
+  if (tc->read_paused && tc->writing && now >= tc->write_since + tc->step_ms) {
+    LP2P_ERROR("tcp", "peer is not reading: %zu bytes unsent after %u ms",
+               tc->pending.len + tc->inflight.len, tc->step_ms);
+    report_closed(tc, LP2P_ETIMEDOUT);
+    teardown(tc);
+    return;
+  }
   begin(tc);
   end(tc, tc->conn ? lp2p_conn_expire(tc->conn) : LP2P_ETIMEDOUT);
 }
@@ -197,6 +254,7 @@ static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
   if (!tc) return NULL;
   tc->env = env;
   tc->h = *h;
+  tc->step_ms = cfg->step_timeout_ms ? cfg->step_timeout_ms : 10000;
   lp2p_io io = {.write = conn_write, .event = conn_event, .ud = tc};
   if (!(tc->conn = lp2p_conn_new(env, cfg, io))) {
     free(tc);
