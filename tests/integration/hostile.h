@@ -496,6 +496,35 @@ HU_FN int hn_send(hn *n, const uint8_t *p, size_t len) {
   return hn_send_opt(n, p, len, 1);
 }
 
+/* Decrypts every complete transport frame received so far and appends the
+ * plaintext to out. Returns 0, or -1 on a frame that does not decrypt. */
+HU_FN int hn_recv(hn *n, lp2p_buf *out) {
+  static uint8_t m[LP2P_NOISE_MSG_MAX];
+  hc_read_some(n->c);
+  while (n->c->in.len >= 2) {
+    size_t len = (size_t)n->c->in.data[0] << 8 | n->c->in.data[1];
+    if (n->c->in.len < 2 + len) break;
+    int k = lp2p_noise_cs_decrypt(&n->rx, m, NULL, 0, n->c->in.data + 2, len);
+    if (k < 0) return -1;
+    lp2p_buf_append(out, m, (size_t)k);
+    lp2p_buf_consume(&n->c->in, 2 + len);
+  }
+  return 0;
+}
+
+/* Bytes the process holds on its heap, to check that a flood does not make
+ * the listener buffer without bound. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
+HU_FN size_t hu_heap_bytes(void) { return __sanitizer_get_current_allocated_bytes(); }
+#else
+#include <malloc.h>
+HU_FN size_t hu_heap_bytes(void) {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd; /* large blocks are mmapped */
+}
+#endif
+
 /* ---- a well-behaved dialer ------------------------------------------ */
 
 typedef struct gd {
