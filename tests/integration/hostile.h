@@ -515,7 +515,8 @@ HU_FN int hn_recv(hn *n, lp2p_buf *out) {
 /* Bytes the process holds on its heap, to check that a flood does not make
  * the listener buffer without bound. */
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* From <sanitizer/allocator_interface.h>, which is not always installed. */
+size_t __sanitizer_get_current_allocated_bytes(void);
 HU_FN size_t hu_heap_bytes(void) { return __sanitizer_get_current_allocated_bytes(); }
 #else
 #include <malloc.h>
