@@ -22,6 +22,7 @@ struct lp2p__tcp_listener {
   lp2p_conn_config conn_cfg;
   lp2p__tcp_handlers h;
   unsigned open;
+  struct lp2p__tcp_conn *conns; /* open connections, torn down with us */
   int closing;
 };
 
@@ -33,6 +34,7 @@ struct lp2p__tcp_conn {
   lp2p_env *env;
   lp2p_conn *conn;
   lp2p__tcp_listener *listener;
+  struct lp2p__tcp_conn *lnext, *lprev; /* in listener->conns */
   lp2p__tcp_handlers h;
   lp2p_buf pending;
   lp2p_buf inflight;
@@ -48,6 +50,16 @@ struct lp2p__tcp_conn {
 };
 
 static void teardown(lp2p__tcp_conn *tc);
+
+static void unlink_listener(lp2p__tcp_conn *tc) {
+  lp2p__tcp_listener *l = tc->listener;
+  if (!l) return;
+  if (tc->lprev) tc->lprev->lnext = tc->lnext;
+  else l->conns = tc->lnext;
+  if (tc->lnext) tc->lnext->lprev = tc->lprev;
+  tc->listener = NULL;
+  l->open--;
+}
 
 static void report_closed(lp2p__tcp_conn *tc, int err) {
   if (tc->closed_reported) return;
@@ -236,7 +248,7 @@ static void teardown(lp2p__tcp_conn *tc) {
   if (tc->torn_down) return;
   tc->torn_down = 1;
   report_closed(tc, 0);
-  if (tc->listener) tc->listener->open--;
+  unlink_listener(tc);
   lp2p_conn_free(tc->conn);
   tc->conn = NULL;
   lp2p_buf_free(&tc->pending);
@@ -288,6 +300,9 @@ static void on_connection(uv_stream_t *server, int status) {
   lp2p__tcp_conn *tc = conn_new(l->loop, l->env, &l->conn_cfg, &l->h);
   if (!tc) return;
   tc->listener = l;
+  tc->lnext = l->conns;
+  if (l->conns) l->conns->lprev = tc;
+  l->conns = tc;
   l->open++;
   if (uv_accept(server, (uv_stream_t *)&tc->tcp) != 0) {
     teardown(tc);
@@ -336,9 +351,17 @@ unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) { return l->open;
 
 static void listener_closed(uv_handle_t *h) { free(h->data); }
 
+/* The listener's connections end with it: they point at it, and it is
+ * freed once its handle has closed. */
 void lp2p__tcp_listener_close(lp2p__tcp_listener *l) {
   if (!l || l->closing) return;
   l->closing = 1;
+  while (l->conns) {
+    lp2p__tcp_conn *tc = l->conns;
+    unlink_listener(tc);
+    if (tc->depth) tc->close_after_flush = 1; /* its driver call tears it down */
+    else teardown(tc);
+  }
   uv_close((uv_handle_t *)&l->tcp, listener_closed);
 }
 
