@@ -94,11 +94,35 @@ static void test_vanishing(void **state) {
   hl_check_serves(&H);
 }
 
+/* The listener closes (SIGTERM in the binary) while connections are open,
+ * some mid-handshake and one secured: they are torn down with it, nothing
+ * touches the freed listener afterwards (ASan), nothing leaks. */
+static void test_close_with_connections_open(void **state) {
+  (void)state;
+  hl h;
+  hl_init(&h, "yamux");
+  hc cs[6];
+  hn n;
+  for (int i = 0; i < 5; i++) hc_open(&cs[i], &h);
+  hc_mss_noise(&cs[1]);
+  hc_open(&cs[5], &h);
+  hn_init(&n, &cs[5], NULL);
+  hn_secure(&n, "/yamux/1.0.0");
+  hl_pump_ms(&h, 20);
+  assert_int_equal(lp2p__tcp_listener_count(h.l), 6);
+  int closes = h.closes;
+  hl_free(&h);
+  assert_int_equal(h.closes, closes + 6);
+  for (int i = 0; i < 6; i++) hc_close(&cs[i]);
+  hn_free(&n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_silent),
       cmocka_unit_test(test_half_open_hundreds),
       cmocka_unit_test(test_vanishing),
+      cmocka_unit_test(test_close_with_connections_open),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
