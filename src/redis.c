@@ -10,6 +10,10 @@
 #include <string.h>
 
 #define RETRY_MS 200
+/* Bound on one connection attempt. hiredis' libuv adapter (0.14) drops
+ * the poll error of a refused connect, so the connect callback never runs
+ * and the attempt would hang: we give up on it ourselves and retry. */
+#define ATTEMPT_MS 500
 /* A listener address is a short multiaddr; anything longer is not one. */
 #define MAX_VALUE 1024
 
@@ -38,6 +42,17 @@ static void try_connect(lp2p__redis *r);
 
 static void retry_cb(uv_timer_t *t) { try_connect(t->data); }
 
+static void schedule_retry(lp2p__redis *r, const char *why);
+
+static void attempt_timeout_cb(uv_timer_t *t) {
+  lp2p__redis *r = t->data;
+  if (r->connected || r->closing || !r->ac) return;
+  redisAsyncContext *ac = r->ac;
+  r->ac = NULL;
+  redisAsyncFree(ac); /* not connected: no callback runs */
+  schedule_retry(r, "connection refused or no answer");
+}
+
 static void schedule_retry(lp2p__redis *r, const char *why) {
   snprintf(r->last_error, sizeof r->last_error, "%s", why);
   if (uv_now(r->loop) + RETRY_MS >= r->give_up_at) {
@@ -53,6 +68,7 @@ static void schedule_retry(lp2p__redis *r, const char *why) {
 static void on_connect(const redisAsyncContext *ac, int status) {
   lp2p__redis *r = ac->data;
   if (r->closing) return;
+  uv_timer_stop(&r->retry);
   if (status != REDIS_OK) {
     /* hiredis frees the context after this callback. */
     r->ac = NULL;
@@ -93,6 +109,9 @@ static void try_connect(lp2p__redis *r) {
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   r->ac = ac;
+  uint64_t now = uv_now(r->loop);
+  uint64_t left = r->give_up_at > now ? r->give_up_at - now : 0;
+  uv_timer_start(&r->retry, attempt_timeout_cb, left < ATTEMPT_MS ? left : ATTEMPT_MS, 0);
 }
 
 lp2p__redis *lp2p__redis_connect(uv_loop_t *loop, const char *host,

@@ -12,6 +12,12 @@
 static char read_buf[READ_BUF_SIZE];
 static int read_buf_busy;
 
+/* Output the peer has not taken yet, beyond which we stop reading from it:
+ * a peer that sends without reading (a flood of yamux pings, each one
+ * answered) cannot make us queue replies without bound. Once paused, the
+ * write in flight must finish within a step or the connection is closed. */
+#define QUEUED_HIGH (1024 * 1024)
+
 struct lp2p__tcp_listener {
   uv_tcp_t tcp;
   uv_loop_t *loop;
@@ -19,6 +25,7 @@ struct lp2p__tcp_listener {
   lp2p_conn_config conn_cfg;
   lp2p__tcp_handlers h;
   unsigned open;
+  struct lp2p__tcp_conn *conns; /* open connections, torn down with us */
   int closing;
 };
 
@@ -30,10 +37,14 @@ struct lp2p__tcp_conn {
   lp2p_env *env;
   lp2p_conn *conn;
   lp2p__tcp_listener *listener;
+  struct lp2p__tcp_conn *lnext, *lprev; /* in listener->conns */
   lp2p__tcp_handlers h;
   lp2p_buf pending;
   lp2p_buf inflight;
   int writing;
+  int read_paused;    /* backpressure: the peer is not taking our output */
+  uint64_t write_since; /* start of the write in flight (loop time) */
+  uint32_t step_ms;
   int depth;          /* driver calls on the stack */
   int close_after_flush;
   int closed_reported;
@@ -42,6 +53,16 @@ struct lp2p__tcp_conn {
 };
 
 static void teardown(lp2p__tcp_conn *tc);
+
+static void unlink_listener(lp2p__tcp_conn *tc) {
+  lp2p__tcp_listener *l = tc->listener;
+  if (!l) return;
+  if (tc->lprev) tc->lprev->lnext = tc->lnext;
+  else l->conns = tc->lnext;
+  if (tc->lnext) tc->lnext->lprev = tc->lprev;
+  tc->listener = NULL;
+  l->open--;
+}
 
 static void report_closed(lp2p__tcp_conn *tc, int err) {
   if (tc->closed_reported) return;
@@ -68,6 +89,44 @@ static void flush(lp2p__tcp_conn *tc) {
     return;
   }
   tc->writing = 1;
+  tc->write_since = uv_now(tc->tcp.loop);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Pauses reading while QUEUED_HIGH bytes of ours wait for the peer, and
+ * resumes once it has taken them. */
+static void backpressure(lp2p__tcp_conn *tc) {
+  size_t queued = tc->pending.len + tc->inflight.len;
+  if (!tc->read_paused && queued >= QUEUED_HIGH) {
+    LP2P_DEBUG("tcp", "peer is slow to read (%zu bytes queued): pausing reads",
+               queued);
+    uv_read_stop((uv_stream_t *)&tc->tcp);
+    tc->read_paused = 1;
+  } else if (tc->read_paused && queued < QUEUED_HIGH) {
+    LP2P_DEBUG("tcp", "peer caught up: reading again");
+    tc->read_paused = 0;
+    int rc = uv_read_start((uv_stream_t *)&tc->tcp, alloc_cb, read_cb);
+    if (rc) {
+      report_closed(tc, rc);
+      tc->close_after_flush = 1;
+    }
+  }
+}
+
+static void timer_cb(uv_timer_t *t);
+
+/* One timer: the connection's earliest deadline, or the end of the step
+ * the peer has to take our output while reads are paused. */
+static void arm_timer(lp2p__tcp_conn *tc) {
+  uint64_t d = lp2p_conn_deadline(tc->conn), now = uv_now(tc->tcp.loop);
+  if (tc->read_paused && tc->writing && tc->write_since + tc->step_ms < d)
+    d = tc->write_since + tc->step_ms;
+  if (d == LP2P_NO_DEADLINE)
+    uv_timer_stop(&tc->timer);
+  else
+    uv_timer_start(&tc->timer, timer_cb, d > now ? d - now : 0, 0);
 }
 
 static void write_cb(uv_write_t *req, int status) {
@@ -86,7 +145,13 @@ static void write_cb(uv_write_t *req, int status) {
     return;
   }
   flush(tc);
-  if (tc->close_after_flush && !tc->writing) teardown(tc);
+  if (!tc->torn_down) backpressure(tc);
+  if (tc->torn_down) return;
+  if (tc->close_after_flush) {
+    if (!tc->writing) teardown(tc);
+    return;
+  }
+  arm_timer(tc);
 }
 
 static int conn_write(void *ud, const uint8_t *p, size_t len) {
@@ -107,8 +172,6 @@ static int conn_event(void *ud, const lp2p_event *ev) {
 
 /* ---- driver calls ---- */
 
-static void timer_cb(uv_timer_t *t);
-
 static void begin(lp2p__tcp_conn *tc) {
   tc->depth++;
   tc->env->now_ms = uv_now(tc->tcp.loop);
@@ -123,19 +186,25 @@ static void end(lp2p__tcp_conn *tc, int rc) {
   }
   if (--tc->depth > 0 || tc->torn_down) return;
   flush(tc);
+  if (!tc->torn_down && !tc->close_after_flush) backpressure(tc);
+  if (tc->torn_down) return;
   if (tc->close_after_flush) {
     if (!tc->writing) teardown(tc);
     return;
   }
-  uint64_t d = lp2p_conn_deadline(tc->conn), now = uv_now(tc->tcp.loop);
-  if (d == LP2P_NO_DEADLINE)
-    uv_timer_stop(&tc->timer);
-  else
-    uv_timer_start(&tc->timer, timer_cb, d > now ? d - now : 0, 0);
+  arm_timer(tc);
 }
 
 static void timer_cb(uv_timer_t *t) {
   lp2p__tcp_conn *tc = t->data;
+  uint64_t now = uv_now(tc->tcp.loop);
+  if (tc->read_paused && tc->writing && now >= tc->write_since + tc->step_ms) {
+    LP2P_ERROR("tcp", "peer is not reading: %zu bytes unsent after %u ms",
+               tc->pending.len + tc->inflight.len, tc->step_ms);
+    report_closed(tc, LP2P_ETIMEDOUT);
+    teardown(tc);
+    return;
+  }
   begin(tc);
   end(tc, tc->conn ? lp2p_conn_expire(tc->conn) : LP2P_ETIMEDOUT);
 }
@@ -185,7 +254,7 @@ static void teardown(lp2p__tcp_conn *tc) {
   if (tc->torn_down) return;
   tc->torn_down = 1;
   report_closed(tc, 0);
-  if (tc->listener) tc->listener->open--;
+  unlink_listener(tc);
   lp2p_conn_free(tc->conn);
   tc->conn = NULL;
   lp2p_buf_free(&tc->pending);
@@ -203,6 +272,7 @@ static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
   if (!tc) return NULL;
   tc->env = env;
   tc->h = *h;
+  tc->step_ms = cfg->step_timeout_ms ? cfg->step_timeout_ms : 10000;
   lp2p_io io = {.write = conn_write, .event = conn_event, .ud = tc};
   if (!(tc->conn = lp2p_conn_new(env, cfg, io))) {
     free(tc);
@@ -252,6 +322,9 @@ static void on_connection(uv_stream_t *server, int status) {
   lp2p__tcp_conn *tc = conn_new(l->loop, l->env, &l->conn_cfg, &l->h);
   if (!tc) return;
   tc->listener = l;
+  tc->lnext = l->conns;
+  if (l->conns) l->conns->lprev = tc;
+  l->conns = tc;
   l->open++;
   if (uv_accept(server, (uv_stream_t *)&tc->tcp) != 0) {
     teardown(tc);
@@ -306,9 +379,17 @@ unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) { return l->open;
 
 static void listener_closed(uv_handle_t *h) { free(h->data); }
 
+/* The listener's connections end with it: they point at it, and it is
+ * freed once its handle has closed. */
 void lp2p__tcp_listener_close(lp2p__tcp_listener *l) {
   if (!l || l->closing) return;
   l->closing = 1;
+  while (l->conns) {
+    lp2p__tcp_conn *tc = l->conns;
+    unlink_listener(tc);
+    if (tc->depth) tc->close_after_flush = 1; /* its driver call tears it down */
+    else teardown(tc);
+  }
   uv_close((uv_handle_t *)&l->tcp, listener_closed);
 }
 
