@@ -76,6 +76,28 @@ void lp2p_buf_free_secret(lp2p_buf *b) {
   lp2p_buf_free(b);
 }
 
+static char reason[256];
+static char taken[256];
+
+void lp2p_reason_(const char *layer, const char *fmt, ...) {
+  char text[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  snprintf(reason, sizeof reason, "%s: %s", layer, text);
+  lp2p_log(LP2P_LOG_INFO, layer, "%s", text);
+}
+
+const char *lp2p_take_reason(void) {
+  if (!reason[0]) return NULL;
+  memcpy(taken, reason, sizeof taken);
+  reason[0] = 0;
+  return taken;
+}
+
+void lp2p_clear_reason(void) { reason[0] = 0; }
+
 void lp2p_log_(int level, const char *layer, const char *fmt, ...) {
   static const char *names[] = {"error", "info", "debug"};
   char line[1024];

@@ -73,27 +73,14 @@ struct lp2p_conn {
   int has_identified;
 };
 
-/* The protocol being agreed when a refusal came, for the error line. */
-static const char *refused_protocol(const lp2p_conn *c, const char *what) {
-  if (strcmp(what, "ping stream") == 0) return LP2P_PING_PROTOCOL;
-  if (c->state == ST_SEC_NEGOTIATE) return c->cfg.security->protocol;
-  if (c->state == ST_MUX_NEGOTIATE) return c->cfg.muxer->protocol;
-  return NULL;
-}
-
-/* Records the first failure and says it in one line: the step, and what
- * went wrong (naming the protocol the peer refused). Engines log their own
- * detail at info level. */
+/* Records the first failure and says it in one line: the step, and the
+ * reason the engine that found it gave (else the error code's text). */
 static int conn_fail(lp2p_conn *c, int err, const char *what) {
   if (c->err) return c->err;
   c->err = err;
-  const char *proto = err == LP2P_ENOTSUP ? refused_protocol(c, what) : NULL;
-  if (proto)
-    LP2P_ERROR("conn", "%s failed in %s: peer does not support %s", what,
-               state_names[c->state], proto);
-  else
-    LP2P_ERROR("conn", "%s failed in %s: %s", what, state_names[c->state],
-               lp2p_strerror(err));
+  const char *why = lp2p_take_reason();
+  LP2P_ERROR("conn", "%s failed in %s: %s", what, state_names[c->state],
+             why ? why : lp2p_strerror(err));
   return err;
 }
 
@@ -352,7 +339,7 @@ static int check_peer(lp2p_conn *c, const lp2p_pubkey *pk) {
     char want[128] = "?", got[128] = "?";
     lp2p_peerid_to_text(want, sizeof want, c->cfg.expected_peer);
     lp2p_peerid_to_text(got, sizeof got, &c->remote_id);
-    LP2P_INFO("conn", "dialed %s but the peer is %s", want, got);
+    LP2P_REASON("conn", "dialed %s but the peer is %s", want, got);
     return LP2P_EPEERID;
   }
   return 0;
@@ -421,7 +408,9 @@ int lp2p_conn_start(lp2p_conn *c) {
 /* Entry points run between enter() and finish(): finish records a failure
  * and, at the outermost level only, frees dead streams (an event callback
  * may re-enter, e.g. ping again from inside a PONG). */
-static void enter(lp2p_conn *c) { c->depth++; }
+static void enter(lp2p_conn *c) {
+  if (c->depth++ == 0) lp2p_clear_reason();
+}
 
 static int finish(lp2p_conn *c, int rc, const char *what) {
   if (rc && !c->err) conn_fail(c, rc, what);

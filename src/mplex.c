@@ -305,7 +305,7 @@ static int on_frame(lp2p_mplex *m) {
   if (flag == F_NEW_STREAM) {
     uint32_t h = (uint32_t)(id * 2);
     if (find(m, h)) {
-      LP2P_INFO("mplex", "NewStream for stream %" PRIu64 " already open", id);
+      LP2P_REASON("mplex", "NewStream for stream %" PRIu64 " already open", id);
       return die(m, LP2P_EPROTO);
     }
     if (m->gone_away || m->inbound >= m->max_streams) {
@@ -384,18 +384,18 @@ static int recv_loop(lp2p_mplex *m, const uint8_t *in, size_t len) {
     case ST_HEADER:
       rc = varint_byte(m, in[off++], &v);
       if (rc < 0) {
-        LP2P_INFO("mplex", "bad header varint (over 9 bytes or non-minimal)");
+        LP2P_REASON("mplex", "bad header varint (over 9 bytes or non-minimal)");
         return die(m, rc);
       }
       if (rc == 0) break;
       m->fflag = (unsigned)(v & 7);
       m->fid = v >> 3;
       if (m->fflag > F_RESET_INITIATOR) {
-        LP2P_INFO("mplex", "unknown flag %u", m->fflag);
+        LP2P_REASON("mplex", "unknown flag %u", m->fflag);
         return die(m, LP2P_EPROTO);
       }
       if (m->fid > LP2P_MPLEX_MAX_ID) {
-        LP2P_INFO("mplex", "stream id %" PRIu64 " over our cap %u", m->fid,
+        LP2P_REASON("mplex", "stream id %" PRIu64 " over our cap %u", m->fid,
                    LP2P_MPLEX_MAX_ID);
         return die(m, LP2P_EPROTO);
       }
@@ -404,13 +404,13 @@ static int recv_loop(lp2p_mplex *m, const uint8_t *in, size_t len) {
     case ST_LENGTH:
       rc = varint_byte(m, in[off++], &v);
       if (rc < 0) {
-        LP2P_INFO("mplex", "bad length varint (over 9 bytes or non-minimal)");
+        LP2P_REASON("mplex", "bad length varint (over 9 bytes or non-minimal)");
         return die(m, rc);
       }
       if (rc == 0) break;
       /* Checked before anything is read or kept for the body. */
       if (v > m->max_frame) {
-        LP2P_INFO("mplex", "frame of %" PRIu64 " bytes over the %zu cap", v,
+        LP2P_REASON("mplex", "frame of %" PRIu64 " bytes over the %zu cap", v,
                    m->max_frame);
         return die(m, LP2P_ETOOBIG);
       }

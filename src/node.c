@@ -78,7 +78,11 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static void on_deadline(uv_timer_t *t) {
   node *n = t->data;
-  fprintf(stderr, "lp2p-interop: test timeout of %u s reached\n", n->cfg->timeout_s);
+  if (n->cfg->is_dialer && !n->t_start)
+    fprintf(stderr, "lp2p-interop: no listener address under %s within %u s\n",
+            n->cfg->redis_key, n->cfg->timeout_s);
+  else
+    fprintf(stderr, "lp2p-interop: test timeout of %u s reached\n", n->cfg->timeout_s);
   node_stop(n, LP2P_ETIMEDOUT);
 }
 
@@ -261,7 +265,6 @@ static void take_listener_addr(node *n);
 
 static void got_listener_addr(void *ud, int err, const char *value) {
   node *n = ud;
-  n->t_start = uv_hrtime();
   if (err) return fail(n, err, "waiting for the listener address");
   if (!value) {
     if (ms_left(n) > 0) return take_listener_addr(n);
@@ -269,6 +272,7 @@ static void got_listener_addr(void *ud, int err, const char *value) {
             n->cfg->redis_key);
     return node_stop(n, LP2P_ETIMEDOUT);
   }
+  n->t_start = uv_hrtime();
   LP2P_INFO("node", "dialing %s", value);
   lp2p__redis_close(n->redis);
   n->redis = NULL;

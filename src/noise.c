@@ -199,19 +199,19 @@ static int check_payload(lp2p_noise *n, const uint8_t *p, size_t len) {
   Lp2p__NoiseHandshakePayload *pb =
       lp2p__noise_handshake_payload__unpack(NULL, len, p);
   if (!pb) {
-    LP2P_DEBUG("noise", "handshake payload: bad protobuf");
+    LP2P_REASON("noise", "handshake payload: bad protobuf");
     return LP2P_EPROTO;
   }
   int rc = 0;
   if (!pb->has_identity_key || !pb->has_identity_sig) {
-    LP2P_DEBUG("noise", "handshake payload: no identity key or signature");
+    LP2P_REASON("noise", "handshake payload: no identity key or signature");
     rc = LP2P_EPROTO;
     goto out;
   }
   rc = lp2p_pubkey_unmarshal(&n->remote, pb->identity_key.data,
                              pb->identity_key.len);
   if (rc) {
-    LP2P_DEBUG("noise", "handshake payload: bad identity key");
+    LP2P_REASON("noise", "handshake payload: bad identity key");
     goto out;
   }
   uint8_t msg[sizeof LP2P_NOISE_SIG_PREFIX - 1 + LP2P_NOISE_DHLEN];
@@ -225,7 +225,7 @@ static int check_payload(lp2p_noise *n, const uint8_t *p, size_t len) {
   rc = lp2p_pubkey_verify(&n->remote, msg, sizeof msg, pb->identity_sig.data,
                           pb->identity_sig.len);
   if (rc) {
-    LP2P_DEBUG("noise", "handshake payload: signature check failed");
+    LP2P_REASON("noise", "handshake payload: signature check failed");
     goto out;
   }
   n->has_remote = 1;

@@ -139,7 +139,7 @@ proto_error(lp2p_yamux *y, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  LP2P_INFO("yamux", "protocol error: %s", msg);
+  LP2P_REASON("yamux", "protocol error: %s", msg);
   /* spec "Session termination": tell the peer why. Sent even after a
    * normal GoAway of ours; a failing write changes nothing now. */
   y->goaway_sent = 1;
@@ -428,7 +428,7 @@ static int on_header(lp2p_yamux *y) {
     return 0;
   case T_GOAWAY:
     if (len != LP2P_YAMUX_GOAWAY_NORMAL)
-      LP2P_INFO("yamux", "peer went away with error code %u", len);
+      LP2P_REASON("yamux", "peer went away with error code %u", len);
     if (y->goaway_recv) return 0;
     y->goaway_recv = 1;
     return fire(y, LP2P_EV_EOF, 0, NULL, 0);

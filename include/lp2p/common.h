@@ -111,4 +111,14 @@ void lp2p_log_(int level, const char *layer, const char *fmt, ...)
 #define LP2P_INFO(layer, ...) lp2p_log(LP2P_LOG_INFO, layer, __VA_ARGS__)
 #define LP2P_ERROR(layer, ...) lp2p_log(LP2P_LOG_ERROR, layer, __VA_ARGS__)
 
+/* A failure the peer caused, said once where it is detected: logged at info
+ * level and kept as the reason the connection gives in its one error line.
+ * One slot for the process: we run one thread. */
+void lp2p_reason_(const char *layer, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#define LP2P_REASON(layer, ...) lp2p_reason_(layer, __VA_ARGS__)
+/* The reason kept since the last clear, or NULL; clears it. */
+const char *lp2p_take_reason(void);
+void lp2p_clear_reason(void);
+
 #endif
