@@ -2,6 +2,7 @@
 # Latency benchmark (not a test: no thresholds) of the transport-interop ping
 # exchange on loopback, tcp/noise/$muxer (default yamux):
 #   ours listener + ours dialer   vs   js listener + js dialer
+#   (BASELINE=noinline: vs ours without inlined muxer negotiation)
 #
 #   bench/latency.sh [RUNS]     (RUNS default 20)
 #
@@ -26,6 +27,14 @@ JS_CMD=${JS_CMD:-node tests/interop/js/peer.mjs}
 export transport=tcp security=noise muxer=${muxer:-yamux}
 export PAIR_QUIET=${PAIR_QUIET:-1}
 PAIR=tests/interop/run-pair.sh
+# The baseline measured in the same run: js-libp2p on both sides, or
+# (BASELINE=noinline) our binary negotiating the muxer with multistream
+# instead of inside the Noise handshake.
+case ${BASELINE:-js} in
+  js) BASE_NAME=js BASE_CMD=$JS_CMD ;;
+  noinline) BASE_NAME=noinline BASE_CMD="env LP2P_NO_INLINE_MUXER=1 $LP2P_BIN" ;;
+  *) echo "BASELINE must be js or noinline" >&2; exit 2 ;;
+esac
 
 RES=$(mktemp -d "${TMPDIR:-/tmp}/bench-latency.XXXXXX")
 trap 'rm -rf "$RES"' EXIT
@@ -65,20 +74,20 @@ if [[ ! -x $LP2P_BIN ]]; then
 else
   run_side ours "$LP2P_BIN"
 fi
-if [[ ! -d tests/interop/js/node_modules ]]; then
+if [[ $BASE_NAME == js && ! -d tests/interop/js/node_modules ]]; then
   echo "js: deps missing -- run 'npm ci --prefix tests/interop/js'" >&2
   exit 1
 fi
-run_side js "$JS_CMD"
+run_side "$BASE_NAME" "$BASE_CMD"
 
 fmt() { [[ -n $1 ]] && echo "$1 ms" || echo "n/a"; }
 for metric in hs ping; do
   [[ $metric == hs ]] && label=handshakePlusOneRTT || label="ping RTT"
-  js=$(median "$RES/js.$metric")
+  js=$(median "$RES/$BASE_NAME.$metric")
   if [[ $HAVE_OURS == 1 ]]; then
     ours=$(median "$RES/ours.$metric")
-    echo "$label median: ours $(fmt "$ours"), js $(fmt "$js"), ratio $(ratio "$ours" "$js")"
+    echo "$label median: ours $(fmt "$ours"), $BASE_NAME $(fmt "$js"), ratio $(ratio "$ours" "$js")"
   else
-    echo "$label median: ours n/a (binary missing), js $(fmt "$js"), ratio n/a"
+    echo "$label median: ours n/a (binary missing), $BASE_NAME $(fmt "$js"), ratio n/a"
   fi
 done

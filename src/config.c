@@ -113,6 +113,8 @@ static int load_extras(lp2p_config *cfg, lp2p_getenv_fn env, char *err, size_t n
   }
   const char *dbg = env("DEBUG"), *ldbg = env("LIBP2P_DEBUG");
   cfg->debug = (dbg && !strcmp(dbg, "true")) || (ldbg && !strcmp(ldbg, "1"));
+  const char *noinl = env("LP2P_NO_INLINE_MUXER");
+  cfg->no_inline_muxer = noinl && !strcmp(noinl, "1");
   return 0;
 }
 
@@ -162,5 +164,7 @@ const char *lp2p_config_usage(void) {
          "\n"
          "Both:\n"
          "  KEY_TYPE              secp256k1 | ed25519          (secp256k1)\n"
-         "  DEBUG=true or LIBP2P_DEBUG=1   per-layer debug lines on stderr\n";
+         "  DEBUG=true or LIBP2P_DEBUG=1   per-layer debug lines on stderr\n"
+         "  LP2P_NO_INLINE_MUXER=1        negotiate the muxer with multistream\n"
+         "                                even when the peer lists it in Noise\n";
 }

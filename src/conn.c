@@ -1,5 +1,6 @@
 #include "lp2p/conn.h"
 
+#include "lp2p/identify.h"
 #include "lp2p/mss.h"
 #include "lp2p/ping.h"
 
@@ -19,7 +20,13 @@ static const char *const state_names[] = {
     "security negotiation", "security handshake", "muxer negotiation",
     "muxed connection"};
 
-typedef enum stream_state { SS_NEGOTIATING, SS_PING, SS_DEAD } stream_state;
+typedef enum stream_state {
+  SS_NEGOTIATING, /* multistream-select on the stream */
+  SS_PING,        /* ping, either role */
+  SS_ID_READ,     /* reading the peer's identify reply */
+  SS_DONE,        /* we sent all we will; waiting for the peer's FIN */
+  SS_DEAD
+} stream_state;
 
 typedef struct conn_stream {
   struct lp2p_conn *conn;
@@ -29,11 +36,15 @@ typedef struct conn_stream {
   stream_state state;
   lp2p_mss mss;
   lp2p_ping ping;
+  lp2p_identify_reader id_reader;
 } conn_stream;
 
-/* Inbound streams may ask for these (libp2p/specs ping/ping.md). */
-static const char *const inbound_protos[] = {LP2P_PING_PROTOCOL};
+/* What inbound streams may ask for; identify lists the same. */
+static const char *const inbound_protos[] = {LP2P_PING_PROTOCOL,
+                                             LP2P_IDENTIFY_PROTOCOL};
+#define N_INBOUND (sizeof inbound_protos / sizeof *inbound_protos)
 static const char *const ping_protos[] = {LP2P_PING_PROTOCOL};
+static const char *const id_protos[] = {LP2P_IDENTIFY_PROTOCOL};
 
 struct lp2p_conn {
   lp2p_env *env;
@@ -56,16 +67,34 @@ struct lp2p_conn {
   conn_stream *ping_stream;
   int ping_queued; /* ping asked for while its stream negotiates */
   int depth;       /* entry points on the stack: sweep only at the outermost */
+  lp2p_multiaddr observed;
+  int has_observed;
+  lp2p_identify_peer identified;
+  int has_identified;
 };
 
-/* Records the first failure with its context, logged once. */
+/* The protocol being agreed when a refusal came, for the error line. */
+static const char *refused_protocol(const lp2p_conn *c, const char *what) {
+  if (strcmp(what, "ping stream") == 0) return LP2P_PING_PROTOCOL;
+  if (c->state == ST_SEC_NEGOTIATE) return c->cfg.security->protocol;
+  if (c->state == ST_MUX_NEGOTIATE) return c->cfg.muxer->protocol;
+  return NULL;
+}
+
+/* Records the first failure and says it in one line: the step, and what
+ * went wrong (naming the protocol the peer refused). Engines log their own
+ * detail at info level. */
 static int conn_fail(lp2p_conn *c, int err, const char *what) {
-  if (!c->err) {
-    c->err = err;
+  if (c->err) return c->err;
+  c->err = err;
+  const char *proto = err == LP2P_ENOTSUP ? refused_protocol(c, what) : NULL;
+  if (proto)
+    LP2P_ERROR("conn", "%s failed in %s: peer does not support %s", what,
+               state_names[c->state], proto);
+  else
     LP2P_ERROR("conn", "%s failed in %s: %s", what, state_names[c->state],
                lp2p_strerror(err));
-  }
-  return c->err;
+  return err;
 }
 
 static void step_to(lp2p_conn *c, conn_state st) {
@@ -97,17 +126,19 @@ static int stream_write(void *ud, const uint8_t *p, size_t len) {
 
 static int stream_event(void *ud, const lp2p_event *ev);
 
-static conn_stream *stream_new(lp2p_conn *c, uint32_t id, int outbound) {
+/* outbound: the one protocol we open the stream for; NULL for inbound. */
+static conn_stream *stream_new(lp2p_conn *c, uint32_t id,
+                               const char *const *outbound) {
   conn_stream *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->conn = c;
   s->id = id;
-  s->outbound = outbound;
+  s->outbound = outbound != NULL;
   lp2p_io io = {.write = stream_write, .event = stream_event, .ud = s};
   if (outbound)
-    lp2p_mss_init(&s->mss, 1, ping_protos, 1, io);
+    lp2p_mss_init(&s->mss, 1, outbound, 1, io);
   else
-    lp2p_mss_init(&s->mss, 0, inbound_protos, 1, io);
+    lp2p_mss_init(&s->mss, 0, inbound_protos, N_INBOUND, io);
   s->next = c->streams;
   c->streams = s;
   return s;
@@ -132,6 +163,7 @@ static void sweep(lp2p_conn *c) {
     conn_stream *s = *pp;
     if (s->state == SS_DEAD) {
       *pp = s->next;
+      lp2p_identify_reader_free(&s->id_reader);
       free(s);
     } else {
       pp = &s->next;
@@ -151,10 +183,46 @@ static int stream_fail(conn_stream *s, int err) {
   return rc;
 }
 
+/* Answers an identify request: our message, then FIN (identify/README.md
+ * "responds by returning an Identify message and closes the stream"). */
+static int identify_reply(conn_stream *s) {
+  lp2p_conn *c = s->conn;
+  lp2p_identify_info info = {
+      .pub = &c->cfg.identity->pub, .listen_addrs = c->cfg.listen_addrs,
+      .n_listen_addrs = c->cfg.n_listen_addrs,
+      .observed = c->has_observed ? &c->observed : NULL,
+      .protocols = inbound_protos, .n_protocols = N_INBOUND,
+      .agent_version = "lp2p-interop/" LP2P_VERSION};
+  lp2p_buf out = {0};
+  int rc = lp2p_identify_encode(&out, &info);
+  if (rc == 0) rc = c->cfg.muxer->send(c->mux, s->id, out.data, out.len);
+  lp2p_buf_free(&out);
+  if (rc == 0) rc = c->cfg.muxer->close(c->mux, s->id);
+  s->state = SS_DONE;
+  return rc;
+}
+
+static int identify_data(conn_stream *s, const uint8_t *p, size_t len) {
+  lp2p_conn *c = s->conn;
+  lp2p_identify_peer *peer = &c->identified;
+  int rc = lp2p_identify_read(&s->id_reader, peer, &c->remote_id, p, len);
+  if (rc <= 0) return rc;
+  c->has_identified = 1;
+  LP2P_INFO("conn", "peer runs %s (%s), %zu protocols, %zu listen addresses",
+            peer->agent_version, peer->protocol_version, peer->n_protocols,
+            peer->n_listen_addrs);
+  s->state = SS_DONE;
+  return c->cfg.muxer->close(c->mux, s->id);
+}
+
 static int stream_ready(conn_stream *s, const char *protocol) {
   lp2p_conn *c = s->conn;
   lp2p_io io = {.write = stream_write, .event = stream_event, .ud = s};
-  if (strcmp(protocol, LP2P_PING_PROTOCOL) != 0) return LP2P_ENOTSUP;
+  if (strcmp(protocol, LP2P_IDENTIFY_PROTOCOL) == 0) {
+    if (!s->outbound) return identify_reply(s);
+    s->state = SS_ID_READ;
+    return 0;
+  }
   s->state = SS_PING;
   lp2p_ping_init(&s->ping, c->env, s->outbound, io);
   if (s->outbound && c->ping_queued) {
@@ -172,7 +240,8 @@ static int stream_event(void *ud, const lp2p_event *ev) {
     return stream_ready(s, ev->protocol);
   case LP2P_EV_DATA:
     if (s->state == SS_PING) return lp2p_ping_recv(&s->ping, ev->data, ev->len);
-    return 0;
+    if (s->state == SS_ID_READ) return identify_data(s, ev->data, ev->len);
+    return s->state == SS_DONE ? LP2P_EPROTO : 0;
   case LP2P_EV_PONG:
     c->ping_deadline = LP2P_NO_DEADLINE;
     return c->io.event(c->io.ud, ev);
@@ -182,16 +251,16 @@ static int stream_event(void *ud, const lp2p_event *ev) {
 }
 
 static int stream_data(conn_stream *s, const uint8_t *p, size_t len) {
+  lp2p_event ev = {.type = LP2P_EV_DATA, .data = p, .len = len};
   int rc = s->state == SS_NEGOTIATING ? lp2p_mss_recv(&s->mss, p, len)
-           : s->state == SS_PING      ? lp2p_ping_recv(&s->ping, p, len)
-                                      : 0;
+                                      : stream_event(s, &ev);
   /* A connection-level failure is already recorded; pass it up. */
   if (s->conn->err) return s->conn->err;
   return rc ? stream_fail(s, rc) : 0;
 }
 
 static int on_stream_open(lp2p_conn *c, uint32_t id) {
-  conn_stream *s = stream_new(c, id, 0);
+  conn_stream *s = stream_new(c, id, NULL);
   if (!s) return c->cfg.muxer->reset(c->mux, id);
   int rc = lp2p_mss_start(&s->mss);
   return rc ? stream_fail(s, rc) : 0;
@@ -203,8 +272,10 @@ static int on_stream_open(lp2p_conn *c, uint32_t id) {
 static int on_stream_fin(lp2p_conn *c, conn_stream *s) {
   if (s == c->ping_stream && lp2p_ping_outstanding(&s->ping))
     return stream_fail(s, LP2P_EEOF);
+  if (s->state == SS_ID_READ) return stream_fail(s, LP2P_EEOF);
+  int we_closed = s->state == SS_DONE;
   stream_kill(s);
-  return c->cfg.muxer->close(c->mux, s->id);
+  return we_closed ? 0 : c->cfg.muxer->close(c->mux, s->id);
 }
 
 static int on_stream_reset(lp2p_conn *c, conn_stream *s) {
@@ -240,11 +311,26 @@ static int mux_event(void *ud, const lp2p_event *ev) {
 
 /* ---- upgrade ---- */
 
+/* Asks the peer who it is; a failure there only loses that stream. */
+static int open_identify(lp2p_conn *c) {
+  uint32_t id;
+  int rc = c->cfg.muxer->open(c->mux, &id);
+  if (rc) return rc == LP2P_ELIMIT ? 0 : rc;
+  conn_stream *s = stream_new(c, id, id_protos);
+  if (!s) return c->cfg.muxer->reset(c->mux, id);
+  rc = lp2p_mss_start(&s->mss);
+  return rc ? stream_fail(s, rc) : 0;
+}
+
 static int start_muxer(lp2p_conn *c) {
   lp2p_io io = {.write = secure_write, .event = mux_event, .ud = c};
   c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
   if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
   step_to(c, ST_MUXED);
+  if (c->cfg.identify_peer) {
+    int rc = open_identify(c);
+    if (rc) return rc;
+  }
   lp2p_event ev = {.type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol,
                    .peer = &c->remote};
   return c->io.event(c->io.ud, &ev);
@@ -266,7 +352,7 @@ static int check_peer(lp2p_conn *c, const lp2p_pubkey *pk) {
     char want[128] = "?", got[128] = "?";
     lp2p_peerid_to_text(want, sizeof want, c->cfg.expected_peer);
     lp2p_peerid_to_text(got, sizeof got, &c->remote_id);
-    LP2P_ERROR("conn", "dialed %s but the peer is %s", want, got);
+    LP2P_INFO("conn", "dialed %s but the peer is %s", want, got);
     return LP2P_EPEERID;
   }
   return 0;
@@ -370,7 +456,7 @@ int lp2p_conn_ping(lp2p_conn *c) {
     uint32_t id;
     rc = c->cfg.muxer->open(c->mux, &id);
     if (rc == 0) {
-      s = c->ping_stream = stream_new(c, id, 1);
+      s = c->ping_stream = stream_new(c, id, ping_protos);
       c->ping_queued = 1;
       rc = s ? lp2p_mss_start(&s->mss) : LP2P_ENOMEM;
     }
@@ -402,6 +488,15 @@ int lp2p_conn_close(lp2p_conn *c) {
   if (c->err || !c->mux) return c->err;
   enter(c);
   return finish(c, c->cfg.muxer->goaway(c->mux, 0), "close");
+}
+
+void lp2p_conn_set_observed(lp2p_conn *c, const lp2p_multiaddr *ma) {
+  c->observed = *ma;
+  c->has_observed = 1;
+}
+
+const lp2p_identify_peer *lp2p_conn_identified(const lp2p_conn *c) {
+  return c->has_identified ? &c->identified : NULL;
 }
 
 int lp2p_conn_is_ready(const lp2p_conn *c) { return c->state == ST_MUXED && !c->err; }

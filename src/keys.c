@@ -273,14 +273,18 @@ int lp2p_peerid_to_cid(char *out, size_t cap, const lp2p_peerid *id) {
   return n + 1;
 }
 
-/* A peer id multihash (peer-ids.md "Peer Ids"): identity with 1..42 bytes
- * of inlined key, or sha2-256 with its 32-byte digest. */
+/* A peer id multihash (peer-ids.md "Peer Ids"): identity inlining a
+ * PublicKey of at most 42 bytes, or sha2-256 with its 32-byte digest. The
+ * inlined key must be one we can use: a short prefix of a base58 id can
+ * otherwise pass for a well-formed identity multihash. */
 static int check_multihash(const uint8_t *p, size_t len) {
   uint64_t code;
   size_t off;
+  lp2p_pubkey pk;
   if (len > LP2P_PEERID_MAX || lp2p_multihash_check(&code, &off, p, len))
     return LP2P_EBASE58;
-  if (code == MH_IDENTITY && len > off && len - off <= PEERID_INLINE_MAX)
+  if (code == MH_IDENTITY && len - off <= PEERID_INLINE_MAX &&
+      lp2p_pubkey_unmarshal(&pk, p + off, len - off) == 0)
     return 0;
   if (code == MH_SHA2_256 && len - off == crypto_hash_sha256_BYTES) return 0;
   return LP2P_EBASE58;

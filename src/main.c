@@ -32,7 +32,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "lp2p-interop: %s\n", err);
     return 1;
   }
-  lp2p_log_level = cfg.debug ? LP2P_LOG_DEBUG : LP2P_LOG_INFO;
+  /* Quiet unless asked: a run that fails says why in one error line. */
+  lp2p_log_level = cfg.debug ? LP2P_LOG_DEBUG : LP2P_LOG_ERROR;
   signal(SIGPIPE, SIG_IGN);
   lp2p_result res = {0};
   if (lp2p_node_run(&cfg, &res) != 0) return 1;

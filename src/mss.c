@@ -52,7 +52,7 @@ static int msg_is(const uint8_t *msg, size_t len, const char *text) {
 }
 
 static int fail(lp2p_mss *m, int err, const char *why) {
-  LP2P_ERROR("mss", "negotiation failed: %s", why);
+  LP2P_INFO("mss", "negotiation failed: %s", why);
   return m->err = err;
 }
 
@@ -67,7 +67,7 @@ static int on_initiator_msg(lp2p_mss *m, const uint8_t *msg, size_t len) {
   LP2P_DEBUG("mss", "peer refused %s", m->protos[m->proposal]);
   if (++m->proposal == m->n_protos) {
     m->proposal--;
-    LP2P_ERROR("mss", "peer does not support %s", m->protos[m->proposal]);
+    LP2P_INFO("mss", "peer does not support %s", m->protos[m->proposal]);
     return m->err = LP2P_ENOTSUP;
   }
   return write_msgs(m, m->protos[m->proposal], NULL);

@@ -23,11 +23,11 @@ int lp2p_ping_outstanding(const lp2p_ping *p) { return p->outstanding; }
 static int on_block(lp2p_ping *p) {
   if (!p->initiator) return p->io.write(p->io.ud, p->got, sizeof p->got);
   if (!p->outstanding) {
-    LP2P_ERROR("ping", "echo with no ping outstanding");
+    LP2P_INFO("ping", "echo with no ping outstanding");
     return p->err = LP2P_EPROTO;
   }
   if (memcmp(p->got, p->sent, sizeof p->sent) != 0) {
-    LP2P_ERROR("ping", "echo differs from the ping sent");
+    LP2P_INFO("ping", "echo differs from the ping sent");
     return p->err = LP2P_EMISMATCH;
   }
   p->outstanding = 0;

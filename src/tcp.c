@@ -1,5 +1,8 @@
 #include "tcp.h"
 
+#include "lp2p/codec.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,13 +158,16 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (buf->base == read_buf) read_buf_busy = 0;
   if (n == 0 || tc->torn_down) return;
   begin(tc);
-  int rc;
-  if (n < 0) {
-    rc = n == UV_EOF ? LP2P_EEOF : (int)n;
-    LP2P_DEBUG("tcp", "read: %s", n == UV_EOF ? "peer closed" : uv_strerror((int)n));
+  int rc = 0;
+  if (n == UV_EOF && lp2p_conn_is_ready(tc->conn)) {
     /* A peer closing a finished connection is a clean end. */
-    if (n == UV_EOF && lp2p_conn_is_ready(tc->conn)) rc = 0, tc->close_after_flush = 1,
-                                                     report_closed(tc, 0);
+    LP2P_DEBUG("tcp", "peer closed");
+    tc->close_after_flush = 1;
+    report_closed(tc, 0);
+  } else if (n < 0) {
+    rc = n == UV_EOF ? LP2P_EEOF : (int)n;
+    LP2P_ERROR("tcp", "%s", n == UV_EOF ? "the peer closed the connection before it was up"
+                                        : uv_strerror((int)n));
   } else {
     rc = lp2p_conn_recv(tc->conn, (const uint8_t *)buf->base, (size_t)n);
   }
@@ -209,10 +215,26 @@ static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
   return tc;
 }
 
+/* identify's observedAddr: /ip4|ip6/<peer address>/tcp/<port>. */
+static void set_observed(lp2p__tcp_conn *tc) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  char ip[64], text[128];
+  if (uv_tcp_getpeername(&tc->tcp, (struct sockaddr *)&ss, &len)) return;
+  int v6 = ss.ss_family == AF_INET6;
+  uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                           : ((struct sockaddr_in *)&ss)->sin_port);
+  if (uv_ip_name((struct sockaddr *)&ss, ip, sizeof ip)) return;
+  snprintf(text, sizeof text, "/%s/%s/tcp/%u", v6 ? "ip6" : "ip4", ip, port);
+  lp2p_multiaddr ma;
+  if (lp2p_multiaddr_parse(&ma, text) == 0) lp2p_conn_set_observed(tc->conn, &ma);
+}
+
 static void start_conn(lp2p__tcp_conn *tc) {
   /* HARNESS.md pitfall 9: small handshake and ping writes must not wait
    * for Nagle. */
   uv_tcp_nodelay(&tc->tcp, 1);
+  set_observed(tc);
   begin(tc);
   int rc = uv_read_start((uv_stream_t *)&tc->tcp, alloc_cb, read_cb);
   if (rc == 0) rc = lp2p_conn_start(tc->conn);
@@ -272,6 +294,12 @@ int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port) {
   *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                          : ((struct sockaddr_in *)&ss)->sin_port);
   return 0;
+}
+
+void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l,
+                                  const lp2p_multiaddr *addrs, size_t n) {
+  l->conn_cfg.listen_addrs = addrs;
+  l->conn_cfg.n_listen_addrs = n;
 }
 
 unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) { return l->open; }

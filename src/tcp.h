@@ -25,6 +25,10 @@ typedef struct lp2p__tcp_handlers {
 int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip,
                      uint16_t port, const lp2p_conn_config *conn_cfg,
                      const lp2p__tcp_handlers *h, lp2p__tcp_listener **out);
+/* The addresses identify replies list (copied by reference: they must
+ * outlive the listener). */
+void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l,
+                                  const lp2p_multiaddr *addrs, size_t n);
 /* The bound port. */
 int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port);
 void lp2p__tcp_listener_close(lp2p__tcp_listener *l);

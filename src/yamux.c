@@ -139,7 +139,7 @@ proto_error(lp2p_yamux *y, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  LP2P_ERROR("yamux", "protocol error: %s", msg);
+  LP2P_INFO("yamux", "protocol error: %s", msg);
   /* spec "Session termination": tell the peer why. Sent even after a
    * normal GoAway of ours; a failing write changes nothing now. */
   y->goaway_sent = 1;
@@ -190,7 +190,9 @@ static stream *stream_new(lp2p_yamux *y, uint32_t id, int inbound) {
   if (!s) return NULL;
   s->id = id;
   s->send_window = LP2P_YAMUX_INITIAL_WINDOW;
-  s->recv_window = y->window;
+  /* What the peer may send before it hears more from us: an inbound stream
+   * gets its extra window with our ACK, an outbound one with our SYN. */
+  s->recv_window = inbound ? LP2P_YAMUX_INITIAL_WINDOW : y->window;
   s->inbound = inbound ? 1 : 0;
   size_t k = slot(y, id);
   s->next = y->tab[k];
@@ -214,16 +216,23 @@ static void stream_free(lp2p_yamux *y, stream *s) {
 
 /* ---- frames on a stream ------------------------------------------------ */
 
+/* Window we grant a peer-opened stream beyond the 256 KiB the peer assumes
+ * (spec "Flow Control"); announced with our ACK. */
+static uint32_t extra_window(const lp2p_yamux *y) {
+  return y->window - LP2P_YAMUX_INITIAL_WINDOW;
+}
+
 /* Writes a data or window-update frame on s. The first frame we write on a
  * stream the peer opened carries ACK (libp2p yamux "ACK backlog": do not
- * acknowledge before the application writes) and our window beyond the
- * initial 256 KiB (spec "Flow Control"). A data frame cannot carry a
- * delta, so that grant then goes ahead as its own window update. */
+ * acknowledge before the application writes) and the extra window. A data
+ * frame cannot carry a delta, so that grant then goes ahead as its own
+ * window update. */
 static int stream_frame(lp2p_yamux *y, stream *s, uint8_t type,
                         uint16_t flags, uint32_t len, const uint8_t *p) {
   if (s->ack_owed) {
-    uint32_t extra = y->window - LP2P_YAMUX_INITIAL_WINDOW;
+    uint32_t extra = extra_window(y);
     s->ack_owed = 0;
+    s->recv_window += extra;
     if (type == T_WU) {
       flags |= F_ACK;
       len += extra;
@@ -270,11 +279,16 @@ static int flush_stream(lp2p_yamux *y, stream *s) {
   return 0;
 }
 
-/* Returns delivered bytes to the peer. Replenishing once half the window
- * is consumed (as go-yamux and rust-yamux do) keeps the peer streaming
- * with one update per half window instead of one per frame. */
+/* Returns delivered bytes to the peer. Replenishing once the grant due is
+ * at least half the window (as go-yamux and rust-yamux do) keeps the peer
+ * streaming with one update per half window instead of one per frame. An
+ * unacknowledged inbound stream also owes its extra window: with a window of
+ * 512 KiB or more that makes the first delivered bytes trigger the ACK, so
+ * a peer that only knows 256 KiB never waits on a threshold it cannot
+ * reach. */
 static int maybe_credit(lp2p_yamux *y, stream *s) {
-  if (s->fin_recv || s->credit < y->window / 2) return 0;
+  uint64_t due = (uint64_t)s->credit + (s->ack_owed ? extra_window(y) : 0);
+  if (s->fin_recv || !s->credit || due < y->window / 2) return 0;
   uint32_t d = s->credit;
   s->credit = 0;
   s->recv_window += d;
@@ -307,6 +321,9 @@ static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
   if (type == T_DATA && len > y->window)
     return proto_error(y, "data frame of %u bytes on stream %u over the "
                           "receive window %u", len, id, y->window);
+  if (type == T_DATA && (flags & F_SYN) && len > LP2P_YAMUX_INITIAL_WINDOW)
+    return proto_error(y, "data frame of %u bytes on new stream %u over the "
+                          "initial window", len, id);
   if (flags & F_SYN) {
     if (id == 0) return proto_error(y, "SYN on stream 0");
     if ((id & 1) == (y->initiator ? 1u : 0u))
@@ -379,6 +396,8 @@ static int on_payload(lp2p_yamux *y, const uint8_t *p, size_t n) {
   if (rc) return rc;
   if (!(s = find(y, id))) return 0;
   s->credit += (uint32_t)n;
+  /* A frame with FIN is the last: its bytes need no credit back. */
+  if (y->cur_flags & F_FIN) return 0;
   return maybe_credit(y, s);
 }
 
@@ -468,7 +487,7 @@ lp2p_yamux *lp2p_yamux_new(lp2p_env *env, const lp2p_yamux_config *cfg,
                            lp2p_io io) {
   uint32_t window = cfg->window ? cfg->window : LP2P_YAMUX_INITIAL_WINDOW;
   if (window < LP2P_YAMUX_INITIAL_WINDOW || window > MAX_WINDOW) {
-    LP2P_ERROR("yamux", "window %u outside [%u, %u]", window,
+    LP2P_INFO("yamux", "window %u outside [%u, %u]", window,
                LP2P_YAMUX_INITIAL_WINDOW, MAX_WINDOW);
     return NULL;
   }

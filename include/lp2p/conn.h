@@ -1,7 +1,7 @@
 /* One libp2p connection as a pure engine: wire bytes in, wire bytes out.
  *
  *   mss(/noise) -> security -> mss(muxer) | inlined -> muxer
- *     -> per stream: mss -> ping
+ *     -> per stream: mss -> ping | identify
  *
  * Events up (io.event): READY once the muxer runs (peer = remote
  * const lp2p_pubkey*, protocol = the muxer's id), PONG for each ping echo.
@@ -11,7 +11,9 @@
 #ifndef LP2P_CONN_H
 #define LP2P_CONN_H
 
+#include "lp2p/codec.h"
 #include "lp2p/common.h"
+#include "lp2p/identify.h"
 #include "lp2p/keys.h"
 #include "lp2p/upgrade.h"
 
@@ -26,12 +28,18 @@ typedef struct lp2p_conn_config {
   uint32_t step_timeout_ms;         /* each upgrade step, and each ping */
   int no_inline_muxer;              /* list no muxers in the handshake: the
                                        muxer is always negotiated with mss */
+  int identify_peer;                /* open /ipfs/id/1.0.0 once muxed */
+  const lp2p_multiaddr *listen_addrs;/* what our identify reply lists */
+  size_t n_listen_addrs;
 } lp2p_conn_config;
 
 lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg,
                          lp2p_io io);
 /* Sends our first bytes (both roles send the multistream header at once). */
 int lp2p_conn_start(lp2p_conn *c);
+/* The peer's address as the transport sees it, for identify's
+ * observedAddr. Copied. */
+void lp2p_conn_set_observed(lp2p_conn *c, const lp2p_multiaddr *ma);
 int lp2p_conn_recv(lp2p_conn *c, const uint8_t *in, size_t len);
 /* Opens the ping stream on first use, then sends one ping; PONG follows.
  * Only once READY. */
@@ -41,6 +49,8 @@ int lp2p_conn_expire(lp2p_conn *c);
 /* Graceful close: the muxer says goodbye (yamux GoAway). */
 int lp2p_conn_close(lp2p_conn *c);
 int lp2p_conn_is_ready(const lp2p_conn *c);
+/* What the peer's identify reply said, once read; else NULL. */
+const lp2p_identify_peer *lp2p_conn_identified(const lp2p_conn *c);
 /* The remote peer id once secured, else NULL. */
 const lp2p_peerid *lp2p_conn_peer(const lp2p_conn *c);
 void lp2p_conn_free(lp2p_conn *c);

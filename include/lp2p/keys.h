@@ -70,8 +70,9 @@ int lp2p_peerid_from_pubkey(lp2p_peerid *id, const lp2p_pubkey *pk);
 /* Same from an already marshalled PublicKey (any key type, any length: RSA
  * and ECDSA keys, which lp2p_pubkey cannot hold, still get their id). */
 int lp2p_peerid_from_pubkey_pb(lp2p_peerid *id, const uint8_t *pb, size_t len);
-/* From multihash bytes (e.g. a /p2p/ value): identity with 1..42 bytes or
- * sha2-256 with 32; returns 0 or LP2P_EBASE58. */
+/* From multihash bytes (e.g. a /p2p/ value): identity holding a valid
+ * PublicKey (ed25519 or secp256k1) of at most 42 bytes, or sha2-256 with a
+ * 32-byte digest; returns 0 or LP2P_EBASE58. */
 int lp2p_peerid_from_bytes(lp2p_peerid *id, const uint8_t *p, size_t len);
 /* base58btc text, NUL-terminated; returns length or negative. */
 int lp2p_peerid_to_text(char *out, size_t cap, const lp2p_peerid *id);
@@ -79,7 +80,9 @@ int lp2p_peerid_to_text(char *out, size_t cap, const lp2p_peerid *id);
  * <0x01><0x72 libp2p-key><multihash>; returns length or negative. */
 int lp2p_peerid_to_cid(char *out, size_t cap, const lp2p_peerid *id);
 /* Parses base58btc multihash text ("12D3Koo...", "Qm...", "16Uiu...") or the
- * CIDv1 form (multibase base32 'b', codec libp2p-key 0x72). */
+ * CIDv1 form (multibase base32 'b' or base58btc 'z', codec libp2p-key 0x72).
+ * The multihash must pass lp2p_peerid_from_bytes. Returns 0 or
+ * LP2P_EBASE58. */
 int lp2p_peerid_parse(lp2p_peerid *id, const char *text);
 /* 1 when equal, 0 otherwise. */
 int lp2p_peerid_equal(const lp2p_peerid *a, const lp2p_peerid *b);

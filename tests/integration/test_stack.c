@@ -1,8 +1,8 @@
 /* Two full connection stacks (mss, noise, yamux|mplex, ping) wired together
  * in memory: the whole upgrade and pings, with the bytes delivered in one
  * piece and one byte at a time, both muxer paths (inlined in the Noise
- * handshake, and multistream-select), both key types, and a dialer that
- * expects another peer. */
+ * handshake, and multistream-select), both key types, identify, and a
+ * dialer that expects another peer. */
 #include "testutil.h"
 
 #include "lp2p/conn.h"
@@ -83,6 +83,11 @@ static int run(const scenario *sc, side *d, side *l) {
   lc.initiator = 0;
   lc.identity = &li;
   lc.expected_peer = NULL;
+  lc.identify_peer = 1; /* as our listener does */
+  lp2p_multiaddr la;
+  assert_int_equal(lp2p_multiaddr_parse(&la, "/ip4/127.0.0.1/tcp/4001"), 0);
+  lc.listen_addrs = &la;
+  lc.n_listen_addrs = 1;
   d->conn = lp2p_conn_new(&env, &dc, (lp2p_io){side_write, side_event, d});
   l->conn = lp2p_conn_new(&env, &lc, (lp2p_io){side_write, side_event, l});
   assert_non_null(d->conn);
@@ -116,6 +121,12 @@ static void check_ok(const scenario *sc) {
   assert_int_equal(d.pongs, 3);
   assert_int_equal(l.pongs, 0);
   assert_non_null(lp2p_conn_peer(l.conn));
+  /* The listener identified the dialer: our own reply, read back. */
+  const lp2p_identify_peer *idp = lp2p_conn_identified(l.conn);
+  assert_non_null(idp);
+  assert_string_equal(idp->agent_version, "lp2p-interop/" LP2P_VERSION);
+  assert_string_equal(idp->protocol_version, "ipfs/0.1.0");
+  assert_int_equal(idp->n_protocols, 2);
   finish(&d, &l);
 }
 
