@@ -12,6 +12,8 @@
 #    images do, instead of RPUSH) reads it: a listener publishes under a
 #    key of its own, the test moves the address to the dialer's key with
 #    SET, and only then starts the dialer.
+# 3. The same with the dialer already blocked on its key when the test SETs
+#    it (a blocked BLPOP is not woken by SET).
 # Only the unified variables are passed (env -i). Binary: as netns.sh.
 set -euo pipefail
 # shellcheck source=tests/packaging/lib.sh
@@ -108,4 +110,21 @@ rc=0
 [[ $rc == 0 ]] || die "SET key: dialer exited $rc"
 RES=$(check_yaml "$WORK/set-dialer.out" 2>&1) || die "SET key: bad dialer output: $RES"
 echo "PASS unified SET-string key TEST_KEY=cccc3333 tcp/noise/yamux $RES"
+
+# ---- 3. the same, but the dialer is already waiting when the key is SET
+# (a blocked BLPOP is not woken by SET: the dialer must look again).
+unified ffff6666 false yamux >"$WORK/lateset-listener.out" 2>"$WORK/lateset-listener.err" </dev/null &
+LISTENER=$!; PIDS+=("$!")
+addr=$(wait_key ffff6666_listener_multiaddr "$LISTENER")
+rcli del ffff6666_listener_multiaddr >/dev/null
+(unified dddd4444 true yamux) >"$WORK/lateset-dialer.out" 2>"$WORK/lateset-dialer.err" </dev/null &
+DIALER=$!; PIDS+=("$!")
+sleep 1.5
+kill -0 "$DIALER" 2>/dev/null || die "late SET: dialer exited before the key was set"
+[[ $(rcli set dddd4444_listener_multiaddr "$addr") == OK ]] || die "SET failed"
+start=$SECONDS
+rc=0; wait "$DIALER" || rc=$?
+[[ $rc == 0 ]] || die "late SET: dialer exited $rc (took $((SECONDS - start)) s after the SET)"
+RES=$(check_yaml "$WORK/lateset-dialer.out" 2>&1) || die "late SET: bad dialer output: $RES"
+echo "PASS unified SET-after-wait key TEST_KEY=dddd4444 tcp/noise/yamux $RES"
 say "ok"
