@@ -14,6 +14,10 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libuv1-dev libsodium-dev libhiredis-dev libsecp256k1-dev \
   libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
   redis-server python3 ca-certificates >/dev/null
+# Packaging tests (tests/packaging): Debian 12 chroot build, netns topology,
+# YAML checks.
+$SUDO apt-get install -y -qq --no-install-recommends \
+  debootstrap iproute2 python3-yaml >/dev/null
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Proves the Docker image without Docker.
+#
+# 1. Build stage: a clean Debian 12 root (debootstrap, cached under
+#    $LP2P_DEBOOTSTRAP_CACHE, default /var/cache/lp2p-debootstrap; the cache
+#    itself is never modified: each run works on an overlay of it), the
+#    packages of scripts/build-packages.txt, then exactly
+#    scripts/build-release.sh on the source tree mounted read-only — the
+#    Dockerfile's build stage step for step.
+# 2. Runtime stage: an otherwise empty root holding what the distroless
+#    runtime stage provides to the binary: the binary, the libraries ldd
+#    lists (glibc), /etc/nsswitch.conf and /etc/hosts.
+# 3. A listener and a dialer, both chroot'ed into that root with only the
+#    harness environment (env -i), ping through a redis-server on a free
+#    loopback port, found by name (localhost) through the root's /etc/hosts;
+#    the dialer's JSON is checked, for both muxers.
+#
+# Leaves build-packaging/lp2p-interop and build-packaging/rootfs/ (override
+# with LP2P_PACKAGING_OUT) for netns.sh and unified.sh.
+# Needs root. Without root or tools: skip (exit 77), or fail under CI=true.
+set -euo pipefail
+# shellcheck source=tests/packaging/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+need_root
+command -v chroot >/dev/null || need "chroot not found"
+command -v python3 >/dev/null || need "python3 not found"
+find_redis
+if ! command -v debootstrap >/dev/null; then
+  say "installing debootstrap"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
+    || need "debootstrap not installed and apt-get install failed"
+fi
+
+SUITE=bookworm
+ARCH=$(dpkg --print-architecture)
+CACHE=${LP2P_DEBOOTSTRAP_CACHE:-/var/cache/lp2p-debootstrap}
+BASE=$CACHE/$SUITE-$ARCH
+mkdir -p "$CACHE" "$CACHE/apt-archives/partial" "$PKG_OUT"
+
+# The mirror apt uses here, for debootstrap and the chroot's sources.
+read -r MIRROR SECURITY_MIRROR < <(python3 - "$SUITE" <<'EOF'
+import glob, re, sys
+suite = sys.argv[1]
+main = sec = None
+def take(types, uris, suites):
+    global main, sec
+    if "deb" not in types:
+        return
+    for u in uris:
+        if suite in suites and main is None:
+            main = u
+        if suite + "-security" in suites and sec is None:
+            sec = u
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for stanza in re.split(r"\n\s*\n", open(path).read()):
+        f = {}
+        for line in stanza.splitlines():
+            if line.startswith("#") or ":" not in line or line[0].isspace():
+                continue
+            k, v = line.split(":", 1)
+            f[k.strip().lower()] = v.split()
+        if f.get("enabled", ["yes"])[0].lower() == "no":
+            continue
+        take(f.get("types", []), f.get("uris", []), f.get("suites", []))
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        line = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()
+        if len(line) >= 3:
+            take([line[0]], [line[1]], [line[2]])
+print(main or "http://deb.debian.org/debian", sec or "-")
+EOF
+)
+say "mirror: $MIRROR (security: $SECURITY_MIRROR)"
+# An apt proxy configured here applies to debootstrap and the chroot too.
+eval "$(apt-config shell APT_PROXY Acquire::http::Proxy)"
+if [[ -n ${APT_PROXY:-} ]]; then export http_proxy=$APT_PROXY; fi
+
+# ---- the clean Debian 12 root, once
+exec 9>"$CACHE/.lock"
+flock 9
+if [[ ! -x $BASE/usr/bin/apt-get ]]; then
+  say "debootstrap $SUITE ($ARCH) into $BASE (once; cached)"
+  rm -rf "$BASE.partial"
+  debootstrap --variant=minbase --arch="$ARCH" "$SUITE" "$BASE.partial" "$MIRROR" \
+    >"$CACHE/debootstrap.log" 2>&1 || { tail -n 30 "$CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
+  mv "$BASE.partial" "$BASE"
+else
+  say "using cached root $BASE"
+fi
+
+# ---- a throwaway root on top of it
+WORK=$(mktemp -d /var/tmp/lp2p-image.XXXXXX)
+R=$WORK/root
+MOUNTS=()
+REDIS_PID= LISTENER_PID=
+cleanup() {
+  local rc=$? m i
+  stop_pids $LISTENER_PID $REDIS_PID
+  for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+    m=${MOUNTS[i]}
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
+  done
+  if ! findmnt -rn -o TARGET | grep -q "^$WORK"; then rm -rf "$WORK"; else say "left $WORK (still mounted)"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mnt() { mount "$@"; MOUNTS+=("${@: -1}"); }
+
+mkdir -p "$WORK"/{upper,ovlwork} "$R"
+if mnt -t overlay overlay -o "lowerdir=$BASE,upperdir=$WORK/upper,workdir=$WORK/ovlwork" "$R" 2>/dev/null; then
+  say "work root: overlay on the cache"
+else
+  say "overlayfs unavailable: copying the cached root"
+  cp -a "$BASE/." "$R/"
+fi
+flock -u 9
+
+# What the debian:12 image's apt uses: main, updates, security.
+{
+  echo "deb $MIRROR $SUITE main"
+  echo "deb $MIRROR $SUITE-updates main"
+  [[ $SECURITY_MIRROR == - ]] || echo "deb $SECURITY_MIRROR $SUITE-security main"
+} >"$R/etc/apt/sources.list"
+rm -f "$R"/etc/apt/sources.list.d/*
+[[ -z ${APT_PROXY:-} ]] || echo "Acquire::http::Proxy \"$APT_PROXY\";" >"$R/etc/apt/apt.conf.d/01proxy"
+cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+
+mkdir -p "$R/src" "$R/var/cache/apt/archives"
+mnt -t proc proc "$R/proc"
+mnt --bind /dev "$R/dev"
+mnt --bind "$CACHE/apt-archives" "$R/var/cache/apt/archives"
+mnt --bind "$PKG_ROOT" "$R/src"
+mount -o remount,bind,ro "$R/src"
+
+in_root() {
+  chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# ---- build stage, as in the Dockerfile
+PKGS=$(sed 's/#.*//' "$PKG_ROOT/scripts/build-packages.txt" | xargs)
+say "chroot: apt-get install $PKGS"
+in_root apt-get update -qq >"$WORK/apt.log" 2>&1 || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get update in the chroot failed"; }
+# shellcheck disable=SC2086
+in_root apt-get install -y -qq --no-install-recommends $PKGS >>"$WORK/apt.log" 2>&1 \
+  || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get install in the chroot failed"; }
+say "chroot: BUILD_DIR=/build scripts/build-release.sh"
+in_root /bin/sh -c 'cd /src && BUILD_DIR=/build scripts/build-release.sh' >"$WORK/build.log" 2>&1 \
+  || { tail -n 40 "$WORK/build.log" >&2; die "scripts/build-release.sh failed in the chroot"; }
+grep -E 'tests passed|build-release: ok' "$WORK/build.log" | sed 's/^/  /' >&2
+cp "$R/build/lp2p-interop" "$PKG_OUT/lp2p-interop.new"
+mv "$PKG_OUT/lp2p-interop.new" "$PKG_OUT/lp2p-interop"
+
+# ---- runtime stage: binary + what ldd lists + name-service files
+RT=$PKG_OUT/rootfs
+rm -rf "$RT"
+mkdir -p "$RT/usr/local/bin" "$RT/etc" "$RT/tmp"
+chmod 1777 "$RT/tmp"
+cp "$R/build/lp2p-interop" "$RT/usr/local/bin/lp2p-interop"
+LIBS=$(in_root ldd /build/lp2p-interop | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+[[ -n $LIBS ]] || die "ldd listed no libraries"
+for lib in $LIBS; do
+  mkdir -p "$RT$(dirname "$lib")"
+  cp -L "$R$lib" "$RT$lib"
+done
+cp "$R/etc/nsswitch.conf" "$RT/etc/nsswitch.conf"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$RT/etc/hosts"
+say "runtime root: $(cd "$RT" && find . -type f | sort | xargs echo)"
+BIN_BYTES=$(stat -c %s "$RT/usr/local/bin/lp2p-interop")
+RT_BYTES=$(du -sb "$RT" | cut -f1)
+say "binary $BIN_BYTES bytes; whole runtime root $RT_BYTES bytes"
+(( RT_BYTES < 25 * 1024 * 1024 )) || die "runtime root is over 25 MiB"
+chroot "$RT" /usr/local/bin/lp2p-interop --help >/dev/null || die "binary does not start in the runtime root"
+
+# ---- a ping from the runtime root
+for _ in 1 2 3 4 5; do
+  PORT=$(free_port)
+  "$REDIS_BIN" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    >"$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 1 50); do
+    [[ $(redis-cli -p "$PORT" ping 2>/dev/null) == PONG ]] && break 2
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  stop_pids "$REDIS_PID"; REDIS_PID=
+done
+[[ -n $REDIS_PID ]] || die "could not start redis-server"
+
+CHROOT=$(command -v chroot)
+# run_image ROLE MUXER: the image's entrypoint with only the harness env.
+# Run it in a subshell or in the background (it execs).
+run_image() {
+  exec timeout -k 5 40 env -i transport=tcp security=noise muxer="$2" is_dialer="$1" \
+    ip=127.0.0.1 redis_addr="localhost:$PORT" test_timeout_seconds=30 \
+    "$CHROOT" "$RT" /usr/local/bin/lp2p-interop
+}
+
+for muxer in yamux mplex; do
+  redis-cli -p "$PORT" del listenerAddr >/dev/null
+  run_image false "$muxer" >"$WORK/listener.out" 2>"$WORK/listener.err" </dev/null &
+  LISTENER_PID=$!
+  rc=0
+  (run_image true "$muxer") >"$WORK/dialer.out" 2>"$WORK/dialer.err" </dev/null || rc=$?
+  if [[ $rc != 0 ]]; then
+    dump "$WORK/listener.err" "$WORK/dialer.err" "$WORK/dialer.out"
+    die "tcp/noise/$muxer: dialer exited $rc"
+  fi
+  kill -0 "$LISTENER_PID" 2>/dev/null || { dump "$WORK/listener.err"; die "listener exited before the dialer was done"; }
+  if ! RES=$(check_json "$WORK/dialer.out" 2>&1); then
+    dump "$WORK/dialer.err"; die "tcp/noise/$muxer: bad dialer output: $RES"
+  fi
+  # PID 1 in the container gets SIGTERM from compose: must exit promptly.
+  kill -TERM "$LISTENER_PID"
+  for _ in $(seq 1 50); do kill -0 "$LISTENER_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$LISTENER_PID" 2>/dev/null; then die "listener still running 5 s after SIGTERM"; fi
+  wait "$LISTENER_PID" 2>/dev/null || true
+  LISTENER_PID=
+  echo "PASS image tcp/noise/$muxer $RES"
+done
+say "ok"
