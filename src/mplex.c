@@ -9,6 +9,8 @@
  * share of those is capped by max_streams. */
 #include "lp2p/mplex.h"
 
+#include "lp2p/streamtab.h"
+
 #include "lp2p/codec.h"
 
 #include <inttypes.h>
@@ -35,10 +37,9 @@ enum {
 typedef enum { ST_HEADER, ST_LENGTH, ST_BODY } parse_state;
 
 typedef struct mplex_stream {
-  uint32_t handle;
-  uint8_t lclosed; /* we sent Close */
-  uint8_t rclosed; /* the peer sent Close */
-  struct mplex_stream *next;
+  lp2p_stream_node node; /* keyed by handle */
+  uint8_t lclosed;       /* we sent Close */
+  uint8_t rclosed;       /* the peer sent Close */
 } mplex_stream;
 
 struct lp2p_mplex {
@@ -52,10 +53,7 @@ struct lp2p_mplex {
   int in_recv;   /* guards against recv from inside a callback */
   int gone_away; /* goaway() was called: no new streams either way */
 
-  /* Live streams: chained hash on handle, 2^bits buckets. */
-  mplex_stream **tab;
-  unsigned bits;
-  size_t count;
+  lp2p_stream_table streams; /* live streams by handle */
   uint32_t inbound; /* live streams the peer opened */
   uint64_t next_id; /* our next stream id (ids count from 0 per side) */
 
@@ -72,63 +70,29 @@ struct lp2p_mplex {
 
 /* ---- stream table ---- */
 
-static size_t slot(const lp2p_mplex *m, uint32_t handle) {
-  return (size_t)((handle * 0x9e3779b1u) >> (32 - m->bits));
-}
-
 static mplex_stream *find(const lp2p_mplex *m, uint32_t handle) {
-  for (mplex_stream *s = m->tab[slot(m, handle)]; s; s = s->next)
-    if (s->handle == handle) return s;
-  return NULL;
-}
-
-static int grow(lp2p_mplex *m) {
-  unsigned bits = m->bits + 1;
-  mplex_stream **tab = calloc((size_t)1 << bits, sizeof *tab);
-  if (!tab) return LP2P_ENOMEM;
-  mplex_stream **old = m->tab;
-  size_t n = (size_t)1 << m->bits;
-  m->tab = tab;
-  m->bits = bits;
-  for (size_t i = 0; i < n; i++) {
-    mplex_stream *s = old[i];
-    while (s) {
-      mplex_stream *next = s->next;
-      size_t k = slot(m, s->handle);
-      s->next = tab[k];
-      tab[k] = s;
-      s = next;
-    }
-  }
-  free(old);
-  return 0;
+  lp2p_stream_node *n = lp2p_stream_table_find(&m->streams, handle);
+  return n ? LP2P_STREAM_OF(n, mplex_stream, node) : NULL;
 }
 
 static int add(lp2p_mplex *m, uint32_t handle) {
-  /* Load factor at most 1; a failed grow only makes chains longer. */
-  if (m->count >= ((size_t)1 << m->bits) && m->bits < 24) (void)grow(m);
   mplex_stream *s = calloc(1, sizeof *s);
   if (!s) return LP2P_ENOMEM;
-  s->handle = handle;
-  size_t k = slot(m, handle);
-  s->next = m->tab[k];
-  m->tab[k] = s;
-  m->count++;
+  s->node.id = handle;
+  if (lp2p_stream_table_insert(&m->streams, &s->node)) {
+    free(s);
+    return LP2P_ENOMEM;
+  }
   if (!(handle & 1)) m->inbound++;
   return 0;
 }
 
 static void drop(lp2p_mplex *m, uint32_t handle) {
-  for (mplex_stream **pp = &m->tab[slot(m, handle)]; *pp; pp = &(*pp)->next) {
-    if ((*pp)->handle == handle) {
-      mplex_stream *s = *pp;
-      *pp = s->next;
-      free(s);
-      m->count--;
-      if (!(handle & 1)) m->inbound--;
-      return;
-    }
-  }
+  mplex_stream *s = find(m, handle);
+  if (!s) return;
+  lp2p_stream_table_remove(&m->streams, &s->node);
+  free(s);
+  if (!(handle & 1)) m->inbound--;
 }
 
 /* ---- output ---- */
@@ -186,9 +150,7 @@ lp2p_mplex *lp2p_mplex_new(lp2p_env *env, const lp2p_mplex_config *cfg,
   /* A frame length must fit a 9-byte varint (63 bits). */
   if ((uint64_t)m->max_frame > UINT64_MAX >> 2)
     m->max_frame = (size_t)(UINT64_MAX >> 2);
-  m->bits = 4;
-  m->tab = calloc((size_t)1 << m->bits, sizeof *m->tab);
-  if (!m->tab) {
+  if (lp2p_stream_table_init(&m->streams)) {
     free(m);
     return NULL;
   }
@@ -197,20 +159,15 @@ lp2p_mplex *lp2p_mplex_new(lp2p_env *env, const lp2p_mplex_config *cfg,
 
 void lp2p_mplex_free(lp2p_mplex *m) {
   if (!m) return;
-  size_t n = (size_t)1 << m->bits;
-  for (size_t i = 0; i < n; i++) {
-    mplex_stream *s = m->tab[i];
-    while (s) {
-      mplex_stream *next = s->next;
-      free(s);
-      s = next;
-    }
+  for (lp2p_stream_node *n; (n = lp2p_stream_table_any(&m->streams));) {
+    lp2p_stream_table_remove(&m->streams, n);
+    free(LP2P_STREAM_OF(n, mplex_stream, node));
   }
-  free(m->tab);
+  lp2p_stream_table_free(&m->streams);
   free(m);
 }
 
-size_t lp2p_mplex_stream_count(const lp2p_mplex *m) { return m->count; }
+size_t lp2p_mplex_stream_count(const lp2p_mplex *m) { return m->streams.count; }
 
 uint64_t lp2p_mplex_deadline(const lp2p_mplex *m) {
   (void)m;
@@ -279,15 +236,12 @@ int lp2p_mplex_goaway(lp2p_mplex *m, uint32_t code) {
   (void)code;
   if (m->err) return m->err;
   m->gone_away = 1;
-  size_t n = (size_t)1 << m->bits;
   int rc = 0;
-  for (size_t i = 0; i < n; i++) {
-    while (m->tab[i]) {
-      uint32_t h = m->tab[i]->handle;
-      drop(m, h);
-      /* After a failed write, keep freeing but stop writing. */
-      if (!rc) rc = write_frame(m, h >> 1, out_flag(F_RESET_RECEIVER, h), NULL, 0);
-    }
+  for (lp2p_stream_node *n; (n = lp2p_stream_table_any(&m->streams));) {
+    uint32_t h = n->id;
+    drop(m, h);
+    /* After a failed write, keep freeing but stop writing. */
+    if (!rc) rc = write_frame(m, h >> 1, out_flag(F_RESET_RECEIVER, h), NULL, 0);
   }
   LP2P_DEBUG("mplex", "goaway: all streams reset");
   return rc;

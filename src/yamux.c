@@ -3,6 +3,8 @@
  * yamux/README.md). */
 #include "lp2p/yamux.h"
 
+#include "lp2p/streamtab.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +22,7 @@ enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8 };
 #define MAX_PONGS_CAP 4096u
 
 typedef struct stream {
-  struct stream *next; /* hash chain */
-  uint32_t id;
+  lp2p_stream_node node; /* id and hash chain */
   uint32_t send_window; /* bytes the peer still lets us send */
   uint32_t recv_window; /* bytes we still let the peer send */
   uint32_t credit;      /* delivered bytes not yet returned to the peer */
@@ -48,9 +49,8 @@ struct lp2p_yamux {
   int goaway_recv;
   uint64_t next_id;
 
-  stream **tab;
-  unsigned tab_bits;
-  size_t nstreams, ninbound, nunacked;
+  lp2p_stream_table streams;
+  size_t ninbound, nunacked;
   size_t queued; /* over all streams, capped by LP2P_YAMUX_MAX_QUEUED */
 
   /* Parser: a header being collected, or rem payload bytes of a data frame
@@ -150,63 +150,30 @@ proto_error(lp2p_yamux *y, const char *fmt, ...) {
 
 /* ---- stream table: chained hash, stream structs never move ------------ */
 
-static size_t slot(const lp2p_yamux *y, uint32_t id) {
-  return (uint32_t)(id * 2654435761u) >> (32 - y->tab_bits);
-}
-
 static stream *find(const lp2p_yamux *y, uint32_t id) {
-  for (stream *s = y->tab[slot(y, id)]; s; s = s->next)
-    if (s->id == id) return s;
-  return NULL;
-}
-
-static int grow(lp2p_yamux *y) {
-  unsigned bits = y->tab_bits + 1;
-  stream **tab = calloc((size_t)1 << bits, sizeof *tab);
-  if (!tab) return LP2P_ENOMEM;
-  stream **old = y->tab;
-  size_t n = (size_t)1 << y->tab_bits;
-  y->tab = tab;
-  y->tab_bits = bits;
-  for (size_t i = 0; i < n; i++) {
-    stream *s = old[i];
-    while (s) {
-      stream *next = s->next;
-      size_t k = slot(y, s->id);
-      s->next = tab[k];
-      tab[k] = s;
-      s = next;
-    }
-  }
-  free(old);
-  return 0;
+  lp2p_stream_node *n = lp2p_stream_table_find(&y->streams, id);
+  return n ? LP2P_STREAM_OF(n, stream, node) : NULL;
 }
 
 static stream *stream_new(lp2p_yamux *y, uint32_t id, int inbound) {
-  if (y->nstreams >= ((size_t)1 << y->tab_bits) && y->tab_bits < 24 &&
-      grow(y))
-    return NULL;
   stream *s = calloc(1, sizeof *s);
   if (!s) return NULL;
-  s->id = id;
+  s->node.id = id;
+  if (lp2p_stream_table_insert(&y->streams, &s->node)) {
+    free(s);
+    return NULL;
+  }
   s->send_window = LP2P_YAMUX_INITIAL_WINDOW;
   /* What the peer may send before it hears more from us: an inbound stream
    * gets its extra window with our ACK, an outbound one with our SYN. */
   s->recv_window = inbound ? LP2P_YAMUX_INITIAL_WINDOW : y->window;
   s->inbound = inbound ? 1 : 0;
-  size_t k = slot(y, id);
-  s->next = y->tab[k];
-  y->tab[k] = s;
-  y->nstreams++;
   if (inbound) y->ninbound++;
   return s;
 }
 
 static void stream_free(lp2p_yamux *y, stream *s) {
-  stream **pp = &y->tab[slot(y, s->id)];
-  while (*pp != s) pp = &(*pp)->next;
-  *pp = s->next;
-  y->nstreams--;
+  lp2p_stream_table_remove(&y->streams, &s->node);
   if (s->inbound) y->ninbound--;
   if (s->unacked) y->nunacked--;
   y->queued -= s->q.len - s->qoff;
@@ -237,13 +204,13 @@ static int stream_frame(lp2p_yamux *y, stream *s, uint8_t type,
       flags |= F_ACK;
       len += extra;
     } else if (extra) {
-      int rc = write_frame(y, T_WU, F_ACK, s->id, extra, NULL);
+      int rc = write_frame(y, T_WU, F_ACK, s->node.id, extra, NULL);
       if (rc) return rc;
     } else {
       flags |= F_ACK;
     }
   }
-  return write_frame(y, type, flags, s->id, len, p);
+  return write_frame(y, type, flags, s->node.id, len, p);
 }
 
 /* Half-close; frees s when the peer has closed too. */
@@ -296,14 +263,14 @@ static int maybe_credit(lp2p_yamux *y, stream *s) {
 }
 
 static int remote_reset(lp2p_yamux *y, stream *s) {
-  uint32_t id = s->id;
+  uint32_t id = s->node.id;
   stream_free(y, s);
   return fire(y, LP2P_EV_STREAM_RESET, id, NULL, 0);
 }
 
 static int remote_fin(lp2p_yamux *y, stream *s) {
   if (s->fin_recv) return 0;
-  uint32_t id = s->id;
+  uint32_t id = s->node.id;
   s->fin_recv = 1;
   if (s->fin_sent) stream_free(y, s);
   return fire(y, LP2P_EV_STREAM_FIN, id, NULL, 0);
@@ -505,10 +472,9 @@ lp2p_yamux *lp2p_yamux_new(lp2p_env *env, const lp2p_yamux_config *cfg,
   if (y->max_pongs > MAX_PONGS_CAP) y->max_pongs = MAX_PONGS_CAP;
   /* spec "StreamID Field": the client uses odd ids, the server even. */
   y->next_id = y->initiator ? 1 : 2;
-  y->tab_bits = 4;
-  y->tab = calloc((size_t)1 << y->tab_bits, sizeof *y->tab);
+  int trc = lp2p_stream_table_init(&y->streams);
   y->pongs = calloc(y->max_pongs, sizeof *y->pongs);
-  if (!y->tab || !y->pongs) {
+  if (trc || !y->pongs) {
     lp2p_yamux_free(y);
     return NULL;
   }
@@ -610,7 +576,7 @@ size_t lp2p_yamux_queued(const lp2p_yamux *y, uint32_t id) {
   return s ? s->q.len - s->qoff : 0;
 }
 
-size_t lp2p_yamux_num_streams(const lp2p_yamux *y) { return y->nstreams; }
+size_t lp2p_yamux_num_streams(const lp2p_yamux *y) { return y->streams.count; }
 
 uint64_t lp2p_yamux_deadline(const lp2p_yamux *y) {
   (void)y;
@@ -621,19 +587,15 @@ int lp2p_yamux_expire(lp2p_yamux *y) { return y->err; }
 
 void lp2p_yamux_free(lp2p_yamux *y) {
   if (!y) return;
-  if (y->tab) {
-    size_t n = (size_t)1 << y->tab_bits;
-    for (size_t i = 0; i < n; i++) {
-      stream *s = y->tab[i];
-      while (s) {
-        stream *next = s->next;
-        lp2p_buf_free(&s->q);
-        free(s);
-        s = next;
-      }
+  if (y->streams.slots) {
+    for (lp2p_stream_node *n; (n = lp2p_stream_table_any(&y->streams));) {
+      stream *s = LP2P_STREAM_OF(n, stream, node);
+      lp2p_stream_table_remove(&y->streams, n);
+      lp2p_buf_free(&s->q);
+      free(s);
     }
   }
-  free(y->tab);
+  lp2p_stream_table_free(&y->streams);
   free(y->pongs);
   free(y);
 }
