@@ -18,7 +18,9 @@ our GnuTLS verification against an independent signer. Usage:
    and P-521 ECDSA (SHA-256 too, as libp2p uses for every curve), RSA 2048
    (smallest accepted), RSA 1024 (refused), RSA-PSS 2048 (an SPKI whose
    algorithm is id-RSASSA-PSS, not rsaEncryption: refused), RSA 8192 (its
-   DER is over our 1024-byte cap: refused before use).
+   DER is over our 1024-byte cap: refused before use), and EC keys on curves
+   we refuse under the ECDSA type: P-224 and secp256k1 (which has its own
+   key type).
 """
 import os
 import subprocess
@@ -109,12 +111,16 @@ def main():
                            "rsa_keygen_bits:2048"]),
             ("rsa8192", 0, ["-algorithm", "RSA", "-pkeyopt",
                             "rsa_keygen_bits:8192"]),
+            ("ecdsa224", 3, ["-algorithm", "EC", "-pkeyopt",
+                             "ec_paramgen_curve:P-224"]),
+            ("ecdsak1", 3, ["-algorithm", "EC", "-pkeyopt",
+                            "ec_paramgen_curve:secp256k1"]),
         )
         for name, key_type, opts in fresh:
             pem = os.path.join(tmp, name + ".pem")
             openssl("genpkey", "-quiet", *opts, "-out", pem)
             out.append(name + "_pub " + pb(key_type, spki(pem)).hex())
-            if name != "rsa8192":
+            if name not in ("rsa8192", "ecdsa224", "ecdsak1"):
                 out.append(name + "_sig " + sign(pem).hex())
     print("\n".join(out))
 
