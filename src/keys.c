@@ -205,8 +205,7 @@ static int spki_import(gnutls_pubkey_t *out, const lp2p_pubkey *pk) {
     }
     gnutls_free(x.data);
     gnutls_free(y.data);
-    if (curve != GNUTLS_ECC_CURVE_SECP256R1 &&
-        curve != GNUTLS_ECC_CURVE_SECP384R1 &&
+    if (curve != GNUTLS_ECC_CURVE_SECP256R1 && curve != GNUTLS_ECC_CURVE_SECP384R1 &&
         curve != GNUTLS_ECC_CURVE_SECP521R1) {
       why = "EC key not on P-256, P-384 or P-521";
       goto fail;
@@ -237,9 +236,8 @@ static int spki_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
     rc = LP2P_ESIG;
   } else {
     /* peer-ids.md: SHA-256, then RSASSA-PKCS1-v1_5 or DER ECDSA. */
-    gnutls_sign_algorithm_t algo = pk->type == LP2P_KEY_RSA
-                                       ? GNUTLS_SIGN_RSA_SHA256
-                                       : GNUTLS_SIGN_ECDSA_SHA256;
+    gnutls_sign_algorithm_t algo =
+        pk->type == LP2P_KEY_RSA ? GNUTLS_SIGN_RSA_SHA256 : GNUTLS_SIGN_ECDSA_SHA256;
     gnutls_datum_t d = {(unsigned char *)msg, (unsigned)len};
     gnutls_datum_t s = {(unsigned char *)sig, (unsigned)sig_len};
     int r = gnutls_pubkey_verify_data2(key, algo, 0, &d, &s);
@@ -266,10 +264,8 @@ int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
   case LP2P_KEY_SECP256K1:
     return secp_verify(pk, msg, len, sig, sig_len);
   case LP2P_KEY_RSA:
-  case LP2P_KEY_ECDSA:
-    return spki_verify(pk, msg, len, sig, sig_len);
-  default:
-    return LP2P_EKEY;
+  case LP2P_KEY_ECDSA: return spki_verify(pk, msg, len, sig, sig_len);
+  default: return LP2P_EKEY;
   }
 }
 

@@ -205,8 +205,10 @@ static void test_rsa_ecdsa_verify(void **state) {
   (void)state;
   static const struct {
     const char *pub, *sig;
-  } cases[] = {{"rsa_pub", "rsa_sig"},           {"ecdsa_pub", "ecdsa_sig"},
-               {"ecdsa384_pub", "ecdsa384_sig"}, {"ecdsa521_pub", "ecdsa521_sig"},
+  } cases[] = {{"rsa_pub", "rsa_sig"},
+               {"ecdsa_pub", "ecdsa_sig"},
+               {"ecdsa384_pub", "ecdsa384_sig"},
+               {"ecdsa521_pub", "ecdsa521_sig"},
                {"rsa2048_pub", "rsa2048_sig"}};
   enum { N = sizeof cases / sizeof cases[0] };
   uint8_t msg[128];
@@ -221,42 +223,35 @@ static void test_rsa_ecdsa_verify(void **state) {
     for (size_t k = 0; k < msg_len; k++)
       for (int bit = 0; bit < 8; bit++) {
         msg[k] ^= (uint8_t)(1u << bit);
-        assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len),
-                         LP2P_ESIG);
+        assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_ESIG);
         msg[k] ^= (uint8_t)(1u << bit);
       }
-    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len - 1, sig, sig_len),
-                     LP2P_ESIG);
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len - 1, sig, sig_len), LP2P_ESIG);
     for (size_t k = 0; k < sig_len; k++)
       for (int bit = 0; bit < 8; bit++) {
         sig[k] ^= (uint8_t)(1u << bit);
-        assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len),
-                         LP2P_ESIG);
+        assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_ESIG);
         sig[k] ^= (uint8_t)(1u << bit);
       }
     for (size_t k = 0; k < sig_len; k++)
-      assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, k),
-                       LP2P_ESIG);
+      assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, k), LP2P_ESIG);
     sig[sig_len] = 0;
-    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len + 1),
-                     LP2P_ESIG);
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len + 1), LP2P_ESIG);
     /* Over the signature cap: refused without a look. */
-    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, SIZE_MAX),
-                     LP2P_ESIG);
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, SIZE_MAX), LP2P_ESIG);
     /* Every other key refuses this signature. */
     for (size_t j = 0; j < N; j++) {
       lp2p_pubkey other;
       if (j == i) continue;
       load_key(&other, cases[j].pub);
-      assert_int_equal(lp2p_pubkey_verify(&other, msg, msg_len, sig, sig_len),
-                       LP2P_ESIG);
+      assert_int_equal(lp2p_pubkey_verify(&other, msg, msg_len, sig, sig_len), LP2P_ESIG);
     }
   }
 }
 
 /* Rewrites a PublicKey protobuf with another Type and/or Data. */
-static size_t rewrap(uint8_t *out, size_t cap, lp2p_key_type type,
-                     const uint8_t *data, size_t len) {
+static size_t rewrap(uint8_t *out, size_t cap, lp2p_key_type type, const uint8_t *data,
+                     size_t len) {
   size_t n = 3 + lp2p_varint_size(len) + len;
   assert_true(n <= cap);
   out[0] = 0x08;
@@ -293,8 +288,7 @@ static void test_rsa_ecdsa_refused(void **state) {
     pk.type = LP2P_KEY_RSA;
     pk.len = n - 5;
     memcpy(pk.key, pb + 5, pk.len);
-    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len),
-                     LP2P_EKEY);
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_EKEY);
   }
   /* EC keys on curves outside P-256/384/521 under the ECDSA type. */
   n = sig_hex(pb, sizeof pb, "ecdsa224_pub");
@@ -318,8 +312,7 @@ static void test_rsa_ecdsa_refused(void **state) {
   pk.type = LP2P_KEY_RSA;
   pk.len = ec_len;
   memcpy(pk.key, ec_data, ec_len);
-  assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len),
-                   LP2P_EKEY);
+  assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_EKEY);
   pk.type = LP2P_KEY_ECDSA;
   assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), 0);
 
@@ -351,15 +344,12 @@ static void test_rsa_ecdsa_refused(void **state) {
 
   /* Hand-built keys: garbage, empty, over the cap. */
   lp2p_pubkey junk = {.type = LP2P_KEY_RSA, .len = 3, .key = {1, 2, 3}};
-  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len),
-                   LP2P_EKEY);
+  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len), LP2P_EKEY);
   junk.type = LP2P_KEY_ECDSA;
   junk.len = 0;
-  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len),
-                   LP2P_EKEY);
+  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len), LP2P_EKEY);
   junk.len = LP2P_PUBKEY_MAX + 1;
-  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len),
-                   LP2P_EKEY);
+  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len), LP2P_EKEY);
   assert_int_equal(lp2p_pubkey_marshal(pb, sizeof pb, &junk), LP2P_EKEY);
 }
 
@@ -409,12 +399,10 @@ static void test_pubkey_malformed(void **state) {
   assert_int_equal(lp2p_varint_encode(big + 3, dlen), 2);
   assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, sizeof big), LP2P_EKEY);
   assert_int_equal(lp2p_varint_encode(big + 3, LP2P_PUBKEY_MAX + 1), 2);
-  assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, 5 + LP2P_PUBKEY_MAX + 1),
-                   LP2P_EKEY);
+  assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, 5 + LP2P_PUBKEY_MAX + 1), LP2P_EKEY);
   /* Exactly at the cap, it gets to the key check (garbage: refused). */
   assert_int_equal(lp2p_varint_encode(big + 3, LP2P_PUBKEY_MAX), 2);
-  assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, LP2P_PUBKEY_PB_MAX),
-                   LP2P_EKEY);
+  assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, LP2P_PUBKEY_PB_MAX), LP2P_EKEY);
 }
 
 /* ---- peer id text ---- */
