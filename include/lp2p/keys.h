@@ -1,6 +1,8 @@
 /* Identity keys and peer ids (libp2p/specs peer-ids/peer-ids.md).
  * secp256k1 via libsecp256k1: ECDSA over SHA-256, DER signatures, 33-byte
- * compressed public keys. ed25519 via libsodium. Randomness comes from env. */
+ * compressed public keys. ed25519 via libsodium. Randomness comes from env.
+ * Remote RSA and ECDSA keys (DER SubjectPublicKeyInfo) are verified with
+ * GnuTLS; our own identities are ed25519 or secp256k1 only. */
 #ifndef LP2P_KEYS_H
 #define LP2P_KEYS_H
 
@@ -14,8 +16,10 @@ typedef enum lp2p_key_type {
   LP2P_KEY_ECDSA = 3
 } lp2p_key_type;
 
-/* Raw public key: 32 bytes (ed25519) or 33 bytes (secp256k1 compressed). */
-#define LP2P_PUBKEY_MAX 65
+/* The Data of a PublicKey: 32 bytes (ed25519), 33 or 65 bytes (secp256k1),
+ * or a DER PKIX SubjectPublicKeyInfo (RSA, ECDSA). The cap covers RSA 4096
+ * (550 bytes) with headroom; larger keys are refused before any copy. */
+#define LP2P_PUBKEY_MAX 1024
 typedef struct lp2p_pubkey {
   lp2p_key_type type;
   uint8_t key[LP2P_PUBKEY_MAX];
@@ -42,19 +46,26 @@ int lp2p_identity_sign(uint8_t *sig, size_t *sig_len, const lp2p_identity *id,
                        const uint8_t *msg, size_t len);
 void lp2p_identity_clear(lp2p_identity *id);
 
-/* Verifies a signature by a remote key: 0 or LP2P_ESIG (LP2P_EKEY for a key
- * type we cannot verify). */
+/* Verifies a signature by a remote key: 0 or LP2P_ESIG (LP2P_EKEY for a
+ * malformed key or one we refuse). peer-ids.md "Key Types": ed25519; ECDSA
+ * over SHA-256 with DER signatures for secp256k1 and for ECDSA keys (P-256,
+ * P-384, P-521); RSASSA-PKCS1-v1_5 with SHA-256 for RSA keys of at least
+ * LP2P_RSA_MIN_BITS. */
+#define LP2P_RSA_MIN_BITS 2048
 int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
                        const uint8_t *sig, size_t sig_len);
 
 /* PublicKey protobuf { KeyType Type = 1; bytes Data = 2; } in its
  * deterministic encoding. marshal returns bytes written or negative;
- * unmarshal validates the key (on-curve for secp256k1) and accepts only the
- * deterministic form (Type then Data, minimal varints, nothing else), so
- * re-marshalling gives the same bytes. RSA and ECDSA keys do not fit in
- * lp2p_pubkey and are refused with LP2P_EKEY (use lp2p_peerid_from_pubkey_pb
- * for their peer ids). */
-#define LP2P_PUBKEY_PB_MAX 80
+ * unmarshal validates the key and accepts only the deterministic form (Type
+ * then Data, minimal varints, nothing else), so re-marshalling gives the
+ * same bytes. Validation: on-curve for secp256k1; for RSA and ECDSA, a DER
+ * SubjectPublicKeyInfo whose algorithm matches Type (rsaEncryption of at
+ * least LP2P_RSA_MIN_BITS; id-ecPublicKey on P-256, P-384 or P-521) and that
+ * is in canonical DER, so every implementation derives the same peer id
+ * from it. Input over LP2P_PUBKEY_PB_MAX is refused before it is read. */
+/* Tags, Type and a 2-byte Data length around LP2P_PUBKEY_MAX bytes. */
+#define LP2P_PUBKEY_PB_MAX (LP2P_PUBKEY_MAX + 5)
 int lp2p_pubkey_marshal(uint8_t *out, size_t cap, const lp2p_pubkey *pk);
 int lp2p_pubkey_unmarshal(lp2p_pubkey *pk, const uint8_t *in, size_t len);
 
@@ -67,8 +78,8 @@ typedef struct lp2p_peerid {
 } lp2p_peerid;
 
 int lp2p_peerid_from_pubkey(lp2p_peerid *id, const lp2p_pubkey *pk);
-/* Same from an already marshalled PublicKey (any key type, any length: RSA
- * and ECDSA keys, which lp2p_pubkey cannot hold, still get their id). */
+/* Same from an already marshalled PublicKey (any key type, any length; the
+ * key is not checked). */
 int lp2p_peerid_from_pubkey_pb(lp2p_peerid *id, const uint8_t *pb, size_t len);
 /* From multihash bytes (e.g. a /p2p/ value): identity holding a valid
  * PublicKey (ed25519 or secp256k1) of at most 42 bytes, or sha2-256 with a

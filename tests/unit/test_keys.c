@@ -1,5 +1,7 @@
 /* Unit tests of src/keys.c on the libp2p/specs peer-ids.md vectors
- * (tests/vectors/peer-ids.txt), plus sign/verify round trips. */
+ * (tests/vectors/peer-ids.txt), RSA and ECDSA signatures made with the
+ * OpenSSL CLI (tests/vectors/key-sigs.txt, see make-key-sigs.py), plus
+ * sign/verify round trips. */
 #include "testutil.h"
 
 #include "lp2p/codec.h"
@@ -11,12 +13,12 @@
 
 /* ---- vector file ---- */
 
-static char *g_vectors;
+static char *g_vectors, *g_sigs;
 
-/* The value of "<name> <value>" in peer-ids.txt. */
-static const char *vec(const char *name) {
+/* The value of "<name> <value>" in a vector file, or NULL. */
+static const char *vec_find(const char *file, const char *name) {
   size_t n = strlen(name);
-  const char *p = g_vectors;
+  const char *p = file;
   while (p && *p) {
     if (*p != '#' && strncmp(p, name, n) == 0 && p[n] == ' ') {
       static char val[4096];
@@ -30,23 +32,38 @@ static const char *vec(const char *name) {
     p = strchr(p, '\n');
     if (p) p++;
   }
-  fail_msg("vector %s missing", name);
   return NULL;
 }
+
+static const char *vec_in(const char *file, const char *name) {
+  const char *v = vec_find(file, name);
+  if (!v) fail_msg("vector %s missing", name);
+  return v;
+}
+
+/* peer-ids.txt */
+static const char *vec(const char *name) { return vec_in(g_vectors, name); }
 
 static size_t vec_hex(uint8_t *out, size_t cap, const char *name) {
   return tu_hex(out, cap, vec(name));
 }
 
+/* key-sigs.txt */
+static size_t sig_hex(uint8_t *out, size_t cap, const char *name) {
+  return tu_hex(out, cap, vec_in(g_sigs, name));
+}
+
 static int setup(void **state) {
   (void)state;
   g_vectors = tu_read_vector("peer-ids.txt", NULL);
+  g_sigs = tu_read_vector("key-sigs.txt", NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
   free(g_vectors);
+  free(g_sigs);
   return 0;
 }
 
@@ -133,30 +150,207 @@ static void test_pubkey_roundtrip(void **state) {
   check_unmarshal_roundtrip("secp256k1_pub", LP2P_KEY_SECP256K1);
 }
 
-/* RSA and ECDSA keys do not fit lp2p_pubkey: refused, but their peer ids
- * (sha2-256, as their encodings exceed 42 bytes) are still computed. */
-static void test_rsa_ecdsa(void **state) {
+/* ---- RSA and ECDSA (remote keys only) ---- */
+
+/* The spec's RSA (4096-bit) and ECDSA (P-256) public keys: accepted,
+ * re-marshalled byte for byte, with sha2-256 peer ids (their encodings are
+ * over 42 bytes) that match the ids in peer-ids.txt. */
+static void test_rsa_ecdsa_vectors(void **state) {
   (void)state;
-  static const char *names[][2] = {{"rsa_pub", "rsa_id"},
-                                   {"ecdsa_pub", "ecdsa_id"}};
+  static const struct {
+    const char *pub, *id;
+    lp2p_key_type type;
+    size_t data_len;
+  } keys[] = {{"rsa_pub", "rsa_id", LP2P_KEY_RSA, 550},
+              {"ecdsa_pub", "ecdsa_id", LP2P_KEY_ECDSA, 91}};
   for (int i = 0; i < 2; i++) {
-    uint8_t pb[1024];
-    char text[128];
-    size_t n = vec_hex(pb, sizeof pb, names[i][0]);
+    uint8_t pb[LP2P_PUBKEY_PB_MAX], out[LP2P_PUBKEY_PB_MAX];
+    size_t n = vec_hex(pb, sizeof pb, keys[i].pub);
     lp2p_pubkey pk;
-    lp2p_peerid id;
-    assert_int_equal(lp2p_pubkey_unmarshal(&pk, pb, n), LP2P_EKEY);
-    assert_int_equal(lp2p_peerid_from_pubkey_pb(&id, pb, n), 0);
+    lp2p_peerid id, id_pb;
+    assert_int_equal(lp2p_pubkey_unmarshal(&pk, pb, n), 0);
+    assert_int_equal(pk.type, keys[i].type);
+    assert_int_equal(pk.len, keys[i].data_len);
+    assert_memory_equal(pk.key, pb + n - pk.len, pk.len);
+    assert_int_equal(lp2p_pubkey_marshal(out, sizeof out, &pk), (int)n);
+    assert_memory_equal(out, pb, n);
+    assert_int_equal(lp2p_pubkey_marshal(out, n - 1, &pk), LP2P_ETOOBIG);
+    for (size_t k = 0; k < n; k++)
+      assert_int_equal(lp2p_pubkey_unmarshal(&pk, pb, k), LP2P_EKEY);
+    assert_int_equal(lp2p_pubkey_unmarshal(&pk, pb, n), 0);
+
+    check_peerid_text(&pk, vec(keys[i].id));
+    assert_int_equal(lp2p_peerid_from_pubkey(&id, &pk), 0);
+    assert_int_equal(lp2p_peerid_from_pubkey_pb(&id_pb, pb, n), 0);
+    assert_true(lp2p_peerid_equal(&id, &id_pb));
     assert_int_equal(id.len, 34);
     assert_int_equal(id.bytes[0], 0x12);
-    assert_true(lp2p_peerid_to_text(text, sizeof text, &id) > 0);
-    assert_string_equal(text, vec(names[i][1]));
+    assert_int_equal(id.bytes[1], 32);
+    /* A hashed id does not give the key back. */
     assert_int_equal(lp2p_peerid_pubkey(&pk, &id), LP2P_EKEY);
   }
-  /* A key of a type we cannot verify, built by hand. */
-  lp2p_pubkey rsa = {.type = LP2P_KEY_RSA, .len = 3, .key = {1, 2, 3}};
-  uint8_t sig[8] = {0};
-  assert_int_equal(lp2p_pubkey_verify(&rsa, sig, 1, sig, sizeof sig), LP2P_EKEY);
+}
+
+/* A PublicKey from key-sigs.txt, else from peer-ids.txt (the spec's). */
+static void load_key(lp2p_pubkey *pk, const char *name) {
+  uint8_t pb[LP2P_PUBKEY_PB_MAX];
+  const char *hex = vec_find(g_sigs, name);
+  size_t n = tu_hex(pb, sizeof pb, hex ? hex : vec(name));
+  assert_int_equal(lp2p_pubkey_unmarshal(pk, pb, n), 0);
+}
+
+/* Signatures by OpenSSL verify; any change to the message or signature, and
+ * any other key, makes them fail with LP2P_ESIG. */
+static void test_rsa_ecdsa_verify(void **state) {
+  (void)state;
+  static const struct {
+    const char *pub, *sig;
+  } cases[] = {{"rsa_pub", "rsa_sig"},
+               {"ecdsa_pub", "ecdsa_sig"},
+               {"ecdsa384_pub", "ecdsa384_sig"},
+               {"ecdsa521_pub", "ecdsa521_sig"},
+               {"rsa2048_pub", "rsa2048_sig"}};
+  enum { N = sizeof cases / sizeof cases[0] };
+  uint8_t msg[128];
+  size_t msg_len = sig_hex(msg, sizeof msg, "msg");
+  for (size_t i = 0; i < N; i++) {
+    lp2p_pubkey pk;
+    uint8_t sig[LP2P_PUBKEY_MAX + 1];
+    size_t sig_len = sig_hex(sig, sizeof sig, cases[i].sig);
+    load_key(&pk, cases[i].pub);
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), 0);
+
+    for (size_t k = 0; k < msg_len; k++)
+      for (int bit = 0; bit < 8; bit++) {
+        msg[k] ^= (uint8_t)(1u << bit);
+        assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_ESIG);
+        msg[k] ^= (uint8_t)(1u << bit);
+      }
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len - 1, sig, sig_len), LP2P_ESIG);
+    for (size_t k = 0; k < sig_len; k++)
+      for (int bit = 0; bit < 8; bit++) {
+        sig[k] ^= (uint8_t)(1u << bit);
+        assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_ESIG);
+        sig[k] ^= (uint8_t)(1u << bit);
+      }
+    for (size_t k = 0; k < sig_len; k++)
+      assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, k), LP2P_ESIG);
+    sig[sig_len] = 0;
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len + 1), LP2P_ESIG);
+    /* Over the signature cap: refused without a look. */
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, SIZE_MAX), LP2P_ESIG);
+    /* Every other key refuses this signature. */
+    for (size_t j = 0; j < N; j++) {
+      lp2p_pubkey other;
+      if (j == i) continue;
+      load_key(&other, cases[j].pub);
+      assert_int_equal(lp2p_pubkey_verify(&other, msg, msg_len, sig, sig_len), LP2P_ESIG);
+    }
+  }
+}
+
+/* Rewrites a PublicKey protobuf with another Type and/or Data. */
+static size_t rewrap(uint8_t *out, size_t cap, lp2p_key_type type, const uint8_t *data,
+                     size_t len) {
+  size_t n = 3 + lp2p_varint_size(len) + len;
+  assert_true(n <= cap);
+  out[0] = 0x08;
+  out[1] = (uint8_t)type;
+  out[2] = 0x12;
+  lp2p_varint_encode(out + 3, len);
+  memcpy(out + n - len, data, len);
+  return n;
+}
+
+static void assert_refused(const uint8_t *pb, size_t n) {
+  lp2p_pubkey pk;
+  assert_int_equal(lp2p_pubkey_unmarshal(&pk, pb, n), LP2P_EKEY);
+  assert_int_equal(pk.len, 0);
+}
+
+/* Keys we refuse, at unmarshal and at verify (with a signature that is
+ * valid for the key, where there is one). */
+static void test_rsa_ecdsa_refused(void **state) {
+  (void)state;
+  uint8_t msg[128], sig[1024], pb[2048], data[LP2P_PUBKEY_PB_MAX];
+  size_t msg_len = sig_hex(msg, sizeof msg, "msg"), n, sig_len;
+  lp2p_pubkey pk;
+
+  /* RSA 1024 and id-RSASSA-PSS, each with its valid signature. */
+  static const char *weak[][2] = {{"rsa1024_pub", "rsa1024_sig"},
+                                  {"rsapss_pub", "rsapss_sig"}};
+  for (int i = 0; i < 2; i++) {
+    n = sig_hex(pb, sizeof pb, weak[i][0]);
+    sig_len = sig_hex(sig, sizeof sig, weak[i][1]);
+    assert_refused(pb, n);
+    /* Built by hand, the key is refused by verify too. */
+    memset(&pk, 0, sizeof pk);
+    pk.type = LP2P_KEY_RSA;
+    pk.len = n - 5;
+    memcpy(pk.key, pb + 5, pk.len);
+    assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_EKEY);
+  }
+  /* EC keys on curves outside P-256/384/521 under the ECDSA type. */
+  n = sig_hex(pb, sizeof pb, "ecdsa224_pub");
+  assert_refused(pb, n);
+  n = sig_hex(pb, sizeof pb, "ecdsak1_pub");
+  assert_refused(pb, n);
+
+  /* Type mismatch: an ECDSA key labelled RSA, an RSA key labelled ECDSA,
+   * and SPKIs labelled ed25519 / secp256k1. */
+  uint8_t ec[LP2P_PUBKEY_PB_MAX], rsa[LP2P_PUBKEY_PB_MAX];
+  size_t ec_n = vec_hex(ec, sizeof ec, "ecdsa_pub");
+  size_t rsa_n = vec_hex(rsa, sizeof rsa, "rsa_pub");
+  const uint8_t *ec_data = ec + 4, *rsa_data = rsa + 5;
+  size_t ec_len = ec_n - 4, rsa_len = rsa_n - 5;
+  assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_RSA, ec_data, ec_len));
+  assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_ECDSA, rsa_data, rsa_len));
+  assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_ED25519, ec_data, ec_len));
+  assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_SECP256K1, ec_data, ec_len));
+  sig_len = sig_hex(sig, sizeof sig, "ecdsa_sig");
+  memset(&pk, 0, sizeof pk);
+  pk.type = LP2P_KEY_RSA;
+  pk.len = ec_len;
+  memcpy(pk.key, ec_data, ec_len);
+  assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), LP2P_EKEY);
+  pk.type = LP2P_KEY_ECDSA;
+  assert_int_equal(lp2p_pubkey_verify(&pk, msg, msg_len, sig, sig_len), 0);
+
+  /* Not canonical DER: the outer SEQUENCE length in long form; a trailing
+   * byte; truncated. */
+  assert_int_equal(ec_data[0], 0x30);
+  assert_int_equal(ec_data[1], ec_len - 2);
+  data[0] = 0x30;
+  data[1] = 0x81;
+  memcpy(data + 2, ec_data + 1, ec_len - 1);
+  assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_ECDSA, data, ec_len + 1));
+  memcpy(data, ec_data, ec_len);
+  data[ec_len] = 0;
+  assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_ECDSA, data, ec_len + 1));
+  for (size_t k = 0; k < ec_len; k++)
+    assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_ECDSA, ec_data, k));
+  memcpy(data, rsa_data, rsa_len);
+  data[rsa_len] = 0;
+  assert_refused(pb, rewrap(pb, sizeof pb, LP2P_KEY_RSA, data, rsa_len + 1));
+
+  /* RSA 8192: a real key, but its 1062-byte Data is over the cap, so it is
+   * refused on its length; its peer id is still computed. */
+  n = sig_hex(pb, sizeof pb, "rsa8192_pub");
+  assert_true(n > LP2P_PUBKEY_PB_MAX);
+  assert_refused(pb, n);
+  lp2p_peerid id;
+  assert_int_equal(lp2p_peerid_from_pubkey_pb(&id, pb, n), 0);
+  assert_int_equal(id.bytes[0], 0x12);
+
+  /* Hand-built keys: garbage, empty, over the cap. */
+  lp2p_pubkey junk = {.type = LP2P_KEY_RSA, .len = 3, .key = {1, 2, 3}};
+  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len), LP2P_EKEY);
+  junk.type = LP2P_KEY_ECDSA;
+  junk.len = 0;
+  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len), LP2P_EKEY);
+  junk.len = LP2P_PUBKEY_MAX + 1;
+  assert_int_equal(lp2p_pubkey_verify(&junk, msg, msg_len, sig, sig_len), LP2P_EKEY);
+  assert_int_equal(lp2p_pubkey_marshal(pb, sizeof pb, &junk), LP2P_EKEY);
 }
 
 static void test_pubkey_malformed(void **state) {
@@ -193,10 +387,22 @@ static void test_pubkey_malformed(void **state) {
     assert_int_equal(lp2p_pubkey_unmarshal(&pk, in, n), LP2P_EKEY);
     assert_int_equal(pk.len, 0);
   }
-  /* Over the cap, refused before reading. */
-  uint8_t big[LP2P_PUBKEY_PB_MAX + 1] = {0x08, 0x01, 0x12, LP2P_PUBKEY_PB_MAX - 3};
+  /* Over the cap, refused before reading: a well-formed PublicKey one byte
+   * over LP2P_PUBKEY_PB_MAX, and a Data of LP2P_PUBKEY_MAX + 1 bytes
+   * inside the cap. */
+  static uint8_t big[LP2P_PUBKEY_PB_MAX + 1];
   lp2p_pubkey pk;
+  size_t dlen = LP2P_PUBKEY_PB_MAX + 1 - 5;
+  big[0] = 0x08;
+  big[1] = LP2P_KEY_RSA;
+  big[2] = 0x12;
+  assert_int_equal(lp2p_varint_encode(big + 3, dlen), 2);
   assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, sizeof big), LP2P_EKEY);
+  assert_int_equal(lp2p_varint_encode(big + 3, LP2P_PUBKEY_MAX + 1), 2);
+  assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, 5 + LP2P_PUBKEY_MAX + 1), LP2P_EKEY);
+  /* Exactly at the cap, it gets to the key check (garbage: refused). */
+  assert_int_equal(lp2p_varint_encode(big + 3, LP2P_PUBKEY_MAX), 2);
+  assert_int_equal(lp2p_pubkey_unmarshal(&pk, big, LP2P_PUBKEY_PB_MAX), LP2P_EKEY);
 }
 
 /* ---- peer id text ---- */
@@ -467,7 +673,9 @@ int main(void) {
       cmocka_unit_test(test_ed25519_vector),
       cmocka_unit_test(test_secp256k1_vector),
       cmocka_unit_test(test_pubkey_roundtrip),
-      cmocka_unit_test(test_rsa_ecdsa),
+      cmocka_unit_test(test_rsa_ecdsa_vectors),
+      cmocka_unit_test(test_rsa_ecdsa_verify),
+      cmocka_unit_test(test_rsa_ecdsa_refused),
       cmocka_unit_test(test_pubkey_malformed),
       cmocka_unit_test(test_peerid_cid),
       cmocka_unit_test(test_peerid_example_ed25519),
