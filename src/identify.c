@@ -6,7 +6,7 @@
 #include <string.h>
 
 int lp2p_identify_encode(lp2p_buf *out, const lp2p_identify_info *info) {
-  Lp2p__Identify msg = LP2P__IDENTIFY__INIT;
+  Pb__Identify msg = PB__IDENTIFY__INIT;
   uint8_t pk[LP2P_PUBKEY_PB_MAX];
   int pklen = lp2p_pubkey_marshal(pk, sizeof pk, info->pub);
   if (pklen < 0) return pklen;
@@ -28,16 +28,16 @@ int lp2p_identify_encode(lp2p_buf *out, const lp2p_identify_info *info) {
   }
   msg.n_protocols = info->n_protocols;
   msg.protocols = (char **)info->protocols;
-  size_t len = lp2p__identify__get_packed_size(&msg);
+  size_t len = pb__identify__get_packed_size(&msg);
   if (len > LP2P_IDENTIFY_MAX_OUT) return LP2P_ETOOBIG;
   int rc = lp2p_buf_reserve(out, LP2P_VARINT_MAX + len);
   if (rc) return rc;
   out->len += lp2p_varint_encode(out->data + out->len, len);
-  out->len += lp2p__identify__pack(&msg, out->data + out->len);
+  out->len += pb__identify__pack(&msg, out->data + out->len);
   return 0;
 }
 
-static int check_key(const Lp2p__Identify *m, const lp2p_peerid *peer) {
+static int check_key(const Pb__Identify *m, const lp2p_peerid *peer) {
   if (!m->has_publickey) return 0; /* optional per the spec */
   lp2p_peerid got;
   int rc = lp2p_peerid_from_pubkey_pb(&got, m->publickey.data, m->publickey.len);
@@ -47,7 +47,7 @@ static int check_key(const Lp2p__Identify *m, const lp2p_peerid *peer) {
 
 static int parse(lp2p_identify_peer *out, const lp2p_peerid *peer,
                  const uint8_t *p, size_t len) {
-  Lp2p__Identify *m = lp2p__identify__unpack(NULL, len, p);
+  Pb__Identify *m = pb__identify__unpack(NULL, len, p);
   if (!m) return LP2P_EPROTO;
   int rc = check_key(m, peer);
   if (rc == 0) {
@@ -59,7 +59,7 @@ static int parse(lp2p_identify_peer *out, const lp2p_peerid *peer,
     out->n_protocols = m->n_protocols;
     out->n_listen_addrs = m->n_listenaddrs;
   }
-  lp2p__identify__free_unpacked(m, NULL);
+  pb__identify__free_unpacked(m, NULL);
   return rc;
 }
 

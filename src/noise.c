@@ -152,8 +152,8 @@ static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
   int key_len = lp2p_pubkey_marshal(key, sizeof key, &id->pub);
   if (key_len < 0) return key_len;
 
-  Lp2p__NoiseHandshakePayload pb = LP2P__NOISE_HANDSHAKE_PAYLOAD__INIT;
-  Lp2p__NoiseExtensions ext = LP2P__NOISE_EXTENSIONS__INIT;
+  Pb__NoiseHandshakePayload pb = PB__NOISE_HANDSHAKE_PAYLOAD__INIT;
+  Pb__NoiseExtensions ext = PB__NOISE_EXTENSIONS__INIT;
   pb.has_identity_key = 1;
   pb.identity_key.data = key;
   pb.identity_key.len = (size_t)key_len;
@@ -165,12 +165,12 @@ static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
     ext.stream_muxers = n->muxers;
     pb.extensions = &ext;
   }
-  size_t len = lp2p__noise_handshake_payload__get_packed_size(&pb);
+  size_t len = pb__noise_handshake_payload__get_packed_size(&pb);
   /* Our own payload must fit the cap we impose on peers. */
   if (len > LP2P_NOISE_PAYLOAD_MAX) return LP2P_EINVAL;
   n->payload = malloc(len ? len : 1);
   if (!n->payload) return LP2P_ENOMEM;
-  n->payload_len = lp2p__noise_handshake_payload__pack(&pb, n->payload);
+  n->payload_len = pb__noise_handshake_payload__pack(&pb, n->payload);
   return 0;
 }
 
@@ -196,8 +196,8 @@ static const char *pick_muxer(char *const *ours, size_t n_ours,
 /* Checks the peer's payload: its identity key must have signed the static
  * key the handshake authenticated. */
 static int check_payload(lp2p_noise *n, const uint8_t *p, size_t len) {
-  Lp2p__NoiseHandshakePayload *pb =
-      lp2p__noise_handshake_payload__unpack(NULL, len, p);
+  Pb__NoiseHandshakePayload *pb =
+      pb__noise_handshake_payload__unpack(NULL, len, p);
   if (!pb) {
     LP2P_REASON("noise", "handshake payload: bad protobuf");
     return LP2P_EPROTO;
@@ -236,7 +236,7 @@ static int check_payload(lp2p_noise *n, const uint8_t *p, size_t len) {
   LP2P_DEBUG("noise", "peer identity verified (key type %d), muxer %s",
              (int)n->remote.type, n->muxer ? n->muxer : "(none)");
 out:
-  lp2p__noise_handshake_payload__free_unpacked(pb, NULL);
+  pb__noise_handshake_payload__free_unpacked(pb, NULL);
   return rc;
 }
 

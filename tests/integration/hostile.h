@@ -415,8 +415,8 @@ HU_FN size_t hn_payload_build(hn *n, hn_payload kind, const char *muxer,
     memcpy(key + 4, n->id.pub.key, 32);
     key_len = 36;
   }
-  Lp2p__NoiseHandshakePayload pb = LP2P__NOISE_HANDSHAKE_PAYLOAD__INIT;
-  Lp2p__NoiseExtensions ext = LP2P__NOISE_EXTENSIONS__INIT;
+  Pb__NoiseHandshakePayload pb = PB__NOISE_HANDSHAKE_PAYLOAD__INIT;
+  Pb__NoiseExtensions ext = PB__NOISE_EXTENSIONS__INIT;
   char *mux[1] = {(char *)muxer};
   if (kind != HN_NO_KEY) {
     pb.has_identity_key = 1;
@@ -433,9 +433,9 @@ HU_FN size_t hn_payload_build(hn *n, hn_payload kind, const char *muxer,
     ext.stream_muxers = mux;
     pb.extensions = &ext;
   }
-  size_t len = lp2p__noise_handshake_payload__get_packed_size(&pb);
+  size_t len = pb__noise_handshake_payload__get_packed_size(&pb);
   assert_true(len <= cap);
-  return lp2p__noise_handshake_payload__pack(&pb, out);
+  return pb__noise_handshake_payload__pack(&pb, out);
 }
 
 /* Message 3 (-> s, se) carrying payload, framed, appended to b; then the

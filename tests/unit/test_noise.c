@@ -682,7 +682,7 @@ static size_t make_payload(uint8_t *out, const lp2p_identity *id,
   size_t sig_len = 0;
   int kl = lp2p_pubkey_marshal(key, sizeof key, &id->pub);
   assert_true(kl > 0);
-  Lp2p__NoiseHandshakePayload pb = LP2P__NOISE_HANDSHAKE_PAYLOAD__INIT;
+  Pb__NoiseHandshakePayload pb = PB__NOISE_HANDSHAKE_PAYLOAD__INIT;
   pb.has_identity_key = 1;
   pb.identity_key.data = key;
   pb.identity_key.len = (size_t)kl;
@@ -695,7 +695,7 @@ static size_t make_payload(uint8_t *out, const lp2p_identity *id,
     pb.identity_sig.data = sig;
     pb.identity_sig.len = sig_len;
   }
-  return lp2p__noise_handshake_payload__pack(&pb, out);
+  return pb__noise_handshake_payload__pack(&pb, out);
 }
 
 /* Our initiator against a rogue responder sending payload as message 2. */
