@@ -65,7 +65,6 @@ struct lp2p_conn {
   uint64_t ping_deadline;
   conn_stream *streams;
   conn_stream *ping_stream;
-  int ping_queued; /* ping asked for while its stream negotiates */
   int depth;       /* entry points on the stack: sweep only at the outermost */
   lp2p_multiaddr observed;
   int has_observed;
@@ -211,11 +210,8 @@ static int stream_ready(conn_stream *s, const char *protocol) {
     return 0;
   }
   s->state = SS_PING;
-  lp2p_ping_init(&s->ping, c->env, s->outbound, io);
-  if (s->outbound && c->ping_queued) {
-    c->ping_queued = 0;
-    return lp2p_ping_send(&s->ping);
-  }
+  /* Our own ping engine started with the stream (see lp2p_conn_ping). */
+  if (!s->outbound) lp2p_ping_init(&s->ping, c->env, 0, io);
   return 0;
 }
 
@@ -435,21 +431,23 @@ int lp2p_conn_ping(lp2p_conn *c) {
   enter(c);
   c->ping_deadline = c->env->now_ms + c->cfg.step_timeout_ms;
   conn_stream *s = c->ping_stream;
-  int rc;
-  if (s && s->state == SS_PING) {
-    rc = lp2p_ping_send(&s->ping);
-  } else if (s) {
-    c->ping_queued = 1;
-    rc = 0;
-  } else {
+  int rc = 0;
+  if (!s) {
     uint32_t id;
     rc = c->cfg.muxer->open(c->mux, &id);
+    if (rc == 0 && !(s = c->ping_stream = stream_new(c, id, ping_protos)))
+      rc = LP2P_ENOMEM;
+    /* The ping goes out behind the stream's one proposal, without waiting
+     * for its echo (the optimistic select js-libp2p and go-libp2p use for
+     * single-protocol streams): one round trip less. A refusal fails the
+     * ping either way. */
+    if (rc == 0) rc = lp2p_mss_start(&s->mss);
     if (rc == 0) {
-      s = c->ping_stream = stream_new(c, id, ping_protos);
-      c->ping_queued = 1;
-      rc = s ? lp2p_mss_start(&s->mss) : LP2P_ENOMEM;
+      lp2p_io io = {.write = stream_write, .event = stream_event, .ud = s};
+      lp2p_ping_init(&s->ping, c->env, 1, io);
     }
   }
+  if (rc == 0) rc = lp2p_ping_send(&s->ping);
   return finish(c, rc, "ping");
 }
 
