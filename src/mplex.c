@@ -189,6 +189,8 @@ int lp2p_mplex_open(lp2p_mplex *m, uint32_t *id) {
   /* The name is free-form; go-multiplex and js-mplex use the decimal id. */
   char name[16];
   int nl = snprintf(name, sizeof name, "%" PRIu64, sid);
+  /* max_frame caps every frame, ours too; past it the name goes empty. */
+  if ((size_t)nl > m->max_frame) nl = 0;
   rc = write_frame(m, sid, F_NEW_STREAM, (const uint8_t *)name, (size_t)nl);
   if (rc) return rc;
   LP2P_DEBUG("mplex", "%s: opened stream %" PRIu64 " (handle %" PRIu32 ")",
