@@ -65,8 +65,8 @@ static void check_pubkey(const lp2p_pubkey *pk, const uint8_t *pb, size_t len) {
 }
 
 static void fuzz_payload(const uint8_t *p, size_t len) {
-  Lp2p__NoiseHandshakePayload *pb =
-      lp2p__noise_handshake_payload__unpack(NULL, len, p);
+  Pb__NoiseHandshakePayload *pb =
+      pb__noise_handshake_payload__unpack(NULL, len, p);
   if (!pb) return;
   if (pb->has_identity_key) {
     lp2p_pubkey pk;
@@ -84,7 +84,7 @@ static void fuzz_payload(const uint8_t *p, size_t len) {
     for (size_t i = 0; i < pb->extensions->n_stream_muxers; i++)
       FZ_CHECK(pb->extensions->stream_muxers[i] != NULL);
   }
-  lp2p__noise_handshake_payload__free_unpacked(pb, NULL);
+  pb__noise_handshake_payload__free_unpacked(pb, NULL);
 }
 
 static void fuzz_raw_verify(fz_in *in) {

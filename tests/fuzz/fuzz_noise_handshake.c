@@ -156,8 +156,8 @@ static size_t payload(fz_in *in, uint8_t *out, size_t cap,
  * engine's identity over the engine's static key. */
 static void check_engine_payload(const ctx *c, const uint8_t *p, size_t len,
                                  const lp2p_noise_hs *peer) {
-  Lp2p__NoiseHandshakePayload *pb =
-      lp2p__noise_handshake_payload__unpack(NULL, len, p);
+  Pb__NoiseHandshakePayload *pb =
+      pb__noise_handshake_payload__unpack(NULL, len, p);
   FZ_CHECK(pb && pb->has_identity_key && pb->has_identity_sig);
   lp2p_pubkey pk;
   FZ_CHECK(lp2p_pubkey_unmarshal(&pk, pb->identity_key.data,
@@ -178,7 +178,7 @@ static void check_engine_payload(const ctx *c, const uint8_t *p, size_t len,
   FZ_CHECK(got == nmux);
   for (size_t i = 0; i < got; i++)
     FZ_CHECK(strcmp(pb->extensions->stream_muxers[i], mux[i]) == 0);
-  lp2p__noise_handshake_payload__free_unpacked(pb, NULL);
+  pb__noise_handshake_payload__free_unpacked(pb, NULL);
 }
 
 /* The muxer inlined negotiation must agree on: the initiator's first that

@@ -164,8 +164,8 @@ int fz_noise_payload(uint8_t *out, size_t cap, const lp2p_identity *id,
   if (rc) return rc;
   int key_len = lp2p_pubkey_marshal(key, sizeof key, &id->pub);
   if (key_len < 0) return key_len;
-  Lp2p__NoiseHandshakePayload pb = LP2P__NOISE_HANDSHAKE_PAYLOAD__INIT;
-  Lp2p__NoiseExtensions ext = LP2P__NOISE_EXTENSIONS__INIT;
+  Pb__NoiseHandshakePayload pb = PB__NOISE_HANDSHAKE_PAYLOAD__INIT;
+  Pb__NoiseExtensions ext = PB__NOISE_EXTENSIONS__INIT;
   pb.has_identity_key = 1;
   pb.identity_key.data = key;
   pb.identity_key.len = (size_t)key_len;
@@ -177,9 +177,9 @@ int fz_noise_payload(uint8_t *out, size_t cap, const lp2p_identity *id,
     ext.stream_muxers = (char **)muxers;
     pb.extensions = &ext;
   }
-  size_t len = lp2p__noise_handshake_payload__get_packed_size(&pb);
+  size_t len = pb__noise_handshake_payload__get_packed_size(&pb);
   if (len > cap) return LP2P_ETOOBIG;
-  return (int)lp2p__noise_handshake_payload__pack(&pb, out);
+  return (int)pb__noise_handshake_payload__pack(&pb, out);
 }
 
 size_t fz_muxers(unsigned sel, const char *const **list) {
