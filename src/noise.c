@@ -139,14 +139,14 @@ static char *dupstr(const char *s) {
   return d;
 }
 
-/* Builds our signed NoiseHandshakePayload. */
-static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
+int lp2p_noise_payload_encode(uint8_t *out, size_t cap, const lp2p_identity *id,
+                              const uint8_t static_pk[LP2P_NOISE_DHLEN],
+                              const char *const *muxers, size_t n_muxers) {
   uint8_t msg[sizeof LP2P_NOISE_SIG_PREFIX - 1 + LP2P_NOISE_DHLEN];
   uint8_t sig[LP2P_SIG_MAX], key[LP2P_PUBKEY_PB_MAX];
   size_t sig_len = 0;
   memcpy(msg, LP2P_NOISE_SIG_PREFIX, sizeof LP2P_NOISE_SIG_PREFIX - 1);
-  memcpy(msg + sizeof LP2P_NOISE_SIG_PREFIX - 1,
-         lp2p_noise_hs_local_static(&n->hs), LP2P_NOISE_DHLEN);
+  memcpy(msg + sizeof LP2P_NOISE_SIG_PREFIX - 1, static_pk, LP2P_NOISE_DHLEN);
   int rc = lp2p_identity_sign(sig, &sig_len, id, msg, sizeof msg);
   if (rc) return rc;
   int key_len = lp2p_pubkey_marshal(key, sizeof key, &id->pub);
@@ -160,17 +160,29 @@ static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
   pb.has_identity_sig = 1;
   pb.identity_sig.data = sig;
   pb.identity_sig.len = sig_len;
-  if (n->n_muxers) {
-    ext.n_stream_muxers = n->n_muxers;
-    ext.stream_muxers = n->muxers;
+  if (n_muxers) {
+    ext.n_stream_muxers = n_muxers;
+    ext.stream_muxers = (char **)muxers;
     pb.extensions = &ext;
   }
   size_t len = pb__noise_handshake_payload__get_packed_size(&pb);
+  if (len > cap) return LP2P_ETOOBIG;
+  return (int)pb__noise_handshake_payload__pack(&pb, out);
+}
+
+/* Builds our signed NoiseHandshakePayload, once per engine, kept at its
+ * exact size. */
+static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
   /* Our own payload must fit the cap we impose on peers. */
-  if (len > LP2P_NOISE_PAYLOAD_MAX) return LP2P_EINVAL;
-  n->payload = malloc(len ? len : 1);
+  uint8_t buf[LP2P_NOISE_PAYLOAD_MAX];
+  int len = lp2p_noise_payload_encode(buf, sizeof buf, id,
+                                      lp2p_noise_hs_local_static(&n->hs),
+                                      (const char *const *)n->muxers, n->n_muxers);
+  if (len < 0) return len == LP2P_ETOOBIG ? LP2P_EINVAL : len;
+  n->payload = malloc(len ? (size_t)len : 1);
   if (!n->payload) return LP2P_ENOMEM;
-  n->payload_len = pb__noise_handshake_payload__pack(&pb, n->payload);
+  memcpy(n->payload, buf, (size_t)len);
+  n->payload_len = (size_t)len;
   return 0;
 }
 

@@ -132,6 +132,15 @@ typedef struct lp2p_noise_config {
                                      else env->random */
 } lp2p_noise_config;
 
+/* Encodes a libp2p NoiseHandshakePayload for `id` over the X25519 static
+ * key static_pk (noise/README.md "The libp2p Handshake Payload"): identity
+ * key, signature over "noise-libp2p-static-key:" || static_pk, and the
+ * stream_muxers extension when n_muxers > 0. Returns the length written to
+ * out[0..cap), or LP2P_ETOOBIG / a signing error. */
+int lp2p_noise_payload_encode(uint8_t *out, size_t cap, const lp2p_identity *id,
+                              const uint8_t static_pk[LP2P_NOISE_DHLEN],
+                              const char *const *muxers, size_t n_muxers);
+
 /* Creates an engine. Draws the keys it was not given from env->random,
  * signs our static key with cfg->identity and builds our handshake payload
  * now, so the identity need not outlive this call. env must outlive the

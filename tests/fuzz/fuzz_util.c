@@ -155,31 +155,7 @@ const lp2p_identity *fz_identity(int idx) {
 int fz_noise_payload(uint8_t *out, size_t cap, const lp2p_identity *id,
                      const uint8_t static_pk[32], const char *const *muxers,
                      size_t n_muxers) {
-  uint8_t msg[sizeof LP2P_NOISE_SIG_PREFIX - 1 + 32];
-  uint8_t sig[LP2P_SIG_MAX], key[LP2P_PUBKEY_PB_MAX];
-  size_t sig_len = 0;
-  memcpy(msg, LP2P_NOISE_SIG_PREFIX, sizeof LP2P_NOISE_SIG_PREFIX - 1);
-  memcpy(msg + sizeof LP2P_NOISE_SIG_PREFIX - 1, static_pk, 32);
-  int rc = lp2p_identity_sign(sig, &sig_len, id, msg, sizeof msg);
-  if (rc) return rc;
-  int key_len = lp2p_pubkey_marshal(key, sizeof key, &id->pub);
-  if (key_len < 0) return key_len;
-  Pb__NoiseHandshakePayload pb = PB__NOISE_HANDSHAKE_PAYLOAD__INIT;
-  Pb__NoiseExtensions ext = PB__NOISE_EXTENSIONS__INIT;
-  pb.has_identity_key = 1;
-  pb.identity_key.data = key;
-  pb.identity_key.len = (size_t)key_len;
-  pb.has_identity_sig = 1;
-  pb.identity_sig.data = sig;
-  pb.identity_sig.len = sig_len;
-  if (n_muxers) {
-    ext.n_stream_muxers = n_muxers;
-    ext.stream_muxers = (char **)muxers;
-    pb.extensions = &ext;
-  }
-  size_t len = pb__noise_handshake_payload__get_packed_size(&pb);
-  if (len > cap) return LP2P_ETOOBIG;
-  return (int)pb__noise_handshake_payload__pack(&pb, out);
+  return lp2p_noise_payload_encode(out, cap, id, static_pk, muxers, n_muxers);
 }
 
 size_t fz_muxers(unsigned sel, const char *const **list) {
