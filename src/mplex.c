@@ -122,13 +122,7 @@ static unsigned out_flag(unsigned receiver_flag, uint32_t handle) {
 
 static int emit(lp2p_mplex *m, lp2p_event_type type, uint32_t handle,
                 const uint8_t *p, size_t len) {
-  lp2p_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.type = type;
-  ev.stream = handle;
-  ev.data = p;
-  ev.len = len;
-  int rc = m->io.event(m->io.ud, &ev);
+  int rc = lp2p_io_emit(&m->io, type, handle, p, len);
   if (rc) return die(m, rc);
   /* The callback may have killed us through a failed write. */
   return m->err;

@@ -120,13 +120,7 @@ static int write_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
 
 static int fire(lp2p_yamux *y, lp2p_event_type type, uint32_t id,
                 const uint8_t *data, size_t len) {
-  lp2p_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.type = type;
-  ev.stream = id;
-  ev.data = data;
-  ev.len = len;
-  int rc = y->io.event(y->io.ud, &ev);
+  int rc = lp2p_io_emit(&y->io, type, id, data, len);
   if (rc) return fail(y, rc);
   /* A send from inside the callback may have failed: report it here. */
   return y->err;

@@ -98,6 +98,10 @@ typedef struct lp2p_io {
   void *ud;
 } lp2p_io;
 
+/* Sends one stream event up: type, stream, data. Returns io.event's code. */
+int lp2p_io_emit(const lp2p_io *io, lp2p_event_type type, uint32_t stream,
+                 const uint8_t *data, size_t len);
+
 /* Logging: stderr only, cheap when off. */
 enum { LP2P_LOG_ERROR = 0, LP2P_LOG_INFO = 1, LP2P_LOG_DEBUG = 2 };
 extern int lp2p_log_level;
