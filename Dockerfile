@@ -6,11 +6,14 @@
 #   docker compose up --exit-code-from dialer      # one test, see compose.yml
 #
 # tests/packaging/image.sh proves both stages without Docker: it runs the
-# build stage's exact steps in a clean debootstrapped Debian 12 chroot, then
-# runs a full ping from a root holding only what the runtime stage holds.
+# build stage's exact steps in a clean debootstrapped Debian 12 chroot
+# (scripts/make-rootfs.sh included), then runs a full ping from the root that
+# script made, i.e. exactly what the runtime stage holds.
 
-# ---- build: Debian 12, the packages in scripts/build-packages.txt, then the
-# one release script (static deps, -Werror, unit tests, strip).
+# ---- build: Debian 12, the packages in scripts/build-packages.txt, the one
+# release script (static deps but GnuTLS, -Werror, unit tests, strip), then
+# the one root-assembly script: binary + the libraries ldd lists (glibc and
+# the GnuTLS chain) + loader + /etc basics, into /rootfs.
 FROM debian:12 AS build
 ENV DEBIAN_FRONTEND=noninteractive
 COPY scripts/build-packages.txt /tmp/build-packages.txt
@@ -19,10 +22,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN BUILD_DIR=/build scripts/build-release.sh
+RUN BUILD_DIR=/build scripts/build-release.sh \
+ && scripts/make-rootfs.sh /rootfs /build/lp2p-interop
 
-# ---- runtime: distroless base-nossl = glibc + /etc basics, no shell, no
-# openssl. The binary links only libc.so.6 (scripts/build-release.sh checks).
-FROM gcr.io/distroless/base-nossl-debian12 AS runtime
-COPY --from=build /build/lp2p-interop /usr/local/bin/lp2p-interop
+# ---- runtime: nothing but that root (no shell, no package manager); its
+# size is the image's size.
+FROM scratch AS runtime
+COPY --from=build /rootfs /
 ENTRYPOINT ["/usr/local/bin/lp2p-interop"]

@@ -5,15 +5,21 @@
 #    $LP2P_DEBOOTSTRAP_CACHE, default /var/cache/lp2p-debootstrap; the cache
 #    itself is never modified: each run works on an overlay of it), the
 #    packages of scripts/build-packages.txt, then exactly
-#    scripts/build-release.sh on the source tree mounted read-only — the
-#    Dockerfile's build stage step for step.
-# 2. Runtime stage: an otherwise empty root holding what the distroless
-#    runtime stage provides to the binary: the binary, the libraries ldd
-#    lists (glibc), /etc/nsswitch.conf and /etc/hosts.
+#    scripts/build-release.sh and scripts/make-rootfs.sh /rootfs on the
+#    source tree mounted read-only — the Dockerfile's build stage step for
+#    step.
+# 2. Runtime stage: that /rootfs, copied out: the runtime stage is FROM
+#    scratch plus that directory, so this is the image's whole filesystem
+#    (its size is checked against 25 MiB). Only /etc/hosts is added, as the
+#    container runtime does.
 # 3. A listener and a dialer, both chroot'ed into that root with only the
 #    harness environment (env -i), ping through a redis-server on a free
 #    loopback port, found by name (localhost) through the root's /etc/hosts;
 #    the dialer's JSON is checked, for both muxers.
+# 4. GnuTLS in that root (no trust store, no p11-kit or GnuTLS config): the
+#    build's test_keys (RSA and ECDSA vectors verified through GnuTLS) runs
+#    chroot'ed into a scratch copy of the root plus the test, its vectors
+#    and libcmocka.
 #
 # Leaves build-packaging/lp2p-interop and build-packaging/rootfs/ (override
 # with LP2P_PACKAGING_OUT) for netns.sh and unified.sh.
@@ -151,33 +157,45 @@ in_root apt-get update -qq >"$WORK/apt.log" 2>&1 || { tail -n 20 "$WORK/apt.log"
 # shellcheck disable=SC2086
 in_root apt-get install -y -qq --no-install-recommends $PKGS >>"$WORK/apt.log" 2>&1 \
   || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get install in the chroot failed"; }
-say "chroot: BUILD_DIR=/build scripts/build-release.sh"
-in_root /bin/sh -c 'cd /src && BUILD_DIR=/build scripts/build-release.sh' >"$WORK/build.log" 2>&1 \
-  || { tail -n 40 "$WORK/build.log" >&2; die "scripts/build-release.sh failed in the chroot"; }
-grep -E 'tests passed|build-release: ok' "$WORK/build.log" | sed 's/^/  /' >&2
+say "chroot: BUILD_DIR=/build scripts/build-release.sh && scripts/make-rootfs.sh /rootfs /build/lp2p-interop"
+in_root /bin/sh -c 'cd /src && BUILD_DIR=/build scripts/build-release.sh && scripts/make-rootfs.sh /rootfs /build/lp2p-interop' \
+  >"$WORK/build.log" 2>&1 \
+  || { tail -n 40 "$WORK/build.log" >&2; die "scripts/build-release.sh or scripts/make-rootfs.sh failed in the chroot"; }
+grep -E 'tests passed|build-release: ok|make-rootfs:' "$WORK/build.log" | sed 's/^/  /' >&2
 cp "$R/build/lp2p-interop" "$PKG_OUT/lp2p-interop.new"
 mv "$PKG_OUT/lp2p-interop.new" "$PKG_OUT/lp2p-interop"
 
-# ---- runtime stage: binary + what ldd lists + name-service files
+# ---- runtime stage: the root make-rootfs.sh assembled, as is
 RT=$PKG_OUT/rootfs
 rm -rf "$RT"
-mkdir -p "$RT/usr/local/bin" "$RT/etc" "$RT/tmp"
-chmod 1777 "$RT/tmp"
-cp "$R/build/lp2p-interop" "$RT/usr/local/bin/lp2p-interop"
-LIBS=$(in_root ldd /build/lp2p-interop | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
-[[ -n $LIBS ]] || die "ldd listed no libraries"
-for lib in $LIBS; do
-  mkdir -p "$RT$(dirname "$lib")"
-  cp -L "$R$lib" "$RT$lib"
-done
-cp "$R/etc/nsswitch.conf" "$RT/etc/nsswitch.conf"
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$RT/etc/hosts"
-say "runtime root: $(cd "$RT" && find . -type f | sort | xargs echo)"
+cp -a "$R/rootfs" "$RT"
 BIN_BYTES=$(stat -c %s "$RT/usr/local/bin/lp2p-interop")
 RT_BYTES=$(du -sb "$RT" | cut -f1)
-say "binary $BIN_BYTES bytes; whole runtime root $RT_BYTES bytes"
+say "runtime root = image: $(du -sh "$RT" | cut -f1) ($RT_BYTES bytes; binary $BIN_BYTES bytes)"
 (( RT_BYTES < 25 * 1024 * 1024 )) || die "runtime root is over 25 MiB"
+# What the container runtime mounts in (the root itself has no /etc/hosts).
+[[ ! -e $RT/etc/hosts ]] || die "make-rootfs.sh put an /etc/hosts in the root"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$RT/etc/hosts"
 chroot "$RT" /usr/local/bin/lp2p-interop --help >/dev/null || die "binary does not start in the runtime root"
+
+# ---- GnuTLS works in that root: RSA/ECDSA verification (test_keys)
+KR=$WORK/keys-root
+cp -a "$RT" "$KR"
+mkdir -p "$KR/build" "$KR/src/tests"
+cp "$R/build/test_keys" "$KR/build/test_keys"
+cp -a "$PKG_ROOT/tests/vectors" "$KR/src/tests/vectors"
+added=()
+for lib in $(in_root ldd /build/test_keys | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
+  [[ -e $KR$lib ]] && continue
+  mkdir -p "$KR$(dirname "$lib")"
+  cp -L "$R$lib" "$KR$lib"
+  added+=("$(basename "$lib")")
+done
+[[ " ${added[*]} " != *gnutls* && " ${added[*]} " != *p11-kit* ]] || die "test_keys needed GnuTLS libraries the root lacks: ${added[*]}"
+env -i PATH=/usr/bin:/bin "$(command -v chroot)" "$KR" /build/test_keys >"$WORK/keys.log" 2>&1 \
+  || { tail -n 30 "$WORK/keys.log" >&2; die "test_keys fails in the runtime root (GnuTLS)"; }
+rm -rf "$KR"
+echo "PASS image gnutls: test_keys (RSA/ECDSA verification) in the runtime root (+${added[*]:-nothing})"
 
 # ---- a ping from the runtime root
 for _ in 1 2 3 4 5; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Static checks of the packaging files, no network, no root:
 # - Dockerfile: the build stage installs scripts/build-packages.txt and runs
-#   scripts/build-release.sh (what image.sh replays), the runtime stage
-#   copies only the binary and has it as ENTRYPOINT;
+#   scripts/build-release.sh then scripts/make-rootfs.sh /rootfs (what
+#   image.sh replays), the runtime stage is FROM scratch, copies only that
+#   /rootfs and has the binary as ENTRYPOINT;
 # - compose.yml: the harness's wiring (redis:7-alpine, listener with init,
 #   dialer, lowercase env, working defaults), through `docker compose
 #   config` / `docker-compose config` too when one is installed;
@@ -36,22 +37,23 @@ if len(stages) != 2:
 build, runtime = stages
 if not build.startswith("debian:12 AS build"):
     fail("Dockerfile: build stage must be FROM debian:12 AS build")
-for need in ("scripts/build-packages.txt", "--no-install-recommends", "scripts/build-release.sh"):
+for need in ("scripts/build-packages.txt", "--no-install-recommends", "scripts/build-release.sh",
+             "scripts/make-rootfs.sh /rootfs /build/lp2p-interop"):
     if need not in build:
         fail("Dockerfile: build stage lacks %s" % need)
-if not re.match(r"gcr\.io/distroless/(base-nossl|base|cc)-debian12", runtime):
-    fail("Dockerfile: runtime stage must be a distroless debian12 base")
+if not re.match(r"scratch AS runtime\n", runtime):
+    fail("Dockerfile: runtime stage must be FROM scratch AS runtime")
 copies = re.findall(r"(?m)^COPY .*", runtime)
-if copies != ["COPY --from=build /build/lp2p-interop /usr/local/bin/lp2p-interop"]:
-    fail("Dockerfile: runtime stage must copy only the binary, got %r" % copies)
+if copies != ["COPY --from=build /rootfs /"]:
+    fail("Dockerfile: runtime stage must copy only the root make-rootfs.sh made, got %r" % copies)
 if 'ENTRYPOINT ["/usr/local/bin/lp2p-interop"]' not in runtime:
     fail("Dockerfile: ENTRYPOINT must be the binary")
 if re.search(r"(?m)^RUN ", runtime):
-    fail("Dockerfile: the distroless runtime stage has no shell to RUN anything")
+    fail("Dockerfile: the scratch runtime stage has no shell to RUN anything")
 pkgs = [l.split("#")[0].strip() for l in open("scripts/build-packages.txt")]
 pkgs = [p for p in pkgs if p]
 for p in ("libuv1-dev", "libsodium-dev", "libhiredis-dev", "libsecp256k1-dev",
-          "libprotobuf-c-dev", "protobuf-c-compiler", "cmake", "gcc"):
+          "libprotobuf-c-dev", "libgnutls28-dev", "protobuf-c-compiler", "cmake", "gcc"):
     if p not in pkgs:
         fail("scripts/build-packages.txt lacks %s" % p)
 
