@@ -108,20 +108,30 @@ static void listener_closed(void *ud, lp2p__tcp_conn *tc, int err) {
 }
 
 /* HARNESS.md pitfall 4: publish an address the dialer can route to, found
- * from the interfaces: the first non-loopback IPv4, else loopback. */
+ * from the interfaces: for a wildcard listen IP the first non-loopback
+ * address of that family (IPv6: not link-local, which needs a zone), else
+ * loopback. */
 static void published_ip(const char *listen_ip, char *out, size_t cap) {
-  if (strcmp(listen_ip, "0.0.0.0") != 0) {
+  int v6 = strcmp(listen_ip, "::") == 0;
+  if (!v6 && strcmp(listen_ip, "0.0.0.0") != 0) {
     snprintf(out, cap, "%s", listen_ip);
     return;
   }
-  snprintf(out, cap, "127.0.0.1");
+  snprintf(out, cap, v6 ? "::1" : "127.0.0.1");
   uv_interface_address_t *ifs;
   int count;
   if (uv_interface_addresses(&ifs, &count) != 0) return;
   for (int i = 0; i < count; i++) {
-    if (ifs[i].is_internal || ifs[i].address.address4.sin_family != AF_INET) continue;
-    uv_ip4_name(&ifs[i].address.address4, out, cap);
-    break;
+    const struct sockaddr_in6 *a6 = &ifs[i].address.address6;
+    if (ifs[i].is_internal) continue;
+    if (!v6 && ifs[i].address.address4.sin_family == AF_INET) {
+      uv_ip4_name(&ifs[i].address.address4, out, cap);
+      break;
+    }
+    if (v6 && a6->sin6_family == AF_INET6 && !IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) {
+      uv_ip6_name(a6, out, cap);
+      break;
+    }
   }
   uv_free_interface_addresses(ifs, count);
 }
