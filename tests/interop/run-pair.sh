@@ -8,7 +8,7 @@
 # Commands are shell words, run from the repository root (so relative paths
 # like build/lp2p-interop work from anywhere).  Both get the test-plans env:
 #   transport (default tcp), security (default noise), muxer (default yamux),
-#   test_timeout_seconds (default 60), is_dialer, ip=127.0.0.1,
+#   test_timeout_seconds (default 60), is_dialer, ip=127.0.0.1 (PAIR_IP=::1 for IPv6),
 #   redis_addr=127.0.0.1:<port of a private redis-server started here>.
 # Other knobs:
 #   PAIR_TIMEOUT  hard kill bound per process in seconds (default test_timeout_seconds+10)
@@ -120,7 +120,8 @@ for _ in 1 2 3 4 5; do
 done
 [[ -n $REDIS_PORT ]] || fail "could not start redis-server"
 
-export ip=127.0.0.1
+# The listen IP: loopback, IPv4 unless PAIR_IP=::1 asks for IPv6.
+export ip=${PAIR_IP:-127.0.0.1}
 export redis_addr=127.0.0.1:$REDIS_PORT
 
 is_dialer=false timeout -k 5 "$PAIR_TIMEOUT" bash -c "exec $LISTENER_CMD" \
