@@ -34,6 +34,9 @@ typedef struct conn_stream {
   uint32_t id;
   int outbound;
   stream_state state;
+  /* Negotiation, and reading the peer's identify reply, must finish by
+   * then; LP2P_NO_DEADLINE once the stream carries ping. */
+  uint64_t deadline;
   lp2p_mss mss;
   lp2p_ping ping;
   lp2p_identify_reader id_reader;
@@ -120,6 +123,7 @@ static conn_stream *stream_new(lp2p_conn *c, uint32_t id,
   s->conn = c;
   s->id = id;
   s->outbound = outbound != NULL;
+  s->deadline = c->env->now_ms + c->cfg.step_timeout_ms;
   lp2p_io io = {.write = stream_write, .event = stream_event, .ud = s};
   if (outbound)
     lp2p_mss_init(&s->mss, 1, outbound, 1, io);
@@ -185,6 +189,7 @@ static int identify_reply(conn_stream *s) {
   lp2p_buf_free(&out);
   if (rc == 0) rc = c->cfg.muxer->close(c->mux, s->id);
   s->state = SS_DONE;
+  s->deadline = c->env->now_ms + c->cfg.step_timeout_ms;
   return rc;
 }
 
@@ -198,6 +203,7 @@ static int identify_data(conn_stream *s, const uint8_t *p, size_t len) {
             peer->agent_version, peer->protocol_version, peer->n_protocols,
             peer->n_listen_addrs);
   s->state = SS_DONE;
+  s->deadline = c->env->now_ms + c->cfg.step_timeout_ms;
   return c->cfg.muxer->close(c->mux, s->id);
 }
 
@@ -210,6 +216,7 @@ static int stream_ready(conn_stream *s, const char *protocol) {
     return 0;
   }
   s->state = SS_PING;
+  s->deadline = LP2P_NO_DEADLINE; /* the ping deadline is the connection's */
   /* Our own ping engine started with the stream (see lp2p_conn_ping). */
   if (!s->outbound) lp2p_ping_init(&s->ping, c->env, 0, io);
   return 0;
@@ -454,6 +461,8 @@ int lp2p_conn_ping(lp2p_conn *c) {
 uint64_t lp2p_conn_deadline(const lp2p_conn *c) {
   uint64_t d = c->step_deadline;
   if (c->ping_deadline < d) d = c->ping_deadline;
+  for (const conn_stream *s = c->streams; s; s = s->next)
+    if (s->state != SS_DEAD && s->deadline < d) d = s->deadline;
   if (c->mux) {
     uint64_t m = c->cfg.muxer->deadline(c->mux);
     if (m < d) d = m;
@@ -467,8 +476,13 @@ int lp2p_conn_expire(lp2p_conn *c) {
   if (now >= c->step_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "upgrade");
   if (now >= c->ping_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "ping");
   enter(c);
-  int rc = c->mux ? c->cfg.muxer->expire(c->mux) : 0;
-  return finish(c, rc, "muxer timer");
+  int rc = 0;
+  /* A stream stuck negotiating (or our identify request unanswered) is
+   * reset; the connection goes on. */
+  for (conn_stream *s = c->streams; s && rc == 0; s = s->next)
+    if (s->state != SS_DEAD && now >= s->deadline) rc = stream_fail(s, LP2P_ETIMEDOUT);
+  if (rc == 0 && c->mux) rc = c->cfg.muxer->expire(c->mux);
+  return finish(c, rc, "stream timer");
 }
 
 int lp2p_conn_close(lp2p_conn *c) {

@@ -206,7 +206,14 @@ static void timer_cb(uv_timer_t *t) {
     return;
   }
   begin(tc);
-  end(tc, tc->conn ? lp2p_conn_expire(tc->conn) : LP2P_ETIMEDOUT);
+  int rc = lp2p_conn_expire(tc->conn);
+  /* A deadline still due after expire() would re-arm a 0 ms timer, which
+   * libuv runs again in the same loop turn, forever: end it instead. */
+  if (rc == 0 && lp2p_conn_deadline(tc->conn) <= tc->env->now_ms) {
+    LP2P_ERROR("tcp", "a deadline stayed due after it expired; closing");
+    rc = LP2P_ETIMEDOUT;
+  }
+  end(tc, rc);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {

@@ -234,8 +234,47 @@ static void test_reset_mid_frame(void **state) {
   hl_check_serves(&H);
 }
 
+/* True when plaintext yamux frames in b include an RST for stream id. */
+static int has_rst(const lp2p_buf *b, uint32_t id) {
+  for (size_t off = 0; off + 12 <= b->len;) {
+    const uint8_t *h = b->data + off;
+    uint32_t fid = (uint32_t)h[4] << 24 | h[5] << 16 | h[6] << 8 | h[7];
+    uint32_t len = (uint32_t)h[8] << 24 | h[9] << 16 | h[10] << 8 | h[11];
+    if (h[1] != T_DATA) len = 0;
+    if (fid == id && (h[3] & F_RST)) return 1;
+    off += 12 + len;
+  }
+  return 0;
+}
+
+/* A stream opened and never negotiated: every step has a deadline, so the
+ * listener resets that stream after the step timeout; the connection lives
+ * on and the listener still serves. */
+static void test_silent_stream_is_reset(void **state) {
+  (void)state;
+  hc c;
+  hc_open(&c, &H);
+  hn n;
+  hn_init(&n, &c, NULL);
+  hn_secure(&n, LP2P_YAMUX_PROTOCOL);
+  lp2p_buf b = {0}, plain = {0};
+  frame(&b, 0, T_WU, F_SYN, 1, 0);
+  assert_int_equal(hn_send(&n, b.data, b.len), 0);
+  hl_pump_ms(&H, 3 * HU_STEP_MS);
+  assert_int_equal(hn_recv(&n, &plain), 0);
+  assert_true(has_rst(&plain, 1));
+  assert_int_equal(lp2p__tcp_listener_count(H.l), 1);
+  lp2p_buf_free(&b);
+  lp2p_buf_free(&plain);
+  hn_free(&n);
+  hc_close(&c);
+  assert_int_equal(hl_wait_idle(&H, HU_WAIT_MS), 0);
+  hl_check_serves(&H);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_silent_stream_is_reset),
       cmocka_unit_test(test_protocol_errors),
       cmocka_unit_test(test_syn_flood),
       cmocka_unit_test(test_goaway_then_close),
