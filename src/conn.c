@@ -166,10 +166,12 @@ static void sweep(lp2p_conn *c) {
 static int stream_fail(conn_stream *s, int err) {
   lp2p_conn *c = s->conn;
   int outbound_ping = s == c->ping_stream;
-  LP2P_DEBUG("conn", "stream %u: %s", s->id, lp2p_strerror(err));
   stream_kill(s);
   int rc = c->cfg.muxer->reset(c->mux, s->id);
   if (outbound_ping) return conn_fail(c, err, "ping stream");
+  /* Said at info level, and taken so it cannot stand for a later failure. */
+  const char *why = lp2p_take_reason();
+  LP2P_INFO("conn", "stream %u reset: %s", s->id, why ? why : lp2p_strerror(err));
   return rc;
 }
 
@@ -472,10 +474,10 @@ uint64_t lp2p_conn_deadline(const lp2p_conn *c) {
 
 int lp2p_conn_expire(lp2p_conn *c) {
   if (c->err) return c->err;
-  uint64_t now = c->env->now_ms;
-  if (now >= c->step_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "upgrade");
-  if (now >= c->ping_deadline) return conn_fail(c, LP2P_ETIMEDOUT, "ping");
   enter(c);
+  uint64_t now = c->env->now_ms;
+  if (now >= c->step_deadline) return finish(c, LP2P_ETIMEDOUT, "upgrade");
+  if (now >= c->ping_deadline) return finish(c, LP2P_ETIMEDOUT, "ping");
   int rc = 0;
   /* A stream stuck negotiating (or our identify request unanswered) is
    * reset; the connection goes on. */
