@@ -57,7 +57,8 @@ static int exchange(end *a, end *b) {
 
 static int one_connection(lp2p_env *env, const lp2p_identity *di,
                           const lp2p_identity *li) {
-  lp2p_conn_config cfg = {.initiator = 1, .identity = di,
+  lp2p_conn_config cfg = {.initiator = 1,
+                          .identity = di,
                           .security = lp2p_security_find("noise"),
                           .muxer = lp2p_muxer_find("yamux"),
                           .step_timeout_ms = 10000};
@@ -88,7 +89,8 @@ static int crypto_floor(const lp2p_identity *id) {
     randombytes_buf(sk, sizeof sk);
     bad |= crypto_scalarmult_base(pk, sk);
   }
-  for (int i = 0; i < 6; i++) bad |= crypto_scalarmult(shared, sk, pk);
+  for (int i = 0; i < 6; i++)
+    bad |= crypto_scalarmult(shared, sk, pk);
   for (int i = 0; i < 2; i++) {
     bad |= lp2p_identity_sign(sig, &siglen, id, msg, sizeof msg);
     bad |= lp2p_pubkey_verify(&id->pub, msg, sizeof msg, sig, siglen);
@@ -100,8 +102,10 @@ int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 2000;
   if (n <= 0 || sodium_init() < 0) return 2;
   lp2p_env env = {.random = rnd};
-  const struct { const char *name; lp2p_key_type type; } kinds[] = {
-      {"secp256k1", LP2P_KEY_SECP256K1}, {"ed25519", LP2P_KEY_ED25519}};
+  const struct {
+    const char *name;
+    lp2p_key_type type;
+  } kinds[] = {{"secp256k1", LP2P_KEY_SECP256K1}, {"ed25519", LP2P_KEY_ED25519}};
   for (size_t k = 0; k < 2; k++) {
     lp2p_identity di, li;
     lp2p_identity_generate(&di, kinds[k].type, &env);

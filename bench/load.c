@@ -68,8 +68,8 @@ static void on_closed(void *ud, lp2p__tcp_conn *tc, int err) {
 }
 
 static int start_one(load *L) {
-  static const lp2p__tcp_handlers h0 = {.ready = on_ready, .pong = on_pong,
-                                        .closed = on_closed};
+  static const lp2p__tcp_handlers h0 = {
+      .ready = on_ready, .pong = on_pong, .closed = on_closed};
   dial *d = calloc(1, sizeof *d);
   if (!d) return LP2P_ENOMEM;
   d->L = L;
@@ -77,7 +77,8 @@ static int start_one(load *L) {
   h.ud = d;
   lp2p__tcp_conn *tc;
   L->running++;
-  int rc = lp2p__tcp_dial(&L->loop, &L->env, (struct sockaddr *)&L->addr, &L->cfg, &h, &tc);
+  int rc =
+      lp2p__tcp_dial(&L->loop, &L->env, (struct sockaddr *)&L->addr, &L->cfg, &h, &tc);
   if (rc) finish(d, rc);
   return rc;
 }
@@ -126,12 +127,18 @@ int main(int argc, char **argv) {
   int pid = 0;
   const char *muxer = "yamux", *addr = NULL;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--pid") && i + 1 < argc) pid = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--seq") && i + 1 < argc) seq = (unsigned)atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--conc") && i + 1 < argc) conc = (unsigned)atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = (unsigned)atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--muxer") && i + 1 < argc) muxer = argv[++i];
-    else if (argv[i][0] != '-') addr = argv[i];
+    if (!strcmp(argv[i], "--pid") && i + 1 < argc)
+      pid = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--seq") && i + 1 < argc)
+      seq = (unsigned)atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--conc") && i + 1 < argc)
+      conc = (unsigned)atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+      rounds = (unsigned)atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--muxer") && i + 1 < argc)
+      muxer = argv[++i];
+    else if (argv[i][0] != '-')
+      addr = argv[i];
     else {
       fprintf(stderr, "lp2p-load: unknown option %s\n", argv[i]);
       return 2;
@@ -158,11 +165,14 @@ int main(int argc, char **argv) {
     memcpy(expect.bytes, t.peer, t.peer_len);
     expect.len = t.peer_len;
   }
-  if (t.family == 4) uv_ip4_addr(t.host, t.port, (struct sockaddr_in *)&L.addr);
-  else uv_ip6_addr(t.host, t.port, (struct sockaddr_in6 *)&L.addr);
+  if (t.family == 4)
+    uv_ip4_addr(t.host, t.port, (struct sockaddr_in *)&L.addr);
+  else
+    uv_ip6_addr(t.host, t.port, (struct sockaddr_in6 *)&L.addr);
   lp2p_identity id;
   if (lp2p_identity_generate(&id, LP2P_KEY_ED25519, &L.env)) return 1;
-  L.cfg = (lp2p_conn_config){.initiator = 1, .identity = &id,
+  L.cfg = (lp2p_conn_config){.initiator = 1,
+                             .identity = &id,
                              .security = lp2p_security_find("noise"),
                              .muxer = lp2p_muxer_find(muxer),
                              .expected_peer = t.peer_len ? &expect : NULL,

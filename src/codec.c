@@ -44,8 +44,7 @@ int lp2p_varint_decode(uint64_t *v, const uint8_t *in, size_t len) {
 
 /* ---- base58btc (draft-msporny-base58-03, Bitcoin alphabet) ---- */
 
-static const char B58[] =
-    "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+static const char B58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 static int b58_value(unsigned char c) {
   const char *p = c ? strchr(B58, c) : NULL;
@@ -59,7 +58,8 @@ static int b58_value(unsigned char c) {
 int lp2p_base58_encode(char *out, size_t cap, const uint8_t *in, size_t len) {
   if (len > LP2P_BASE58_MAX_BYTES) return LP2P_ETOOBIG;
   size_t zeros = 0;
-  while (zeros < len && in[zeros] == 0) zeros++;
+  while (zeros < len && in[zeros] == 0)
+    zeros++;
   uint8_t digits[B58_DIGITS_MAX];
   size_t ndig = 0; /* digits[0..ndig) little-endian base 58 */
   for (size_t i = zeros; i < len; i++) {
@@ -77,7 +77,8 @@ int lp2p_base58_encode(char *out, size_t cap, const uint8_t *in, size_t len) {
   size_t total = zeros + ndig;
   if (total + 1 > cap) return LP2P_ETOOBIG;
   memset(out, '1', zeros);
-  for (size_t j = 0; j < ndig; j++) out[zeros + j] = B58[digits[ndig - 1 - j]];
+  for (size_t j = 0; j < ndig; j++)
+    out[zeros + j] = B58[digits[ndig - 1 - j]];
   out[total] = 0;
   return (int)total;
 }
@@ -85,7 +86,8 @@ int lp2p_base58_encode(char *out, size_t cap, const uint8_t *in, size_t len) {
 int lp2p_base58_decode(uint8_t *out, size_t cap, const char *in, size_t len) {
   if (len > B58_TEXT_MAX) return LP2P_ETOOBIG;
   size_t zeros = 0;
-  while (zeros < len && in[zeros] == '1') zeros++;
+  while (zeros < len && in[zeros] == '1')
+    zeros++;
   uint8_t bytes[B58_TEXT_MAX]; /* little-endian base 256; never longer */
   size_t nb = 0;
   for (size_t i = zeros; i < len; i++) {
@@ -104,7 +106,8 @@ int lp2p_base58_decode(uint8_t *out, size_t cap, const char *in, size_t len) {
   }
   if (zeros + nb > cap) return LP2P_ETOOBIG;
   memset(out, 0, zeros);
-  for (size_t j = 0; j < nb; j++) out[zeros + j] = bytes[nb - 1 - j];
+  for (size_t j = 0; j < nb; j++)
+    out[zeros + j] = bytes[nb - 1 - j];
   return (int)(zeros + nb);
 }
 
@@ -173,12 +176,12 @@ int lp2p_multihash_check(uint64_t *code, size_t *digest_off, const uint8_t *in,
 /* ---- multiaddr (multiformats/multiaddr README, protocols.csv) ---- */
 
 typedef enum {
-  MA_NONE,  /* bare name, no value */
-  MA_IP4,   /* 4 bytes */
-  MA_IP6,   /* 16 bytes */
-  MA_PORT,  /* 2 bytes big-endian */
-  MA_DNS,   /* varint length + name */
-  MA_P2P    /* varint length + multihash */
+  MA_NONE, /* bare name, no value */
+  MA_IP4,  /* 4 bytes */
+  MA_IP6,  /* 16 bytes */
+  MA_PORT, /* 2 bytes big-endian */
+  MA_DNS,  /* varint length + name */
+  MA_P2P   /* varint length + multihash */
 } ma_kind;
 
 typedef struct {
@@ -188,11 +191,11 @@ typedef struct {
 } ma_proto;
 
 static const ma_proto PROTOS[] = {
-    {"ip4", LP2P_MA_IP4, MA_IP4},       {"ip6", LP2P_MA_IP6, MA_IP6},
-    {"dns4", LP2P_MA_DNS4, MA_DNS},     {"dns6", LP2P_MA_DNS6, MA_DNS},
-    {"tcp", LP2P_MA_TCP, MA_PORT},      {"udp", LP2P_MA_UDP, MA_PORT},
-    {"p2p", LP2P_MA_P2P, MA_P2P},       {"ws", LP2P_MA_WS, MA_NONE},
-    {"wss", LP2P_MA_WSS, MA_NONE},      {"tls", LP2P_MA_TLS, MA_NONE},
+    {"ip4", LP2P_MA_IP4, MA_IP4},          {"ip6", LP2P_MA_IP6, MA_IP6},
+    {"dns4", LP2P_MA_DNS4, MA_DNS},        {"dns6", LP2P_MA_DNS6, MA_DNS},
+    {"tcp", LP2P_MA_TCP, MA_PORT},         {"udp", LP2P_MA_UDP, MA_PORT},
+    {"p2p", LP2P_MA_P2P, MA_P2P},          {"ws", LP2P_MA_WS, MA_NONE},
+    {"wss", LP2P_MA_WSS, MA_NONE},         {"tls", LP2P_MA_TLS, MA_NONE},
     {"quic-v1", LP2P_MA_QUIC_V1, MA_NONE},
 };
 #define NPROTOS (sizeof PROTOS / sizeof PROTOS[0])
@@ -306,8 +309,7 @@ static int parse_port(uint8_t out[2], const char *s, size_t n) {
   return 0;
 }
 
-static int put_value(lp2p_multiaddr *ma, const ma_proto *pr, const char *s,
-                     size_t n) {
+static int put_value(lp2p_multiaddr *ma, const ma_proto *pr, const char *s, size_t n) {
   char z[MA_DNS_MAX + 1]; /* NUL-terminated copy for inet_pton / peer id */
   uint8_t v[LP2P_PEERID_MAX];
   if (n > MA_DNS_MAX) return LP2P_EADDR;
@@ -343,7 +345,8 @@ static size_t field(const char *s, size_t *pos, const char **f) {
   if (s[i] != '/') return 0;
   i++;
   size_t start = i;
-  while (s[i] && s[i] != '/') i++;
+  while (s[i] && s[i] != '/')
+    i++;
   *f = s + start;
   *pos = i;
   return i - start;
@@ -392,8 +395,7 @@ static void wr_value(writer *w, const ma_proto *pr, const lp2p_ma_part *p) {
   switch (pr->kind) {
   case MA_IP4:
   case MA_IP6:
-    if (!inet_ntop(pr->kind == MA_IP4 ? AF_INET : AF_INET6, p->value, t,
-                   sizeof t)) {
+    if (!inet_ntop(pr->kind == MA_IP4 ? AF_INET : AF_INET6, p->value, t, sizeof t)) {
       w->err = LP2P_EADDR;
       return;
     }
@@ -464,8 +466,7 @@ int lp2p_multiaddr_dial_target(lp2p_dial_target *t, const lp2p_multiaddr *ma) {
                      sizeof t->host))
         break;
       have_host = took_host = 1;
-    } else if (!have_host &&
-               (p.code == LP2P_MA_DNS4 || p.code == LP2P_MA_DNS6)) {
+    } else if (!have_host && (p.code == LP2P_MA_DNS4 || p.code == LP2P_MA_DNS6)) {
       memcpy(t->host, p.value, p.len); /* p.len <= MA_DNS_MAX < sizeof host */
       t->host[p.len] = 0;
       have_host = took_host = 1;

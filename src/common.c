@@ -39,7 +39,8 @@ int lp2p_buf_reserve(lp2p_buf *b, size_t extra) {
   if (b->cap - b->len >= extra) return 0;
   if (extra > SIZE_MAX / 2 - b->len) return LP2P_ENOMEM;
   size_t cap = b->cap ? b->cap : 256;
-  while (cap - b->len < extra) cap *= 2;
+  while (cap - b->len < extra)
+    cap *= 2;
   uint8_t *p = realloc(b->data, cap);
   if (!p) return LP2P_ENOMEM;
   b->data = p;
@@ -111,6 +112,9 @@ void lp2p_log_(int level, const char *layer, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "lp2p %s [%s] %s\n", names[level < 0 ? 0 : level > 2 ? 2 : level],
+  fprintf(stderr, "lp2p %s [%s] %s\n",
+          names[level < 0   ? 0
+                : level > 2 ? 2
+                            : level],
           layer, line);
 }

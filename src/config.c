@@ -13,22 +13,21 @@ typedef struct names {
   const char *transport, *security, *muxer, *is_dialer, *ip, *redis, *timeout;
 } names;
 
-static const names legacy = {"transport", "security", "muxer", "is_dialer",
-                             "ip", "redis_addr", "test_timeout_seconds"};
-static const names unified = {"TRANSPORT", "SECURE_CHANNEL", "MUXER",
-                              "IS_DIALER", "LISTENER_IP", "REDIS_ADDR",
+static const names legacy = {"transport",           "security", "muxer",
+                             "is_dialer",           "ip",       "redis_addr",
+                             "test_timeout_seconds"};
+static const names unified = {"TRANSPORT",        "SECURE_CHANNEL", "MUXER",
+                              "IS_DIALER",        "LISTENER_IP",    "REDIS_ADDR",
                               "TEST_TIMEOUT_SECS"};
 
 /* The mode's own name first, then the other convention's. */
-static const char *get(lp2p_getenv_fn env, const char *primary,
-                       const char *secondary) {
+static const char *get(lp2p_getenv_fn env, const char *primary, const char *secondary) {
   const char *v = env(primary);
   if (!v || !*v) v = env(secondary);
   return v && *v ? v : NULL;
 }
 
-static int bad(char *err, size_t n, const char *fmt, const char *a,
-               const char *b) {
+static int bad(char *err, size_t n, const char *fmt, const char *a, const char *b) {
   snprintf(err, n, fmt, a, b);
   return LP2P_EINVAL;
 }
@@ -63,22 +62,22 @@ static int load_stack(lp2p_config *cfg, lp2p_getenv_fn env, const names *a,
   if (strcmp(t, "tcp") != 0)
     return bad(err, n, "unsupported transport '%s' (supported: %s)", t, "tcp");
   const char *s = get(env, a->security, b->security);
-  if (!s) return bad(err, n, "%s is required (supported: %s)", a->security,
-                     lp2p_security_names());
+  if (!s)
+    return bad(err, n, "%s is required (supported: %s)", a->security,
+               lp2p_security_names());
   if (!(cfg->security = lp2p_security_find(s)))
     return bad(err, n, "unsupported security '%s' (supported: %s)", s,
                lp2p_security_names());
   const char *m = get(env, a->muxer, b->muxer);
-  if (!m) return bad(err, n, "%s is required (supported: %s)", a->muxer,
-                     lp2p_muxer_names());
+  if (!m)
+    return bad(err, n, "%s is required (supported: %s)", a->muxer, lp2p_muxer_names());
   if (!(cfg->muxer = lp2p_muxer_find(m)))
-    return bad(err, n, "unsupported muxer '%s' (supported: %s)", m,
-               lp2p_muxer_names());
+    return bad(err, n, "unsupported muxer '%s' (supported: %s)", m, lp2p_muxer_names());
   return 0;
 }
 
-static int load_role(lp2p_config *cfg, lp2p_getenv_fn env, const names *a,
-                     const names *b, char *err, size_t n) {
+static int load_role(lp2p_config *cfg, lp2p_getenv_fn env, const names *a, const names *b,
+                     char *err, size_t n) {
   const char *d = get(env, a->is_dialer, b->is_dialer);
   if (!d) return bad(err, n, "%s is required (%s)", a->is_dialer, "true or false");
   if (parse_bool(d, &cfg->is_dialer))
@@ -106,7 +105,8 @@ static int load_extras(lp2p_config *cfg, lp2p_getenv_fn env, char *err, size_t n
   const char *k = env("KEY_TYPE");
   cfg->key_type = LP2P_KEY_SECP256K1;
   if (k && *k) {
-    if (!strcmp(k, "ed25519")) cfg->key_type = LP2P_KEY_ED25519;
+    if (!strcmp(k, "ed25519"))
+      cfg->key_type = LP2P_KEY_ED25519;
     else if (strcmp(k, "secp256k1") != 0)
       return bad(err, n, "unsupported KEY_TYPE '%s' (supported: %s)", k,
                  "secp256k1, ed25519");
@@ -118,8 +118,7 @@ static int load_extras(lp2p_config *cfg, lp2p_getenv_fn env, char *err, size_t n
   return 0;
 }
 
-int lp2p_config_load(lp2p_config *cfg, lp2p_getenv_fn env, char *err,
-                     size_t errlen) {
+int lp2p_config_load(lp2p_config *cfg, lp2p_getenv_fn env, char *err, size_t errlen) {
   memset(cfg, 0, sizeof *cfg);
   const char *test_key = env("TEST_KEY");
   cfg->mode = test_key && *test_key ? LP2P_MODE_UNIFIED : LP2P_MODE_LEGACY;

@@ -16,9 +16,8 @@ typedef enum conn_state {
   ST_MUXED          /* streams */
 } conn_state;
 
-static const char *const state_names[] = {
-    "security negotiation", "security handshake", "muxer negotiation",
-    "muxed connection"};
+static const char *const state_names[] = {"security negotiation", "security handshake",
+                                          "muxer negotiation", "muxed connection"};
 
 typedef enum stream_state {
   SS_NEGOTIATING, /* multistream-select on the stream */
@@ -43,8 +42,7 @@ typedef struct conn_stream {
 } conn_stream;
 
 /* What inbound streams may ask for; identify lists the same. */
-static const char *const inbound_protos[] = {LP2P_PING_PROTOCOL,
-                                             LP2P_IDENTIFY_PROTOCOL};
+static const char *const inbound_protos[] = {LP2P_PING_PROTOCOL, LP2P_IDENTIFY_PROTOCOL};
 #define N_INBOUND (sizeof inbound_protos / sizeof *inbound_protos)
 static const char *const ping_protos[] = {LP2P_PING_PROTOCOL};
 static const char *const id_protos[] = {LP2P_IDENTIFY_PROTOCOL};
@@ -68,7 +66,7 @@ struct lp2p_conn {
   uint64_t ping_deadline;
   conn_stream *streams;
   conn_stream *ping_stream;
-  int depth;       /* entry points on the stack: sweep only at the outermost */
+  int depth; /* entry points on the stack: sweep only at the outermost */
   lp2p_multiaddr observed;
   int has_observed;
   lp2p_identify_peer identified;
@@ -88,10 +86,9 @@ static int conn_fail(lp2p_conn *c, int err, const char *what) {
 
 static void step_to(lp2p_conn *c, conn_state st) {
   c->state = st;
-  c->step_deadline = st == ST_MUXED ? LP2P_NO_DEADLINE
-                                    : c->env->now_ms + c->cfg.step_timeout_ms;
-  LP2P_DEBUG("conn", "%s: %s", c->cfg.initiator ? "dialer" : "listener",
-             state_names[st]);
+  c->step_deadline =
+      st == ST_MUXED ? LP2P_NO_DEADLINE : c->env->now_ms + c->cfg.step_timeout_ms;
+  LP2P_DEBUG("conn", "%s: %s", c->cfg.initiator ? "dialer" : "listener", state_names[st]);
 }
 
 /* ---- bytes down ---- */
@@ -116,8 +113,7 @@ static int stream_write(void *ud, const uint8_t *p, size_t len) {
 static int stream_event(void *ud, const lp2p_event *ev);
 
 /* outbound: the one protocol we open the stream for; NULL for inbound. */
-static conn_stream *stream_new(lp2p_conn *c, uint32_t id,
-                               const char *const *outbound) {
+static conn_stream *stream_new(lp2p_conn *c, uint32_t id, const char *const *outbound) {
   conn_stream *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->conn = c;
@@ -179,12 +175,13 @@ static int stream_fail(conn_stream *s, int err) {
  * "responds by returning an Identify message and closes the stream"). */
 static int identify_reply(conn_stream *s) {
   lp2p_conn *c = s->conn;
-  lp2p_identify_info info = {
-      .pub = &c->cfg.identity->pub, .listen_addrs = c->cfg.listen_addrs,
-      .n_listen_addrs = c->cfg.n_listen_addrs,
-      .observed = c->has_observed ? &c->observed : NULL,
-      .protocols = inbound_protos, .n_protocols = N_INBOUND,
-      .agent_version = "lp2p-interop/" LP2P_VERSION};
+  lp2p_identify_info info = {.pub = &c->cfg.identity->pub,
+                             .listen_addrs = c->cfg.listen_addrs,
+                             .n_listen_addrs = c->cfg.n_listen_addrs,
+                             .observed = c->has_observed ? &c->observed : NULL,
+                             .protocols = inbound_protos,
+                             .n_protocols = N_INBOUND,
+                             .agent_version = "lp2p-interop/" LP2P_VERSION};
   lp2p_buf out = {0};
   int rc = lp2p_identify_encode(&out, &info);
   if (rc == 0) rc = c->cfg.muxer->send(c->mux, s->id, out.data, out.len);
@@ -228,8 +225,7 @@ static int stream_event(void *ud, const lp2p_event *ev) {
   conn_stream *s = ud;
   lp2p_conn *c = s->conn;
   switch (ev->type) {
-  case LP2P_EV_READY:
-    return stream_ready(s, ev->protocol);
+  case LP2P_EV_READY: return stream_ready(s, ev->protocol);
   case LP2P_EV_DATA:
     if (s->state == SS_PING) return lp2p_ping_recv(&s->ping, ev->data, ev->len);
     if (s->state == SS_ID_READ) return identify_data(s, ev->data, ev->len);
@@ -237,15 +233,14 @@ static int stream_event(void *ud, const lp2p_event *ev) {
   case LP2P_EV_PONG:
     c->ping_deadline = LP2P_NO_DEADLINE;
     return c->io.event(c->io.ud, ev);
-  default:
-    return 0;
+  default: return 0;
   }
 }
 
 static int stream_data(conn_stream *s, const uint8_t *p, size_t len) {
   lp2p_event ev = {.type = LP2P_EV_DATA, .data = p, .len = len};
-  int rc = s->state == SS_NEGOTIATING ? lp2p_mss_recv(&s->mss, p, len)
-                                      : stream_event(s, &ev);
+  int rc =
+      s->state == SS_NEGOTIATING ? lp2p_mss_recv(&s->mss, p, len) : stream_event(s, &ev);
   /* A connection-level failure is already recorded; pass it up. */
   if (s->conn->err) return s->conn->err;
   return rc ? stream_fail(s, rc) : 0;
@@ -282,8 +277,7 @@ static int mux_event(void *ud, const lp2p_event *ev) {
   lp2p_conn *c = ud;
   conn_stream *s;
   switch (ev->type) {
-  case LP2P_EV_STREAM_OPEN:
-    return on_stream_open(c, ev->stream);
+  case LP2P_EV_STREAM_OPEN: return on_stream_open(c, ev->stream);
   case LP2P_EV_STREAM_DATA:
     s = stream_find(c, ev->stream);
     return s ? stream_data(s, ev->data, ev->len) : 0;
@@ -293,11 +287,8 @@ static int mux_event(void *ud, const lp2p_event *ev) {
   case LP2P_EV_STREAM_RESET:
     s = stream_find(c, ev->stream);
     return s ? on_stream_reset(c, s) : 0;
-  case LP2P_EV_EOF:
-    LP2P_DEBUG("conn", "peer is going away");
-    return 0;
-  default:
-    return 0;
+  case LP2P_EV_EOF: LP2P_DEBUG("conn", "peer is going away"); return 0;
+  default: return 0;
   }
 }
 
@@ -323,8 +314,8 @@ static int start_muxer(lp2p_conn *c) {
     int rc = open_identify(c);
     if (rc) return rc;
   }
-  lp2p_event ev = {.type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol,
-                   .peer = &c->remote};
+  lp2p_event ev = {
+      .type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol, .peer = &c->remote};
   return c->io.event(c->io.ud, &ev);
 }
 
@@ -369,8 +360,7 @@ static int sec_event(void *ud, const lp2p_event *ev) {
   lp2p_conn *c = ud;
   if (ev->type == LP2P_EV_READY) return on_secured(c, ev);
   if (ev->type != LP2P_EV_DATA) return 0;
-  if (c->state == ST_MUX_NEGOTIATE)
-    return lp2p_mss_recv(&c->mux_mss, ev->data, ev->len);
+  if (c->state == ST_MUX_NEGOTIATE) return lp2p_mss_recv(&c->mux_mss, ev->data, ev->len);
   if (c->state == ST_MUXED) return c->cfg.muxer->recv(c->mux, ev->data, ev->len);
   return LP2P_EPROTO;
 }
@@ -389,8 +379,7 @@ static int sec_mss_event(void *ud, const lp2p_event *ev) {
 
 /* ---- public ---- */
 
-lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg,
-                         lp2p_io io) {
+lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io) {
   lp2p_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->env = env;
@@ -510,7 +499,8 @@ const lp2p_peerid *lp2p_conn_peer(const lp2p_conn *c) {
 
 void lp2p_conn_free(lp2p_conn *c) {
   if (!c) return;
-  for (conn_stream *s = c->streams; s; s = s->next) s->state = SS_DEAD;
+  for (conn_stream *s = c->streams; s; s = s->next)
+    s->state = SS_DEAD;
   sweep(c);
   if (c->mux) c->cfg.muxer->destroy(c->mux);
   if (c->sec) c->cfg.security->destroy(c->sec);

@@ -23,8 +23,8 @@ int lp2p_identify_encode(lp2p_buf *out, const lp2p_identify_info *info) {
   msg.listenaddrs = addrs;
   if (info->observed) {
     msg.has_observedaddr = 1;
-    msg.observedaddr = (ProtobufCBinaryData){info->observed->len,
-                                             (uint8_t *)info->observed->bytes};
+    msg.observedaddr =
+        (ProtobufCBinaryData){info->observed->len, (uint8_t *)info->observed->bytes};
   }
   msg.n_protocols = info->n_protocols;
   msg.protocols = (char **)info->protocols;
@@ -45,8 +45,8 @@ static int check_key(const Pb__Identify *m, const lp2p_peerid *peer) {
   return lp2p_peerid_equal(&got, peer) ? 0 : LP2P_EPEERID;
 }
 
-static int parse(lp2p_identify_peer *out, const lp2p_peerid *peer,
-                 const uint8_t *p, size_t len) {
+static int parse(lp2p_identify_peer *out, const lp2p_peerid *peer, const uint8_t *p,
+                 size_t len) {
   Pb__Identify *m = pb__identify__unpack(NULL, len, p);
   if (!m) return LP2P_EPROTO;
   int rc = check_key(m, peer);

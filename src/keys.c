@@ -56,8 +56,7 @@ static int secp_from_secret(lp2p_identity *id, const uint8_t secret[32]) {
   if (!secp256k1_ec_seckey_verify(ctx, secret) ||
       !secp256k1_ec_pubkey_create(ctx, &pk, secret))
     return LP2P_EKEY;
-  secp256k1_ec_pubkey_serialize(ctx, id->pub.key, &n, &pk,
-                                SECP256K1_EC_COMPRESSED);
+  secp256k1_ec_pubkey_serialize(ctx, id->pub.key, &n, &pk, SECP256K1_EC_COMPRESSED);
   memcpy(id->sk, secret, SECP_SK);
   id->pub.len = n;
   return 0;
@@ -70,8 +69,7 @@ int lp2p_identity_from_secret(lp2p_identity *id, lp2p_key_type type,
   memset(id, 0, sizeof *id);
   id->type = id->pub.type = type;
   if (type == LP2P_KEY_ED25519) {
-    if (crypto_sign_seed_keypair(id->pub.key, id->sk, secret) != 0)
-      rc = LP2P_EKEY;
+    if (crypto_sign_seed_keypair(id->pub.key, id->sk, secret) != 0) rc = LP2P_EKEY;
     id->pub.len = ED25519_PK;
   } else if (type == LP2P_KEY_SECP256K1) {
     rc = secp_from_secret(id, secret);
@@ -82,8 +80,7 @@ int lp2p_identity_from_secret(lp2p_identity *id, lp2p_key_type type,
   return rc;
 }
 
-int lp2p_identity_generate(lp2p_identity *id, lp2p_key_type type,
-                           const lp2p_env *env) {
+int lp2p_identity_generate(lp2p_identity *id, lp2p_key_type type, const lp2p_env *env) {
   uint8_t secret[32];
   int rc = LP2P_EKEY;
   if (!env || !env->random) return LP2P_EINVAL;
@@ -130,14 +127,11 @@ int lp2p_identity_sign(uint8_t *sig, size_t *sig_len, const lp2p_identity *id,
   return 0;
 }
 
-void lp2p_identity_clear(lp2p_identity *id) {
-  sodium_memzero(id, sizeof *id);
-}
+void lp2p_identity_clear(lp2p_identity *id) { sodium_memzero(id, sizeof *id); }
 
 /* ---- verification ---- */
 
-static int secp_parse_pubkey(secp256k1_pubkey *out, const uint8_t *p,
-                             size_t len) {
+static int secp_parse_pubkey(secp256k1_pubkey *out, const uint8_t *p, size_t len) {
   secp256k1_context *ctx = secp_ctx();
   if (!ctx) return LP2P_ENOMEM;
   if (len != SECP_PK_COMPRESSED && len != SECP_PK_UNCOMPRESSED) return LP2P_EKEY;
@@ -258,11 +252,8 @@ int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
   case LP2P_KEY_ED25519:
     if (pk->len != ED25519_PK) return LP2P_EKEY;
     if (sig_len != ED25519_SIG) return LP2P_ESIG;
-    return crypto_sign_verify_detached(sig, msg, len, pk->key) == 0
-               ? 0
-               : LP2P_ESIG;
-  case LP2P_KEY_SECP256K1:
-    return secp_verify(pk, msg, len, sig, sig_len);
+    return crypto_sign_verify_detached(sig, msg, len, pk->key) == 0 ? 0 : LP2P_ESIG;
+  case LP2P_KEY_SECP256K1: return secp_verify(pk, msg, len, sig, sig_len);
   case LP2P_KEY_RSA:
   case LP2P_KEY_ECDSA: return spki_verify(pk, msg, len, sig, sig_len);
   default: return LP2P_EKEY;
@@ -276,8 +267,7 @@ int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
 #define PB_TAG_DATA 0x12
 
 int lp2p_pubkey_marshal(uint8_t *out, size_t cap, const lp2p_pubkey *pk) {
-  if ((unsigned)pk->type > LP2P_KEY_ECDSA || pk->len > LP2P_PUBKEY_MAX)
-    return LP2P_EKEY;
+  if ((unsigned)pk->type > LP2P_KEY_ECDSA || pk->len > LP2P_PUBKEY_MAX) return LP2P_EKEY;
   /* peer-ids.md "Keys": deterministic, fields in tag order, minimal
    * varints. Type < 128 fits one varint byte, the length at most two. */
   size_t lenlen = lp2p_varint_size(pk->len);
@@ -450,8 +440,7 @@ int lp2p_peerid_pubkey(lp2p_pubkey *pk, const lp2p_peerid *id) {
   uint64_t code;
   size_t off;
   if (id->len > LP2P_PEERID_MAX ||
-      lp2p_multihash_check(&code, &off, id->bytes, id->len) ||
-      code != MH_IDENTITY)
+      lp2p_multihash_check(&code, &off, id->bytes, id->len) || code != MH_IDENTITY)
     return LP2P_EKEY;
   return lp2p_pubkey_unmarshal(pk, id->bytes + off, id->len - off);
 }

@@ -54,17 +54,17 @@ struct lp2p_mplex {
   int gone_away; /* goaway() was called: no new streams either way */
 
   lp2p_stream_table streams; /* live streams by handle */
-  uint32_t inbound; /* live streams the peer opened */
-  uint64_t next_id; /* our next stream id (ids count from 0 per side) */
+  uint32_t inbound;          /* live streams the peer opened */
+  uint64_t next_id;          /* our next stream id (ids count from 0 per side) */
 
   /* Frame parser. */
   parse_state st;
   uint8_t vbuf[VARINT_MAX];
   size_t vlen;
-  uint64_t fid;     /* stream id of the frame being read */
+  uint64_t fid; /* stream id of the frame being read */
   unsigned fflag;
-  uint64_t remain;  /* body bytes still to come */
-  int deliver;      /* body goes up as STREAM_DATA to dhandle, else skipped */
+  uint64_t remain; /* body bytes still to come */
+  int deliver;     /* body goes up as STREAM_DATA to dhandle, else skipped */
   uint32_t dhandle;
 };
 
@@ -104,8 +104,8 @@ static int die(lp2p_mplex *m, int err) {
 
 /* Writes one frame. A failed write leaves a partial frame on the wire, so
  * it kills the engine. */
-static int write_frame(lp2p_mplex *m, uint64_t id, unsigned flag,
-                       const uint8_t *p, size_t len) {
+static int write_frame(lp2p_mplex *m, uint64_t id, unsigned flag, const uint8_t *p,
+                       size_t len) {
   uint8_t hdr[2 * VARINT_MAX];
   size_t n = lp2p_varint_encode(hdr, id << 3 | flag);
   n += lp2p_varint_encode(hdr + n, len);
@@ -120,8 +120,8 @@ static unsigned out_flag(unsigned receiver_flag, uint32_t handle) {
   return receiver_flag + (handle & 1);
 }
 
-static int emit(lp2p_mplex *m, lp2p_event_type type, uint32_t handle,
-                const uint8_t *p, size_t len) {
+static int emit(lp2p_mplex *m, lp2p_event_type type, uint32_t handle, const uint8_t *p,
+                size_t len) {
   int rc = lp2p_io_emit(&m->io, type, handle, p, len);
   if (rc) return die(m, rc);
   /* The callback may have killed us through a failed write. */
@@ -130,20 +130,17 @@ static int emit(lp2p_mplex *m, lp2p_event_type type, uint32_t handle,
 
 /* ---- public API ---- */
 
-lp2p_mplex *lp2p_mplex_new(lp2p_env *env, const lp2p_mplex_config *cfg,
-                           lp2p_io io) {
+lp2p_mplex *lp2p_mplex_new(lp2p_env *env, const lp2p_mplex_config *cfg, lp2p_io io) {
   lp2p_mplex *m = calloc(1, sizeof *m);
   if (!m) return NULL;
   m->env = env;
   m->io = io;
   m->initiator = cfg ? cfg->initiator : 0;
-  m->max_streams = cfg && cfg->max_streams ? cfg->max_streams
-                                           : LP2P_MPLEX_MAX_STREAMS_DEFAULT;
-  m->max_frame = cfg && cfg->max_frame ? cfg->max_frame
-                                       : LP2P_MPLEX_MAX_FRAME_DEFAULT;
+  m->max_streams =
+      cfg && cfg->max_streams ? cfg->max_streams : LP2P_MPLEX_MAX_STREAMS_DEFAULT;
+  m->max_frame = cfg && cfg->max_frame ? cfg->max_frame : LP2P_MPLEX_MAX_FRAME_DEFAULT;
   /* A frame length must fit a 9-byte varint (63 bits). */
-  if ((uint64_t)m->max_frame > UINT64_MAX >> 2)
-    m->max_frame = (size_t)(UINT64_MAX >> 2);
+  if ((uint64_t)m->max_frame > UINT64_MAX >> 2) m->max_frame = (size_t)(UINT64_MAX >> 2);
   if (lp2p_stream_table_init(&m->streams)) {
     free(m);
     return NULL;
@@ -275,8 +272,7 @@ static int on_frame(lp2p_mplex *m) {
   uint32_t h = (uint32_t)(id * 2 + (flag & 1));
   mplex_stream *s = find(m, h);
   if (!s) {
-    LP2P_DEBUG("mplex", "flag %u for unknown stream %" PRIu64 " dropped", flag,
-               id);
+    LP2P_DEBUG("mplex", "flag %u for unknown stream %" PRIu64 " dropped", flag, id);
     return 0;
   }
   switch (flag) {
@@ -285,8 +281,7 @@ static int on_frame(lp2p_mplex *m) {
     if (s->rclosed) {
       /* As go-multiplex does: data after the peer's Close is answered with
        * a Reset rather than killing the connection. */
-      LP2P_DEBUG("mplex", "data on stream %" PRIu64 " after its Close: reset",
-                 id);
+      LP2P_DEBUG("mplex", "data on stream %" PRIu64 " after its Close: reset", id);
       drop(m, h);
       int rc = write_frame(m, id, out_flag(F_RESET_RECEIVER, h), NULL, 0);
       return rc ? rc : emit(m, LP2P_EV_STREAM_RESET, h, NULL, 0);
@@ -346,7 +341,7 @@ static int recv_loop(lp2p_mplex *m, const uint8_t *in, size_t len) {
       }
       if (m->fid > LP2P_MPLEX_MAX_ID) {
         LP2P_REASON("mplex", "stream id %" PRIu64 " over our cap %u", m->fid,
-                   LP2P_MPLEX_MAX_ID);
+                    LP2P_MPLEX_MAX_ID);
         return die(m, LP2P_EPROTO);
       }
       m->st = ST_LENGTH;
@@ -361,7 +356,7 @@ static int recv_loop(lp2p_mplex *m, const uint8_t *in, size_t len) {
       /* Checked before anything is read or kept for the body. */
       if (v > m->max_frame) {
         LP2P_REASON("mplex", "frame of %" PRIu64 " bytes over the %zu cap", v,
-                   m->max_frame);
+                    m->max_frame);
         return die(m, LP2P_ETOOBIG);
       }
       m->remain = v;

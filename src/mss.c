@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-void lp2p_mss_init(lp2p_mss *m, int initiator, const char *const *protos,
-                   size_t n_protos, lp2p_io io) {
+void lp2p_mss_init(lp2p_mss *m, int initiator, const char *const *protos, size_t n_protos,
+                   lp2p_io io) {
   memset(m, 0, sizeof *m);
   m->io = io;
   m->initiator = initiator;
@@ -39,8 +39,7 @@ int lp2p_mss_start(lp2p_mss *m) {
   if (m->n_protos == 0) return LP2P_EINVAL;
   LP2P_DEBUG("mss", "%s start, %s %s", m->initiator ? "initiator" : "responder",
              m->initiator ? "proposing" : "offering", m->protos[0]);
-  return write_msgs(m, LP2P_MSS_PROTOCOL,
-                    m->initiator ? m->protos[m->proposal] : NULL);
+  return write_msgs(m, LP2P_MSS_PROTOCOL, m->initiator ? m->protos[m->proposal] : NULL);
 }
 
 const char *lp2p_mss_selected(const lp2p_mss *m) {
@@ -94,8 +93,7 @@ static int on_msg(lp2p_mss *m, const uint8_t *msg, size_t len) {
     m->header_seen = 1;
     return 0;
   }
-  return m->initiator ? on_initiator_msg(m, msg, len)
-                      : on_responder_msg(m, msg, len);
+  return m->initiator ? on_initiator_msg(m, msg, len) : on_responder_msg(m, msg, len);
 }
 
 /* Parses one complete message at the front of pending: returns its total

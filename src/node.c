@@ -72,8 +72,10 @@ static void on_signal(uv_signal_t *s, int signum) {
   LP2P_INFO("node", "signal %d: stopping", signum);
   /* HARNESS.md pitfall 10: a listener killed by the harness ends cleanly;
    * a dialer interrupted has not produced its result. */
-  if (n->cfg->is_dialer) fail(n, LP2P_ECLOSED, "interrupted");
-  else node_stop(n, 0);
+  if (n->cfg->is_dialer)
+    fail(n, LP2P_ECLOSED, "interrupted");
+  else
+    node_stop(n, 0);
 }
 
 static void on_deadline(uv_timer_t *t) {
@@ -157,8 +159,8 @@ static void listener_redis_ready(void *ud, int err) {
 static int start_listener(node *n) {
   static const lp2p__tcp_handlers h = {.ready = listener_ready,
                                        .closed = listener_closed};
-  int rc = lp2p__tcp_listen(&n->loop, &n->env, n->cfg->ip, 0, &n->conn_cfg, &h,
-                            &n->listener);
+  int rc =
+      lp2p__tcp_listen(&n->loop, &n->env, n->cfg->ip, 0, &n->conn_cfg, &h, &n->listener);
   uint16_t port = 0;
   if (rc == 0) rc = lp2p__tcp_listener_port(n->listener, &port);
   if (rc) {
@@ -218,8 +220,8 @@ static void dialer_closed(void *ud, lp2p__tcp_conn *tc, int err) {
 }
 
 static void dial_addr(node *n, const struct sockaddr *sa) {
-  static const lp2p__tcp_handlers h0 = {.ready = dialer_ready, .pong = dialer_pong,
-                                        .closed = dialer_closed};
+  static const lp2p__tcp_handlers h0 = {
+      .ready = dialer_ready, .pong = dialer_pong, .closed = dialer_closed};
   lp2p__tcp_handlers h = h0;
   h.ud = n;
   int rc = lp2p__tcp_dial(&n->loop, &n->env, sa, &n->conn_cfg, &h, &n->dial);
@@ -244,7 +246,8 @@ static int dial_target(node *n, const char *text) {
   int rc = lp2p_multiaddr_parse(&ma, text);
   if (rc == 0) rc = lp2p_multiaddr_dial_target(&n->target, &ma);
   if (rc) {
-    fprintf(stderr, "lp2p-interop: listener address '%s' is not a dialable multiaddr\n", text);
+    fprintf(stderr, "lp2p-interop: listener address '%s' is not a dialable multiaddr\n",
+            text);
     return rc;
   }
   if (n->target.peer_len) {
@@ -291,8 +294,8 @@ static void got_listener_addr(void *ud, int err, const char *value) {
 }
 
 static void take_listener_addr(node *n) {
-  int rc = lp2p__redis_take(n->redis, n->cfg->redis_key, TAKE_SLICE_S,
-                            got_listener_addr, n);
+  int rc =
+      lp2p__redis_take(n->redis, n->cfg->redis_key, TAKE_SLICE_S, got_listener_addr, n);
   if (rc) fail(n, rc, "redis BLPOP");
 }
 
@@ -323,14 +326,16 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
     rc = LP2P_EKEY;
   if (rc) return rc;
   n->conn_cfg = (lp2p_conn_config){
-      .initiator = cfg->is_dialer, .identity = &n->id, .security = cfg->security,
+      .initiator = cfg->is_dialer,
+      .identity = &n->id,
+      .security = cfg->security,
       .muxer = cfg->muxer,
       /* The listener asks each peer who it is; the dialer keeps its
        * measurement free of extra streams. */
       .identify_peer = !cfg->is_dialer,
       .no_inline_muxer = cfg->no_inline_muxer,
       .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
-                                                                : STEP_TIMEOUT_MS};
+                                                                 : STEP_TIMEOUT_MS};
   if ((rc = uv_loop_init(&n->loop))) return rc;
   uv_signal_init(&n->loop, &n->sigint);
   uv_signal_init(&n->loop, &n->sigterm);

@@ -23,7 +23,7 @@ struct lp2p_noise {
   lp2p_io io;
   int initiator;
   noise_state state;
-  int err;      /* sticky: once set, every call returns it */
+  int err; /* sticky: once set, every call returns it */
   int in_recv;
 
   lp2p_noise_hs hs;
@@ -42,24 +42,25 @@ struct lp2p_noise {
   lp2p__noise_framer framer; /* ciphertext of a frame split across calls */
   uint8_t *plain;            /* decrypted frame; wiped when regrown/freed */
   size_t plain_cap;
-  lp2p_buf out;              /* one outgoing frame: length + ciphertext */
+  lp2p_buf out; /* one outgoing frame: length + ciphertext */
 };
 
 /* Handshake messages are bounded by what XX and our payload cap allow:
  * e, encrypted s, two tags, the payload and its tag. */
-#define HS_MSG_MAX                                                          \
+#define HS_MSG_MAX                                                                       \
   (32 + 32 + LP2P_NOISE_TAGLEN + LP2P_NOISE_PAYLOAD_MAX + LP2P_NOISE_TAGLEN)
 
 /* ---- framing ----------------------------------------------------------- */
 
-int lp2p__noise_framer_next(lp2p__noise_framer *f, size_t max,
-                            const uint8_t *in, size_t len, size_t *consumed,
-                            const uint8_t **frame, size_t *frame_len) {
+int lp2p__noise_framer_next(lp2p__noise_framer *f, size_t max, const uint8_t *in,
+                            size_t len, size_t *consumed, const uint8_t **frame,
+                            size_t *frame_len) {
   size_t used = 0;
   *consumed = 0;
   *frame = NULL;
   *frame_len = 0;
-  while (f->hdr_len < 2 && used < len) f->hdr[f->hdr_len++] = in[used++];
+  while (f->hdr_len < 2 && used < len)
+    f->hdr[f->hdr_len++] = in[used++];
   if (f->hdr_len < 2) {
     *consumed = used;
     return 0;
@@ -175,9 +176,9 @@ int lp2p_noise_payload_encode(uint8_t *out, size_t cap, const lp2p_identity *id,
 static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
   /* Our own payload must fit the cap we impose on peers. */
   uint8_t buf[LP2P_NOISE_PAYLOAD_MAX];
-  int len = lp2p_noise_payload_encode(buf, sizeof buf, id,
-                                      lp2p_noise_hs_local_static(&n->hs),
-                                      (const char *const *)n->muxers, n->n_muxers);
+  int len =
+      lp2p_noise_payload_encode(buf, sizeof buf, id, lp2p_noise_hs_local_static(&n->hs),
+                                (const char *const *)n->muxers, n->n_muxers);
   if (len < 0) return len == LP2P_ETOOBIG ? LP2P_EINVAL : len;
   n->payload = malloc(len ? (size_t)len : 1);
   if (!n->payload) return LP2P_ENOMEM;
@@ -188,9 +189,8 @@ static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
 
 /* Inlined negotiation: the first muxer of the initiator's list that the
  * responder also lists. Both sides run this on the same two lists. */
-static const char *pick_muxer(char *const *ours, size_t n_ours,
-                              char *const *theirs, size_t n_theirs,
-                              int we_initiate) {
+static const char *pick_muxer(char *const *ours, size_t n_ours, char *const *theirs,
+                              size_t n_theirs, int we_initiate) {
   char *const *init = we_initiate ? ours : theirs;
   char *const *resp = we_initiate ? theirs : ours;
   size_t n_init = we_initiate ? n_ours : n_theirs;
@@ -208,8 +208,7 @@ static const char *pick_muxer(char *const *ours, size_t n_ours,
 /* Checks the peer's payload: its identity key must have signed the static
  * key the handshake authenticated. */
 static int check_payload(lp2p_noise *n, const uint8_t *p, size_t len) {
-  Pb__NoiseHandshakePayload *pb =
-      pb__noise_handshake_payload__unpack(NULL, len, p);
+  Pb__NoiseHandshakePayload *pb = pb__noise_handshake_payload__unpack(NULL, len, p);
   if (!pb) {
     LP2P_REASON("noise", "handshake payload: bad protobuf");
     return LP2P_EPROTO;
@@ -220,8 +219,7 @@ static int check_payload(lp2p_noise *n, const uint8_t *p, size_t len) {
     rc = LP2P_EPROTO;
     goto out;
   }
-  rc = lp2p_pubkey_unmarshal(&n->remote, pb->identity_key.data,
-                             pb->identity_key.len);
+  rc = lp2p_pubkey_unmarshal(&n->remote, pb->identity_key.data, pb->identity_key.len);
   if (rc) {
     LP2P_REASON("noise", "handshake payload: bad identity key");
     goto out;
@@ -242,8 +240,7 @@ static int check_payload(lp2p_noise *n, const uint8_t *p, size_t len) {
   }
   n->has_remote = 1;
   if (pb->extensions)
-    n->muxer = pick_muxer(n->muxers, n->n_muxers,
-                          pb->extensions->stream_muxers,
+    n->muxer = pick_muxer(n->muxers, n->n_muxers, pb->extensions->stream_muxers,
                           pb->extensions->n_stream_muxers, n->initiator);
   LP2P_DEBUG("noise", "peer identity verified (key type %d), muxer %s",
              (int)n->remote.type, n->muxer ? n->muxer : "(none)");
@@ -257,8 +254,7 @@ static int write_hs(lp2p_noise *n, const uint8_t *payload, size_t len) {
   n->out.len = 0;
   int rc = lp2p_buf_reserve(&n->out, 2 + HS_MSG_MAX);
   if (rc) return rc;
-  int m = lp2p_noise_hs_write(&n->hs, n->out.data + 2, HS_MSG_MAX, payload,
-                              len);
+  int m = lp2p_noise_hs_write(&n->hs, n->out.data + 2, HS_MSG_MAX, payload, len);
   if (m < 0) return m;
   n->out.data[0] = (uint8_t)(m >> 8);
   n->out.data[1] = (uint8_t)m;
@@ -270,8 +266,7 @@ static int write_hs(lp2p_noise *n, const uint8_t *payload, size_t len) {
 static int read_hs(lp2p_noise *n, const uint8_t *msg, size_t len) {
   int rc = plain_reserve(n, len);
   if (rc) return rc;
-  return lp2p_noise_hs_read(&n->hs, n->plain, LP2P_NOISE_PAYLOAD_MAX, msg,
-                            len);
+  return lp2p_noise_hs_read(&n->hs, n->plain, LP2P_NOISE_PAYLOAD_MAX, msg, len);
 }
 
 static int finish(lp2p_noise *n) {
@@ -327,8 +322,7 @@ static int on_frame(lp2p_noise *n, const uint8_t *f, size_t len) {
     ev.len = (size_t)rc;
     return emit(n, &ev);
   }
-  default:
-    return LP2P_EINVAL;
+  default: return LP2P_EINVAL;
   }
 }
 
@@ -343,11 +337,9 @@ static lp2p_noise *alloc_engine(lp2p_env *env, lp2p_io io) {
   return n;
 }
 
-lp2p_noise *lp2p_noise_new(lp2p_env *env, const lp2p_noise_config *cfg,
-                           lp2p_io io) {
+lp2p_noise *lp2p_noise_new(lp2p_env *env, const lp2p_noise_config *cfg, lp2p_io io) {
   if (!cfg || !cfg->identity) return NULL;
-  if ((!cfg->static_sk || !cfg->ephemeral_sk) && (!env || !env->random))
-    return NULL;
+  if ((!cfg->static_sk || !cfg->ephemeral_sk) && (!env || !env->random)) return NULL;
   uint8_t s[32], e[32];
   int rc;
   lp2p_noise *n = alloc_engine(env, io);
@@ -360,14 +352,17 @@ lp2p_noise *lp2p_noise_new(lp2p_env *env, const lp2p_noise_config *cfg,
     if (!n->muxers) goto fail;
     n->n_muxers = cfg->n_muxers;
     for (size_t i = 0; i < cfg->n_muxers; i++)
-      if (!cfg->muxers[i] || !(n->muxers[i] = dupstr(cfg->muxers[i])))
-        goto fail;
+      if (!cfg->muxers[i] || !(n->muxers[i] = dupstr(cfg->muxers[i]))) goto fail;
   }
 
-  if (cfg->static_sk) memcpy(s, cfg->static_sk, 32);
-  else if (env->random(env->random_ud, s, 32)) goto fail;
-  if (cfg->ephemeral_sk) memcpy(e, cfg->ephemeral_sk, 32);
-  else if (env->random(env->random_ud, e, 32)) goto fail;
+  if (cfg->static_sk)
+    memcpy(s, cfg->static_sk, 32);
+  else if (env->random(env->random_ud, s, 32))
+    goto fail;
+  if (cfg->ephemeral_sk)
+    memcpy(e, cfg->ephemeral_sk, 32);
+  else if (env->random(env->random_ud, e, 32))
+    goto fail;
   rc = lp2p_noise_hs_init(&n->hs, n->initiator, NULL, 0, s, e);
   sodium_memzero(s, sizeof s);
   sodium_memzero(e, sizeof e);
@@ -384,8 +379,7 @@ fail:
   return NULL;
 }
 
-lp2p_noise *lp2p__noise_new_transport(lp2p_env *env, lp2p_io io,
-                                      const lp2p_noise_cs *tx,
+lp2p_noise *lp2p__noise_new_transport(lp2p_env *env, lp2p_io io, const lp2p_noise_cs *tx,
                                       const lp2p_noise_cs *rx) {
   lp2p_noise *n = alloc_engine(env, io);
   if (!n) return NULL;
@@ -409,18 +403,15 @@ int lp2p_noise_start(lp2p_noise *n) {
 
 int lp2p_noise_recv(lp2p_noise *n, const uint8_t *in, size_t len) {
   if (n->err) return n->err;
-  if (n->in_recv || n->state == LP2P_NOISE_ST_START)
-    return fail(n, LP2P_EINVAL);
+  if (n->in_recv || n->state == LP2P_NOISE_ST_START) return fail(n, LP2P_EINVAL);
   n->in_recv = 1;
   int rc = 0;
   while (len > 0) {
-    size_t max = n->state == LP2P_NOISE_ST_TRANSPORT ? LP2P_NOISE_MSG_MAX
-                                                     : HS_MSG_MAX;
+    size_t max = n->state == LP2P_NOISE_ST_TRANSPORT ? LP2P_NOISE_MSG_MAX : HS_MSG_MAX;
     size_t used = 0;
     const uint8_t *frame;
     size_t flen;
-    rc = lp2p__noise_framer_next(&n->framer, max, in, len, &used, &frame,
-                                 &flen);
+    rc = lp2p__noise_framer_next(&n->framer, max, in, len, &used, &frame, &flen);
     in += used;
     len -= used;
     if (rc < 0) break;
@@ -441,8 +432,7 @@ int lp2p_noise_send(lp2p_noise *n, const uint8_t *p, size_t len) {
   if (n->err) return n->err;
   if (n->state != LP2P_NOISE_ST_TRANSPORT) return fail(n, LP2P_EINVAL);
   while (len > 0) {
-    size_t chunk = len < LP2P_NOISE_PLAINTEXT_MAX ? len
-                                                  : LP2P_NOISE_PLAINTEXT_MAX;
+    size_t chunk = len < LP2P_NOISE_PLAINTEXT_MAX ? len : LP2P_NOISE_PLAINTEXT_MAX;
     size_t clen = chunk + LP2P_NOISE_TAGLEN;
     n->out.len = 0;
     int rc = lp2p_buf_reserve(&n->out, 2 + clen);
@@ -467,8 +457,7 @@ int lp2p_noise_handshake_done(const lp2p_noise *n) {
 void lp2p_noise_set_io(lp2p_noise *n, lp2p_io io) { n->io = io; }
 
 const lp2p_pubkey *lp2p_noise_remote_key(const lp2p_noise *n) {
-  return n->state == LP2P_NOISE_ST_TRANSPORT && n->has_remote ? &n->remote
-                                                             : NULL;
+  return n->state == LP2P_NOISE_ST_TRANSPORT && n->has_remote ? &n->remote : NULL;
 }
 
 const char *lp2p_noise_muxer(const lp2p_noise *n) {
@@ -486,7 +475,8 @@ void lp2p_noise_free(lp2p_noise *n) {
   }
   lp2p__noise_framer_free(&n->framer);
   lp2p_buf_free(&n->out);
-  for (size_t i = 0; i < n->n_muxers; i++) free(n->muxers[i]);
+  for (size_t i = 0; i < n->n_muxers; i++)
+    free(n->muxers[i]);
   free(n->muxers);
   free(n->payload);
   sodium_memzero(n, sizeof *n);

@@ -11,7 +11,8 @@
 /* Section 12.3 (ChaChaPoly): 32 bits of zeros, then n as 64-bit LE. */
 static void nonce96(uint8_t out[12], uint64_t n) {
   memset(out, 0, 4);
-  for (int i = 0; i < 8; i++) out[4 + i] = (uint8_t)(n >> (8 * i));
+  for (int i = 0; i < 8; i++)
+    out[4 + i] = (uint8_t)(n >> (8 * i));
 }
 
 void lp2p_noise_cs_init(lp2p_noise_cs *cs, const uint8_t *k) {
@@ -37,8 +38,8 @@ int lp2p_noise_cs_encrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
   uint8_t nonce[12];
   unsigned long long clen = 0;
   nonce96(nonce, cs->n);
-  crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, pt, len, ad, adlen,
-                                            NULL, nonce, cs->k);
+  crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, pt, len, ad, adlen, NULL, nonce,
+                                            cs->k);
   cs->n++;
   return (int)clen;
 }
@@ -56,8 +57,8 @@ int lp2p_noise_cs_decrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
   uint8_t nonce[12];
   unsigned long long mlen = 0;
   nonce96(nonce, cs->n);
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, NULL, ct, len, ad,
-                                                adlen, nonce, cs->k) != 0)
+  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, NULL, ct, len, ad, adlen,
+                                                nonce, cs->k) != 0)
     return LP2P_EDECRYPT;
   cs->n++;
   return (int)mlen;
@@ -67,8 +68,8 @@ void lp2p_noise_cs_clear(lp2p_noise_cs *cs) { sodium_memzero(cs, sizeof *cs); }
 
 /* ---- SymmetricState (section 5.2) ------------------------------------ */
 
-static void hmac(uint8_t out[32], const uint8_t key[32], const uint8_t *a,
-                 size_t alen, const uint8_t *b, size_t blen) {
+static void hmac(uint8_t out[32], const uint8_t key[32], const uint8_t *a, size_t alen,
+                 const uint8_t *b, size_t blen) {
   crypto_auth_hmacsha256_state st;
   crypto_auth_hmacsha256_init(&st, key, 32);
   if (alen) crypto_auth_hmacsha256_update(&st, a, alen);
@@ -117,16 +118,16 @@ static void ss_mix_key(lp2p_noise_ss *ss, const uint8_t ikm[32]) {
   sodium_memzero(temp_k, sizeof temp_k);
 }
 
-static int ss_encrypt_and_hash(lp2p_noise_ss *ss, uint8_t *out,
-                               const uint8_t *pt, size_t len) {
+static int ss_encrypt_and_hash(lp2p_noise_ss *ss, uint8_t *out, const uint8_t *pt,
+                               size_t len) {
   int rc = lp2p_noise_cs_encrypt(&ss->cs, out, ss->h, sizeof ss->h, pt, len);
   if (rc < 0) return rc;
   ss_mix_hash(ss, out, (size_t)rc);
   return rc;
 }
 
-static int ss_decrypt_and_hash(lp2p_noise_ss *ss, uint8_t *out,
-                               const uint8_t *ct, size_t len) {
+static int ss_decrypt_and_hash(lp2p_noise_ss *ss, uint8_t *out, const uint8_t *ct,
+                               size_t len) {
   int rc = lp2p_noise_cs_decrypt(&ss->cs, out, ss->h, sizeof ss->h, ct, len);
   if (rc < 0) return rc;
   ss_mix_hash(ss, ct, len);
@@ -145,8 +146,7 @@ static int dh(uint8_t out[32], const uint8_t sk[32], const uint8_t pk[32]) {
   return 0;
 }
 
-static int mix_dh(lp2p_noise_ss *ss, const uint8_t sk[32],
-                  const uint8_t pk[32]) {
+static int mix_dh(lp2p_noise_ss *ss, const uint8_t sk[32], const uint8_t pk[32]) {
   uint8_t shared[32];
   int rc = dh(shared, sk, pk);
   if (rc == 0) ss_mix_key(ss, shared);
@@ -154,9 +154,8 @@ static int mix_dh(lp2p_noise_ss *ss, const uint8_t sk[32],
   return rc;
 }
 
-int lp2p_noise_hs_init(lp2p_noise_hs *hs, int initiator,
-                       const uint8_t *prologue, size_t prologue_len,
-                       const uint8_t s_sk[LP2P_NOISE_DHLEN],
+int lp2p_noise_hs_init(lp2p_noise_hs *hs, int initiator, const uint8_t *prologue,
+                       size_t prologue_len, const uint8_t s_sk[LP2P_NOISE_DHLEN],
                        const uint8_t e_sk[LP2P_NOISE_DHLEN]) {
   memset(hs, 0, sizeof *hs);
   /* Idempotent; picks libsodium's implementations before first use. */
@@ -182,7 +181,7 @@ int lp2p_noise_hs_write(lp2p_noise_hs *hs, uint8_t *out, size_t cap,
   if (!my_turn(hs)) return LP2P_EINVAL;
   size_t need = payload_len;
   switch (hs->msg) {
-  case 0: need += 32; break;                                    /* e */
+  case 0: need += 32; break; /* e */
   case 1: need += 32 + 32 + LP2P_NOISE_TAGLEN + LP2P_NOISE_TAGLEN; break;
   default: need += 32 + LP2P_NOISE_TAGLEN + LP2P_NOISE_TAGLEN; break;
   }
@@ -233,14 +232,12 @@ int lp2p_noise_hs_read(lp2p_noise_hs *hs, uint8_t *payload, size_t cap,
     off = 32;
     break;
   case 1: /* <- e, ee, s, es */
-    if (len < 32 + 32 + LP2P_NOISE_TAGLEN + LP2P_NOISE_TAGLEN)
-      return LP2P_EPROTO;
+    if (len < 32 + 32 + LP2P_NOISE_TAGLEN + LP2P_NOISE_TAGLEN) return LP2P_EPROTO;
     memcpy(hs->re, msg, 32);
     ss_mix_hash(&hs->ss, hs->re, 32);
     off = 32;
     if ((rc = mix_dh(&hs->ss, hs->e_sk, hs->re))) return rc;
-    rc = ss_decrypt_and_hash(&hs->ss, hs->rs, msg + off,
-                             32 + LP2P_NOISE_TAGLEN);
+    rc = ss_decrypt_and_hash(&hs->ss, hs->rs, msg + off, 32 + LP2P_NOISE_TAGLEN);
     if (rc < 0) return rc;
     off += 32 + LP2P_NOISE_TAGLEN;
     if ((rc = mix_dh(&hs->ss, hs->e_sk, hs->rs))) return rc;
@@ -264,8 +261,7 @@ int lp2p_noise_hs_read(lp2p_noise_hs *hs, uint8_t *payload, size_t cap,
 
 int lp2p_noise_hs_done(const lp2p_noise_hs *hs) { return hs->msg == 3; }
 
-int lp2p_noise_hs_split(lp2p_noise_hs *hs, lp2p_noise_cs *tx,
-                        lp2p_noise_cs *rx) {
+int lp2p_noise_hs_split(lp2p_noise_hs *hs, lp2p_noise_cs *tx, lp2p_noise_cs *rx) {
   if (!lp2p_noise_hs_done(hs)) return LP2P_EINVAL;
   uint8_t k1[32], k2[32];
   hkdf2(k1, k2, hs->ss.ck, NULL, 0);
@@ -276,9 +272,7 @@ int lp2p_noise_hs_split(lp2p_noise_hs *hs, lp2p_noise_cs *tx,
   return 0;
 }
 
-const uint8_t *lp2p_noise_hs_hash(const lp2p_noise_hs *hs) {
-  return hs->ss.h;
-}
+const uint8_t *lp2p_noise_hs_hash(const lp2p_noise_hs *hs) { return hs->ss.h; }
 
 const uint8_t *lp2p_noise_hs_remote_static(const lp2p_noise_hs *hs) {
   /* rs arrives in message 1 (initiator reads it) or 2 (responder). */
@@ -286,8 +280,6 @@ const uint8_t *lp2p_noise_hs_remote_static(const lp2p_noise_hs *hs) {
   return NULL;
 }
 
-const uint8_t *lp2p_noise_hs_local_static(const lp2p_noise_hs *hs) {
-  return hs->s_pk;
-}
+const uint8_t *lp2p_noise_hs_local_static(const lp2p_noise_hs *hs) { return hs->s_pk; }
 
 void lp2p_noise_hs_clear(lp2p_noise_hs *hs) { sodium_memzero(hs, sizeof *hs); }

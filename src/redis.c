@@ -114,9 +114,8 @@ static void try_connect(lp2p__redis *r) {
   uv_timer_start(&r->retry, attempt_timeout_cb, left < ATTEMPT_MS ? left : ATTEMPT_MS, 0);
 }
 
-lp2p__redis *lp2p__redis_connect(uv_loop_t *loop, const char *host,
-                                 uint16_t port, uint64_t timeout_ms,
-                                 lp2p__redis_ready_cb cb, void *ud) {
+lp2p__redis *lp2p__redis_connect(uv_loop_t *loop, const char *host, uint16_t port,
+                                 uint64_t timeout_ms, lp2p__redis_ready_cb cb, void *ud) {
   lp2p__redis *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   r->loop = loop;
@@ -164,8 +163,8 @@ static void generic_cb(redisAsyncContext *ac, void *reply, void *priv) {
   finish(priv, reply, "command");
 }
 
-static request *request_new(lp2p__redis *r, const char *key,
-                            lp2p__redis_value_cb cb, void *ud) {
+static request *request_new(lp2p__redis *r, const char *key, lp2p__redis_value_cb cb,
+                            void *ud) {
   if (!r->ac || !r->connected || strlen(key) >= sizeof((request *)0)->key) return NULL;
   request *q = calloc(1, sizeof *q);
   if (!q) return NULL;

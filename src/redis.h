@@ -13,9 +13,8 @@ typedef void (*lp2p__redis_ready_cb)(void *ud, int err);
 /* value: the reply string, or NULL when the reply was nil. */
 typedef void (*lp2p__redis_value_cb)(void *ud, int err, const char *value);
 
-lp2p__redis *lp2p__redis_connect(uv_loop_t *loop, const char *host,
-                                 uint16_t port, uint64_t timeout_ms,
-                                 lp2p__redis_ready_cb cb, void *ud);
+lp2p__redis *lp2p__redis_connect(uv_loop_t *loop, const char *host, uint16_t port,
+                                 uint64_t timeout_ms, lp2p__redis_ready_cb cb, void *ud);
 int lp2p__redis_rpush(lp2p__redis *r, const char *key, const char *value,
                       lp2p__redis_value_cb cb, void *ud);
 /* BLPOP key timeout_s; a key holding a plain string is read with GET

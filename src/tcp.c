@@ -42,10 +42,10 @@ struct lp2p__tcp_conn {
   lp2p_buf pending;
   lp2p_buf inflight;
   int writing;
-  int read_paused;    /* backpressure: the peer is not taking our output */
+  int read_paused;      /* backpressure: the peer is not taking our output */
   uint64_t write_since; /* start of the write in flight (loop time) */
   uint32_t step_ms;
-  int depth;          /* driver calls on the stack */
+  int depth; /* driver calls on the stack */
   int close_after_flush;
   int closed_reported;
   int handles_open;
@@ -57,8 +57,10 @@ static void teardown(lp2p__tcp_conn *tc);
 static void unlink_listener(lp2p__tcp_conn *tc) {
   lp2p__tcp_listener *l = tc->listener;
   if (!l) return;
-  if (tc->lprev) tc->lprev->lnext = tc->lnext;
-  else l->conns = tc->lnext;
+  if (tc->lprev)
+    tc->lprev->lnext = tc->lnext;
+  else
+    l->conns = tc->lnext;
   if (tc->lnext) tc->lnext->lprev = tc->lprev;
   tc->listener = NULL;
   l->open--;
@@ -100,8 +102,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void backpressure(lp2p__tcp_conn *tc) {
   size_t queued = tc->pending.len + tc->inflight.len;
   if (!tc->read_paused && queued >= QUEUED_HIGH) {
-    LP2P_DEBUG("tcp", "peer is slow to read (%zu bytes queued): pausing reads",
-               queued);
+    LP2P_DEBUG("tcp", "peer is slow to read (%zu bytes queued): pausing reads", queued);
     uv_read_stop((uv_stream_t *)&tc->tcp);
     tc->read_paused = 1;
   } else if (tc->read_paused && queued < QUEUED_HIGH) {
@@ -242,8 +243,9 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     report_closed(tc, 0);
   } else if (n < 0) {
     rc = n == UV_EOF ? LP2P_EEOF : (int)n;
-    LP2P_ERROR("tcp", "%s", n == UV_EOF ? "the peer closed the connection before it was up"
-                                        : uv_strerror((int)n));
+    LP2P_ERROR("tcp", "%s",
+               n == UV_EOF ? "the peer closed the connection before it was up"
+                           : uv_strerror((int)n));
   } else {
     rc = lp2p_conn_recv(tc->conn, (const uint8_t *)buf->base, (size_t)n);
   }
@@ -266,8 +268,10 @@ static void teardown(lp2p__tcp_conn *tc) {
   tc->conn = NULL;
   lp2p_buf_free(&tc->pending);
   /* The in-flight buffer must live until its write callback. */
-  if (tc->writing) tc->handles_open++;
-  else lp2p_buf_free(&tc->inflight);
+  if (tc->writing)
+    tc->handles_open++;
+  else
+    lp2p_buf_free(&tc->inflight);
   uv_close((uv_handle_t *)&tc->timer, handle_closed);
   uv_close((uv_handle_t *)&tc->tcp, handle_closed);
 }
@@ -341,9 +345,9 @@ static void on_connection(uv_stream_t *server, int status) {
   start_conn(tc);
 }
 
-int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip,
-                     uint16_t port, const lp2p_conn_config *conn_cfg,
-                     const lp2p__tcp_handlers *h, lp2p__tcp_listener **out) {
+int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
+                     const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
+                     lp2p__tcp_listener **out) {
   struct sockaddr_storage ss;
   int rc = strchr(ip, ':') ? uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)
                            : uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
@@ -376,8 +380,8 @@ int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port) {
   return 0;
 }
 
-void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l,
-                                  const lp2p_multiaddr *addrs, size_t n) {
+void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l, const lp2p_multiaddr *addrs,
+                                  size_t n) {
   l->conn_cfg.listen_addrs = addrs;
   l->conn_cfg.n_listen_addrs = n;
 }
@@ -394,8 +398,10 @@ void lp2p__tcp_listener_close(lp2p__tcp_listener *l) {
   while (l->conns) {
     lp2p__tcp_conn *tc = l->conns;
     unlink_listener(tc);
-    if (tc->depth) tc->close_after_flush = 1; /* its driver call tears it down */
-    else teardown(tc);
+    if (tc->depth)
+      tc->close_after_flush = 1; /* its driver call tears it down */
+    else
+      teardown(tc);
   }
   uv_close((uv_handle_t *)&l->tcp, listener_closed);
 }
@@ -423,8 +429,8 @@ static void connect_timeout_cb(uv_timer_t *t) {
 }
 
 int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
-                   const lp2p_conn_config *conn_cfg,
-                   const lp2p__tcp_handlers *h, lp2p__tcp_conn **out) {
+                   const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
+                   lp2p__tcp_conn **out) {
   lp2p__tcp_conn *tc = conn_new(loop, env, conn_cfg, h);
   if (!tc) return LP2P_ENOMEM;
   int rc = uv_tcp_connect(&tc->connect_req, &tc->tcp, addr, connect_cb);

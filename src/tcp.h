@@ -22,13 +22,13 @@ typedef struct lp2p__tcp_handlers {
 } lp2p__tcp_handlers;
 
 /* Listens on ip:port (port 0: any). conn_cfg is copied per connection. */
-int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip,
-                     uint16_t port, const lp2p_conn_config *conn_cfg,
-                     const lp2p__tcp_handlers *h, lp2p__tcp_listener **out);
+int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
+                     const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
+                     lp2p__tcp_listener **out);
 /* The addresses identify replies list (copied by reference: they must
  * outlive the listener). */
-void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l,
-                                  const lp2p_multiaddr *addrs, size_t n);
+void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l, const lp2p_multiaddr *addrs,
+                                  size_t n);
 /* The bound port. */
 int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port);
 void lp2p__tcp_listener_close(lp2p__tcp_listener *l);
@@ -37,8 +37,8 @@ unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l);
 
 /* Dials addr; the connect itself is bounded by conn_cfg->step_timeout_ms. */
 int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
-                   const lp2p_conn_config *conn_cfg,
-                   const lp2p__tcp_handlers *h, lp2p__tcp_conn **out);
+                   const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
+                   lp2p__tcp_conn **out);
 int lp2p__tcp_ping(lp2p__tcp_conn *tc);
 /* Graceful: muxer goodbye, flush, then close. No handler runs after. */
 void lp2p__tcp_close(lp2p__tcp_conn *tc);

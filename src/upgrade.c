@@ -9,27 +9,38 @@
 
 static void *noise_create(lp2p_env *env, int initiator, const lp2p_identity *id,
                           const char *const *muxers, size_t n_muxers, lp2p_io io) {
-  lp2p_noise_config cfg = {.initiator = initiator, .identity = id,
-                           .muxers = muxers, .n_muxers = n_muxers};
+  lp2p_noise_config cfg = {
+      .initiator = initiator, .identity = id, .muxers = muxers, .n_muxers = n_muxers};
   return lp2p_noise_new(env, &cfg, io);
 }
 static int noise_start(void *s) { return lp2p_noise_start(s); }
-static int noise_recv(void *s, const uint8_t *in, size_t len) { return lp2p_noise_recv(s, in, len); }
-static int noise_send(void *s, const uint8_t *p, size_t len) { return lp2p_noise_send(s, p, len); }
+static int noise_recv(void *s, const uint8_t *in, size_t len) {
+  return lp2p_noise_recv(s, in, len);
+}
+static int noise_send(void *s, const uint8_t *p, size_t len) {
+  return lp2p_noise_send(s, p, len);
+}
 static void noise_destroy(void *s) { lp2p_noise_free(s); }
 
-static const lp2p_security_ops noise_ops = {
-    .name = "noise", .protocol = "/noise", .create = noise_create,
-    .start = noise_start, .recv = noise_recv, .send = noise_send,
-    .destroy = noise_destroy};
+static const lp2p_security_ops noise_ops = {.name = "noise",
+                                            .protocol = "/noise",
+                                            .create = noise_create,
+                                            .start = noise_start,
+                                            .recv = noise_recv,
+                                            .send = noise_send,
+                                            .destroy = noise_destroy};
 
 static void *yamux_create(lp2p_env *env, int initiator, lp2p_io io) {
   lp2p_yamux_config cfg = {.initiator = initiator};
   return lp2p_yamux_new(env, &cfg, io);
 }
-static int yamux_recv(void *m, const uint8_t *in, size_t len) { return lp2p_yamux_recv(m, in, len); }
+static int yamux_recv(void *m, const uint8_t *in, size_t len) {
+  return lp2p_yamux_recv(m, in, len);
+}
 static int yamux_open(void *m, uint32_t *id) { return lp2p_yamux_open(m, id); }
-static int yamux_send(void *m, uint32_t id, const uint8_t *p, size_t len) { return lp2p_yamux_send(m, id, p, len); }
+static int yamux_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
+  return lp2p_yamux_send(m, id, p, len);
+}
 static int yamux_close(void *m, uint32_t id) { return lp2p_yamux_close(m, id); }
 static int yamux_reset(void *m, uint32_t id) { return lp2p_yamux_reset(m, id); }
 static int yamux_goaway(void *m, uint32_t code) { return lp2p_yamux_goaway(m, code); }
@@ -37,20 +48,30 @@ static uint64_t yamux_deadline(const void *m) { return lp2p_yamux_deadline(m); }
 static int yamux_expire(void *m) { return lp2p_yamux_expire(m); }
 static void yamux_destroy(void *m) { lp2p_yamux_free(m); }
 
-static const lp2p_muxer_ops yamux_ops = {
-    .name = "yamux", .protocol = "/yamux/1.0.0", .create = yamux_create,
-    .recv = yamux_recv, .open = yamux_open, .send = yamux_send,
-    .close = yamux_close, .reset = yamux_reset, .goaway = yamux_goaway,
-    .deadline = yamux_deadline, .expire = yamux_expire,
-    .destroy = yamux_destroy};
+static const lp2p_muxer_ops yamux_ops = {.name = "yamux",
+                                         .protocol = "/yamux/1.0.0",
+                                         .create = yamux_create,
+                                         .recv = yamux_recv,
+                                         .open = yamux_open,
+                                         .send = yamux_send,
+                                         .close = yamux_close,
+                                         .reset = yamux_reset,
+                                         .goaway = yamux_goaway,
+                                         .deadline = yamux_deadline,
+                                         .expire = yamux_expire,
+                                         .destroy = yamux_destroy};
 
 static void *mplex_create(lp2p_env *env, int initiator, lp2p_io io) {
   lp2p_mplex_config cfg = {.initiator = initiator};
   return lp2p_mplex_new(env, &cfg, io);
 }
-static int mplex_recv(void *m, const uint8_t *in, size_t len) { return lp2p_mplex_recv(m, in, len); }
+static int mplex_recv(void *m, const uint8_t *in, size_t len) {
+  return lp2p_mplex_recv(m, in, len);
+}
 static int mplex_open(void *m, uint32_t *id) { return lp2p_mplex_open(m, id); }
-static int mplex_send(void *m, uint32_t id, const uint8_t *p, size_t len) { return lp2p_mplex_send(m, id, p, len); }
+static int mplex_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
+  return lp2p_mplex_send(m, id, p, len);
+}
 static int mplex_close(void *m, uint32_t id) { return lp2p_mplex_close(m, id); }
 static int mplex_reset(void *m, uint32_t id) { return lp2p_mplex_reset(m, id); }
 static int mplex_goaway(void *m, uint32_t code) { return lp2p_mplex_goaway(m, code); }
@@ -58,12 +79,18 @@ static uint64_t mplex_deadline(const void *m) { return lp2p_mplex_deadline(m); }
 static int mplex_expire(void *m) { return lp2p_mplex_expire(m); }
 static void mplex_destroy(void *m) { lp2p_mplex_free(m); }
 
-static const lp2p_muxer_ops mplex_ops = {
-    .name = "mplex", .protocol = "/mplex/6.7.0", .create = mplex_create,
-    .recv = mplex_recv, .open = mplex_open, .send = mplex_send,
-    .close = mplex_close, .reset = mplex_reset, .goaway = mplex_goaway,
-    .deadline = mplex_deadline, .expire = mplex_expire,
-    .destroy = mplex_destroy};
+static const lp2p_muxer_ops mplex_ops = {.name = "mplex",
+                                         .protocol = "/mplex/6.7.0",
+                                         .create = mplex_create,
+                                         .recv = mplex_recv,
+                                         .open = mplex_open,
+                                         .send = mplex_send,
+                                         .close = mplex_close,
+                                         .reset = mplex_reset,
+                                         .goaway = mplex_goaway,
+                                         .deadline = mplex_deadline,
+                                         .expire = mplex_expire,
+                                         .destroy = mplex_destroy};
 
 static const lp2p_security_ops *const securities[] = {&noise_ops};
 static const lp2p_muxer_ops *const muxers[] = {&yamux_ops, &mplex_ops};

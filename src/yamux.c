@@ -23,9 +23,9 @@ enum { F_SYN = 1, F_ACK = 2, F_FIN = 4, F_RST = 8 };
 
 typedef struct stream {
   lp2p_stream_node node; /* id and hash chain */
-  uint32_t send_window; /* bytes the peer still lets us send */
-  uint32_t recv_window; /* bytes we still let the peer send */
-  uint32_t credit;      /* delivered bytes not yet returned to the peer */
+  uint32_t send_window;  /* bytes the peer still lets us send */
+  uint32_t recv_window;  /* bytes we still let the peer send */
+  uint32_t credit;       /* delivered bytes not yet returned to the peer */
   unsigned inbound : 1;
   unsigned ack_owed : 1; /* inbound: our first frame carries ACK */
   unsigned unacked : 1;  /* outbound: no ACK from the peer yet */
@@ -69,8 +69,7 @@ struct lp2p_yamux {
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-         p[3];
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 static void put32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24);
@@ -105,8 +104,8 @@ static int fail(lp2p_yamux *y, int rc) {
   return y->err;
 }
 
-static int write_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
-                       uint32_t id, uint32_t len, const uint8_t *payload) {
+static int write_frame(lp2p_yamux *y, uint8_t type, uint16_t flags, uint32_t id,
+                       uint32_t len, const uint8_t *payload) {
   uint8_t buf[HDR_LEN + LP2P_YAMUX_MAX_FRAME];
   size_t plen = type == T_DATA ? len : 0;
   char fb[24];
@@ -118,16 +117,16 @@ static int write_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
   return rc ? fail(y, rc) : 0;
 }
 
-static int fire(lp2p_yamux *y, lp2p_event_type type, uint32_t id,
-                const uint8_t *data, size_t len) {
+static int fire(lp2p_yamux *y, lp2p_event_type type, uint32_t id, const uint8_t *data,
+                size_t len) {
   int rc = lp2p_io_emit(&y->io, type, id, data, len);
   if (rc) return fail(y, rc);
   /* A send from inside the callback may have failed: report it here. */
   return y->err;
 }
 
-__attribute__((format(printf, 2, 3))) static int
-proto_error(lp2p_yamux *y, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) static int proto_error(lp2p_yamux *y,
+                                                             const char *fmt, ...) {
   char msg[160];
   va_list ap;
   va_start(ap, fmt);
@@ -188,8 +187,8 @@ static uint32_t extra_window(const lp2p_yamux *y) {
  * acknowledge before the application writes) and the extra window. A data
  * frame cannot carry a delta, so that grant then goes ahead as its own
  * window update. */
-static int stream_frame(lp2p_yamux *y, stream *s, uint8_t type,
-                        uint16_t flags, uint32_t len, const uint8_t *p) {
+static int stream_frame(lp2p_yamux *y, stream *s, uint8_t type, uint16_t flags,
+                        uint32_t len, const uint8_t *p) {
   if (s->ack_owed) {
     uint32_t extra = extra_window(y);
     s->ack_owed = 0;
@@ -272,19 +271,23 @@ static int remote_fin(lp2p_yamux *y, stream *s) {
 
 /* ---- receiving ---------------------------------------------------------- */
 
-static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
-                           uint32_t id, uint32_t len) {
+static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags, uint32_t id,
+                           uint32_t len) {
   stream *s = find(y, id);
   int rc;
 
   /* No window we ever grant exceeds y->window: checked before anything
    * of the frame is taken, on live, refused and unknown streams alike. */
   if (type == T_DATA && len > y->window)
-    return proto_error(y, "data frame of %u bytes on stream %u over the "
-                          "receive window %u", len, id, y->window);
+    return proto_error(y,
+                       "data frame of %u bytes on stream %u over the "
+                       "receive window %u",
+                       len, id, y->window);
   if (type == T_DATA && (flags & F_SYN) && len > LP2P_YAMUX_INITIAL_WINDOW)
-    return proto_error(y, "data frame of %u bytes on new stream %u over the "
-                          "initial window", len, id);
+    return proto_error(y,
+                       "data frame of %u bytes on new stream %u over the "
+                       "initial window",
+                       len, id);
   if (flags & F_SYN) {
     if (id == 0) return proto_error(y, "SYN on stream 0");
     if ((id & 1) == (y->initiator ? 1u : 0u))
@@ -308,8 +311,7 @@ static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
   } else if (!s) {
     /* Unknown or already closed stream, e.g. data in flight after our
      * RST: dropped, as hashicorp and go-yamux do. */
-    LP2P_DEBUG("yamux", "%s for unknown stream %u ignored", type_name(type),
-               id);
+    LP2P_DEBUG("yamux", "%s for unknown stream %u ignored", type_name(type), id);
   }
 
   if (s && (flags & F_ACK) && s->unacked) {
@@ -321,8 +323,7 @@ static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
     if (!s) return 0;
     if (flags & F_RST) return remote_reset(y, s);
     if ((uint64_t)s->send_window + len > UINT32_MAX)
-      return proto_error(y, "window update of %u overflows stream %u window",
-                         len, id);
+      return proto_error(y, "window update of %u overflows stream %u window", len, id);
     s->send_window += len;
     rc = flush_stream(y, s);
     if (rc) return rc;
@@ -332,8 +333,10 @@ static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
 
   if (s) {
     if (len > s->recv_window)
-      return proto_error(y, "data frame of %u bytes over stream %u receive "
-                            "window %u", len, id, s->recv_window);
+      return proto_error(y,
+                         "data frame of %u bytes over stream %u receive "
+                         "window %u",
+                         len, id, s->recv_window);
     s->recv_window -= len;
     if (flags & F_RST) {
       rc = remote_reset(y, s);
@@ -343,8 +346,7 @@ static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags,
   y->cur_id = id;
   y->cur_flags = flags;
   y->rem = len;
-  if (len == 0 && (flags & F_FIN) && (s = find(y, id)) != NULL)
-    return remote_fin(y, s);
+  if (len == 0 && (flags & F_FIN) && (s = find(y, id)) != NULL) return remote_fin(y, s);
   return 0;
 }
 
@@ -374,8 +376,7 @@ static int on_header(lp2p_yamux *y) {
   if (h[0] != 0) return proto_error(y, "bad version %u", h[0]);
   switch (type) {
   case T_DATA:
-  case T_WU:
-    return on_stream_frame(y, type, flags, id, len);
+  case T_WU: return on_stream_frame(y, type, flags, id, len);
   case T_PING:
     if (flags & F_SYN) {
       /* Replies wait for the end of this recv call; beyond the cap they
@@ -383,8 +384,7 @@ static int on_header(lp2p_yamux *y) {
       if (y->npongs < y->max_pongs)
         y->pongs[y->npongs++] = len;
       else
-        LP2P_DEBUG("yamux", "ping %u not answered: %u replies queued", len,
-                   y->npongs);
+        LP2P_DEBUG("yamux", "ping %u not answered: %u replies queued", len, y->npongs);
     }
     return 0;
   case T_GOAWAY:
@@ -393,8 +393,7 @@ static int on_header(lp2p_yamux *y) {
     if (y->goaway_recv) return 0;
     y->goaway_recv = 1;
     return fire(y, LP2P_EV_EOF, 0, NULL, 0);
-  default:
-    return proto_error(y, "bad frame type %u", type);
+  default: return proto_error(y, "bad frame type %u", type);
   }
 }
 
@@ -444,12 +443,11 @@ static int recv_loop(lp2p_yamux *y, const uint8_t *in, size_t len) {
 
 /* ---- public API --------------------------------------------------------- */
 
-lp2p_yamux *lp2p_yamux_new(lp2p_env *env, const lp2p_yamux_config *cfg,
-                           lp2p_io io) {
+lp2p_yamux *lp2p_yamux_new(lp2p_env *env, const lp2p_yamux_config *cfg, lp2p_io io) {
   uint32_t window = cfg->window ? cfg->window : LP2P_YAMUX_INITIAL_WINDOW;
   if (window < LP2P_YAMUX_INITIAL_WINDOW || window > MAX_WINDOW) {
-    LP2P_INFO("yamux", "window %u outside [%u, %u]", window,
-               LP2P_YAMUX_INITIAL_WINDOW, MAX_WINDOW);
+    LP2P_INFO("yamux", "window %u outside [%u, %u]", window, LP2P_YAMUX_INITIAL_WINDOW,
+              MAX_WINDOW);
     return NULL;
   }
   if (!io.write || !io.event) return NULL;
@@ -459,10 +457,9 @@ lp2p_yamux *lp2p_yamux_new(lp2p_env *env, const lp2p_yamux_config *cfg,
   y->io = io;
   y->initiator = cfg->initiator ? 1 : 0;
   y->window = window;
-  y->max_streams =
-      cfg->max_streams ? cfg->max_streams : LP2P_YAMUX_DEFAULT_MAX_STREAMS;
-  y->max_pongs = cfg->max_pending_pongs ? cfg->max_pending_pongs
-                                        : LP2P_YAMUX_DEFAULT_MAX_PONGS;
+  y->max_streams = cfg->max_streams ? cfg->max_streams : LP2P_YAMUX_DEFAULT_MAX_STREAMS;
+  y->max_pongs =
+      cfg->max_pending_pongs ? cfg->max_pending_pongs : LP2P_YAMUX_DEFAULT_MAX_PONGS;
   if (y->max_pongs > MAX_PONGS_CAP) y->max_pongs = MAX_PONGS_CAP;
   /* spec "StreamID Field": the client uses odd ids, the server even. */
   y->next_id = y->initiator ? 1 : 2;
@@ -498,8 +495,7 @@ int lp2p_yamux_open(lp2p_yamux *y, uint32_t *id) {
   y->nunacked++;
   /* spec "Opening a stream" + "Flow Control": SYN on a window update that
    * announces our window beyond the initial 256 KiB (as go-yamux does). */
-  int rc = write_frame(y, T_WU, F_SYN, sid, y->window - LP2P_YAMUX_INITIAL_WINDOW,
-                       NULL);
+  int rc = write_frame(y, T_WU, F_SYN, sid, y->window - LP2P_YAMUX_INITIAL_WINDOW, NULL);
   if (rc) return rc;
   *id = sid;
   return 0;

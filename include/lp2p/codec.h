@@ -49,10 +49,17 @@ typedef struct lp2p_multiaddr {
 
 /* multicodec codes (multiformats/multicodec table.csv). */
 enum {
-  LP2P_MA_IP4 = 0x04, LP2P_MA_TCP = 0x06, LP2P_MA_IP6 = 0x29,
-  LP2P_MA_DNS4 = 0x36, LP2P_MA_DNS6 = 0x37, LP2P_MA_P2P = 0x01a5,
-  LP2P_MA_UDP = 0x0111, LP2P_MA_QUIC_V1 = 0x01cc, LP2P_MA_TLS = 0x01c0,
-  LP2P_MA_WS = 0x01dd, LP2P_MA_WSS = 0x01de
+  LP2P_MA_IP4 = 0x04,
+  LP2P_MA_TCP = 0x06,
+  LP2P_MA_IP6 = 0x29,
+  LP2P_MA_DNS4 = 0x36,
+  LP2P_MA_DNS6 = 0x37,
+  LP2P_MA_P2P = 0x01a5,
+  LP2P_MA_UDP = 0x0111,
+  LP2P_MA_QUIC_V1 = 0x01cc,
+  LP2P_MA_TLS = 0x01c0,
+  LP2P_MA_WS = 0x01dd,
+  LP2P_MA_WSS = 0x01de
 };
 
 /* Text form "/ip4/1.2.3.4/tcp/1": returns 0 or LP2P_EADDR. "/ipfs/" is read
@@ -82,7 +89,7 @@ int lp2p_multiaddr_next(const lp2p_multiaddr *ma, size_t *off, lp2p_ma_part *p);
  * speaks raw TCP checks them with lp2p_multiaddr_next. */
 typedef struct lp2p_dial_target {
   char host[256];
-  int family;       /* 4, 6, or 0 for dns */
+  int family; /* 4, 6, or 0 for dns */
   uint16_t port;
   uint8_t peer[64]; /* multihash bytes of /p2p/, len 0 when absent */
   size_t peer_len;

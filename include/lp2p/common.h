@@ -65,26 +65,26 @@ void lp2p_buf_free_secret(lp2p_buf *b);
 /* Events a layer sends up. Pointers inside an event are valid only for the
  * duration of the callback. */
 typedef enum lp2p_event_type {
-  LP2P_EV_READY = 1,   /* negotiation or handshake done: protocol / peer */
-  LP2P_EV_DATA,        /* bytes for the layer above */
-  LP2P_EV_EOF,         /* the peer will send no more (e.g. yamux GoAway) */
-  LP2P_EV_STREAM_OPEN, /* muxer: the peer opened stream `stream` */
-  LP2P_EV_STREAM_DATA, /* muxer: bytes on `stream` */
-  LP2P_EV_STREAM_FIN,  /* muxer: the peer half-closed `stream` */
-  LP2P_EV_STREAM_RESET,/* muxer: `stream` was reset; it is gone */
-  LP2P_EV_PONG         /* ping: an echo matched; `rtt_ms` unused (driver
-                          measures with its own clock) */
+  LP2P_EV_READY = 1,    /* negotiation or handshake done: protocol / peer */
+  LP2P_EV_DATA,         /* bytes for the layer above */
+  LP2P_EV_EOF,          /* the peer will send no more (e.g. yamux GoAway) */
+  LP2P_EV_STREAM_OPEN,  /* muxer: the peer opened stream `stream` */
+  LP2P_EV_STREAM_DATA,  /* muxer: bytes on `stream` */
+  LP2P_EV_STREAM_FIN,   /* muxer: the peer half-closed `stream` */
+  LP2P_EV_STREAM_RESET, /* muxer: `stream` was reset; it is gone */
+  LP2P_EV_PONG          /* ping: an echo matched; `rtt_ms` unused (driver
+                           measures with its own clock) */
 } lp2p_event_type;
 
 typedef struct lp2p_event {
   lp2p_event_type type;
-  uint32_t stream;          /* muxer events */
-  const uint8_t *data;      /* DATA, STREAM_DATA; leftover bytes */
+  uint32_t stream;     /* muxer events */
+  const uint8_t *data; /* DATA, STREAM_DATA; leftover bytes */
   size_t len;
   /* READY of multistream-select: the agreed protocol. READY of a security
    * layer: the muxer agreed by inlined negotiation, or NULL. */
   const char *protocol;
-  const void *peer;         /* READY of a security layer: const lp2p_pubkey* */
+  const void *peer; /* READY of a security layer: const lp2p_pubkey* */
 } lp2p_event;
 
 /* The two directions of a layer. write() takes bytes toward the wire (it
@@ -107,9 +107,9 @@ enum { LP2P_LOG_ERROR = 0, LP2P_LOG_INFO = 1, LP2P_LOG_DEBUG = 2 };
 extern int lp2p_log_level;
 void lp2p_log_(int level, const char *layer, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-#define lp2p_log(level, layer, ...)                                          \
-  do {                                                                       \
-    if ((level) <= lp2p_log_level) lp2p_log_(level, layer, __VA_ARGS__);     \
+#define lp2p_log(level, layer, ...)                                                      \
+  do {                                                                                   \
+    if ((level) <= lp2p_log_level) lp2p_log_(level, layer, __VA_ARGS__);                 \
   } while (0)
 #define LP2P_DEBUG(layer, ...) lp2p_log(LP2P_LOG_DEBUG, layer, __VA_ARGS__)
 #define LP2P_INFO(layer, ...) lp2p_log(LP2P_LOG_INFO, layer, __VA_ARGS__)

@@ -15,14 +15,14 @@ typedef struct lp2p_config {
   const lp2p_security_ops *security;
   const lp2p_muxer_ops *muxer;
   int is_dialer;
-  char ip[64];            /* listen IP */
+  char ip[64]; /* listen IP */
   char redis_host[256];
   uint16_t redis_port;
-  uint32_t timeout_s;     /* whole-test bound */
+  uint32_t timeout_s; /* whole-test bound */
   lp2p_key_type key_type;
   int debug;
-  int no_inline_muxer;    /* LP2P_NO_INLINE_MUXER=1: benchmark baseline */
-  char redis_key[96];     /* listenerAddr or <TEST_KEY>_listener_multiaddr */
+  int no_inline_muxer; /* LP2P_NO_INLINE_MUXER=1: benchmark baseline */
+  char redis_key[96];  /* listenerAddr or <TEST_KEY>_listener_multiaddr */
 } lp2p_config;
 
 typedef const char *(*lp2p_getenv_fn)(const char *name);

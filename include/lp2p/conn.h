@@ -24,17 +24,16 @@ typedef struct lp2p_conn_config {
   const lp2p_identity *identity;
   const lp2p_security_ops *security;
   const lp2p_muxer_ops *muxer;
-  const lp2p_peerid *expected_peer; /* dialer: /p2p/ of the address; or NULL */
-  uint32_t step_timeout_ms;         /* each upgrade step, and each ping */
-  int no_inline_muxer;              /* list no muxers in the handshake: the
-                                       muxer is always negotiated with mss */
-  int identify_peer;                /* open /ipfs/id/1.0.0 once muxed */
-  const lp2p_multiaddr *listen_addrs;/* what our identify reply lists */
+  const lp2p_peerid *expected_peer;   /* dialer: /p2p/ of the address; or NULL */
+  uint32_t step_timeout_ms;           /* each upgrade step, and each ping */
+  int no_inline_muxer;                /* list no muxers in the handshake: the
+                                         muxer is always negotiated with mss */
+  int identify_peer;                  /* open /ipfs/id/1.0.0 once muxed */
+  const lp2p_multiaddr *listen_addrs; /* what our identify reply lists */
   size_t n_listen_addrs;
 } lp2p_conn_config;
 
-lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg,
-                         lp2p_io io);
+lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io);
 /* Sends our first bytes (both roles send the multistream header at once). */
 int lp2p_conn_start(lp2p_conn *c);
 /* The peer's address as the transport sees it, for identify's

@@ -35,8 +35,7 @@ typedef struct lp2p_identity {
 } lp2p_identity;
 
 /* Generates a new identity of type ED25519 or SECP256K1 from env->random. */
-int lp2p_identity_generate(lp2p_identity *id, lp2p_key_type type,
-                           const lp2p_env *env);
+int lp2p_identity_generate(lp2p_identity *id, lp2p_key_type type, const lp2p_env *env);
 /* From a 32-byte seed (ed25519) or secret key (secp256k1). */
 int lp2p_identity_from_secret(lp2p_identity *id, lp2p_key_type type,
                               const uint8_t secret[32]);

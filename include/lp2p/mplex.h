@@ -50,22 +50,21 @@
 typedef struct lp2p_mplex lp2p_mplex;
 
 typedef struct lp2p_mplex_config {
-  int initiator;         /* the connection's dialer (for naming only; mplex
-                            ids are per side) */
-  uint32_t max_streams;  /* cap on concurrently open inbound streams; excess
-                            NewStream gets Reset; 0 -> 256 */
-  size_t max_frame;      /* cap on a frame's length, both ways; 0 -> 1 MiB;
-                            clamped to 2^62 (a 9-byte varint) */
-  size_t max_buffered;   /* accepted for symmetry with yamux; unused: mplex
-                            delivers data as it arrives and writes straight
-                            to io.write, so nothing is queued per stream */
+  int initiator;        /* the connection's dialer (for naming only; mplex
+                           ids are per side) */
+  uint32_t max_streams; /* cap on concurrently open inbound streams; excess
+                           NewStream gets Reset; 0 -> 256 */
+  size_t max_frame;     /* cap on a frame's length, both ways; 0 -> 1 MiB;
+                           clamped to 2^62 (a 9-byte varint) */
+  size_t max_buffered;  /* accepted for symmetry with yamux; unused: mplex
+                           delivers data as it arrives and writes straight
+                           to io.write, so nothing is queued per stream */
 } lp2p_mplex_config;
 
 /* cfg may be NULL for defaults. env is kept (not copied) and must outlive
  * the engine; mplex uses neither its clock nor its random source today.
  * Returns NULL when out of memory. */
-lp2p_mplex *lp2p_mplex_new(lp2p_env *env, const lp2p_mplex_config *cfg,
-                           lp2p_io io);
+lp2p_mplex *lp2p_mplex_new(lp2p_env *env, const lp2p_mplex_config *cfg, lp2p_io io);
 
 /* Feeds wire bytes, split anywhere. Returns 0 or a negative code (see the
  * header comment); LP2P_EINVAL when called from inside an event callback. */

@@ -26,7 +26,7 @@ typedef struct lp2p_mss {
   int initiator;
   const char *const *protos; /* initiator: in preference order */
   size_t n_protos;
-  size_t proposal;           /* initiator: index of the proposal in flight */
+  size_t proposal; /* initiator: index of the proposal in flight */
   unsigned na_count;
   int header_seen;
   int done;
@@ -36,8 +36,8 @@ typedef struct lp2p_mss {
 } lp2p_mss;
 
 /* protos must outlive the engine. n_protos >= 1. */
-void lp2p_mss_init(lp2p_mss *m, int initiator, const char *const *protos,
-                   size_t n_protos, lp2p_io io);
+void lp2p_mss_init(lp2p_mss *m, int initiator, const char *const *protos, size_t n_protos,
+                   lp2p_io io);
 /* Writes our header (and the initiator's first proposal). */
 int lp2p_mss_start(lp2p_mss *m);
 int lp2p_mss_recv(lp2p_mss *m, const uint8_t *in, size_t len);

@@ -67,7 +67,7 @@ typedef struct lp2p_noise_ss {
 typedef struct lp2p_noise_hs {
   lp2p_noise_ss ss;
   int initiator;
-  int msg;           /* index of the next handshake message, 0..3 */
+  int msg; /* index of the next handshake message, 0..3 */
   uint8_t s_sk[LP2P_NOISE_DHLEN], s_pk[LP2P_NOISE_DHLEN];
   uint8_t e_sk[LP2P_NOISE_DHLEN], e_pk[LP2P_NOISE_DHLEN];
   uint8_t rs[LP2P_NOISE_DHLEN], re[LP2P_NOISE_DHLEN];
@@ -76,9 +76,8 @@ typedef struct lp2p_noise_hs {
 /* Initialize: both key pairs are injected as 32-byte X25519 secret keys
  * (the caller draws them from env->random; tests pass vector keys). The
  * prologue may be NULL/0 (libp2p uses an empty one). Returns 0. */
-int lp2p_noise_hs_init(lp2p_noise_hs *hs, int initiator,
-                       const uint8_t *prologue, size_t prologue_len,
-                       const uint8_t s_sk[LP2P_NOISE_DHLEN],
+int lp2p_noise_hs_init(lp2p_noise_hs *hs, int initiator, const uint8_t *prologue,
+                       size_t prologue_len, const uint8_t s_sk[LP2P_NOISE_DHLEN],
                        const uint8_t e_sk[LP2P_NOISE_DHLEN]);
 /* WriteMessage: the next handshake message carrying payload, into out
  * (cap bytes). Returns the message length, or LP2P_EINVAL when it is not
@@ -99,8 +98,7 @@ int lp2p_noise_hs_done(const lp2p_noise_hs *hs);
 /* Split (section 5.2), oriented: tx encrypts what we send, rx decrypts
  * what we receive (the initiator sends with the first key). LP2P_EINVAL
  * before the handshake is done. */
-int lp2p_noise_hs_split(lp2p_noise_hs *hs, lp2p_noise_cs *tx,
-                        lp2p_noise_cs *rx);
+int lp2p_noise_hs_split(lp2p_noise_hs *hs, lp2p_noise_cs *tx, lp2p_noise_cs *rx);
 /* The handshake hash h (channel binding; the vector checks it). */
 const uint8_t *lp2p_noise_hs_hash(const lp2p_noise_hs *hs);
 /* The peer's static key once received (after message 2 / 3), else NULL. */
@@ -121,15 +119,15 @@ typedef struct lp2p_noise lp2p_noise;
 
 typedef struct lp2p_noise_config {
   int initiator;
-  const lp2p_identity *identity;  /* signs our static key; only used by
-                                     lp2p_noise_new */
-  const char *const *muxers;      /* our stream_muxers, in preference
-                                     order; may be NULL/0; copied */
+  const lp2p_identity *identity; /* signs our static key; only used by
+                                    lp2p_noise_new */
+  const char *const *muxers;     /* our stream_muxers, in preference
+                                    order; may be NULL/0; copied */
   size_t n_muxers;
-  const uint8_t *static_sk;       /* optional fixed 32-byte X25519 static
-                                     key (tests); else env->random */
-  const uint8_t *ephemeral_sk;    /* optional fixed ephemeral key (tests);
-                                     else env->random */
+  const uint8_t *static_sk;    /* optional fixed 32-byte X25519 static
+                                  key (tests); else env->random */
+  const uint8_t *ephemeral_sk; /* optional fixed ephemeral key (tests);
+                                  else env->random */
 } lp2p_noise_config;
 
 /* Encodes a libp2p NoiseHandshakePayload for `id` over the X25519 static
@@ -146,8 +144,7 @@ int lp2p_noise_payload_encode(uint8_t *out, size_t cap, const lp2p_identity *id,
  * now, so the identity need not outlive this call. env must outlive the
  * engine. Returns NULL on ENOMEM, a failing env->random, a NULL identity
  * or a failing signature. */
-lp2p_noise *lp2p_noise_new(lp2p_env *env, const lp2p_noise_config *cfg,
-                           lp2p_io io);
+lp2p_noise *lp2p_noise_new(lp2p_env *env, const lp2p_noise_config *cfg, lp2p_io io);
 /* Initiator: writes message 1 (-> e). Responder: nothing. A second call is
  * LP2P_EINVAL. */
 int lp2p_noise_start(lp2p_noise *n);
@@ -196,16 +193,15 @@ typedef struct lp2p__noise_framer {
  * it arrived whole, else inside the framer, valid until the next call) and
  * 1 is returned; 0 means more bytes are needed. A length above max is
  * LP2P_ETOOBIG, before anything is buffered. */
-int lp2p__noise_framer_next(lp2p__noise_framer *f, size_t max,
-                            const uint8_t *in, size_t len, size_t *consumed,
-                            const uint8_t **frame, size_t *frame_len);
+int lp2p__noise_framer_next(lp2p__noise_framer *f, size_t max, const uint8_t *in,
+                            size_t len, size_t *consumed, const uint8_t **frame,
+                            size_t *frame_len);
 void lp2p__noise_framer_free(lp2p__noise_framer *f);
 
 /* An engine already in transport mode with the given cipher states (the
  * vector test feeds the published transport messages through it). peer
  * and muxer stay NULL and no READY is emitted. */
-lp2p_noise *lp2p__noise_new_transport(lp2p_env *env, lp2p_io io,
-                                      const lp2p_noise_cs *tx,
+lp2p_noise *lp2p__noise_new_transport(lp2p_env *env, lp2p_io io, const lp2p_noise_cs *tx,
                                       const lp2p_noise_cs *rx);
 
 #endif

@@ -20,8 +20,8 @@ typedef struct lp2p_stream_table {
 } lp2p_stream_table;
 
 /* The struct holding `node`, given its type and member name. */
-#define LP2P_STREAM_OF(node, type, member)                                   \
-  ((type *)(void *)((char *)(node) - offsetof(type, member)))
+#define LP2P_STREAM_OF(node, type, member)                                               \
+  ((type *)(void *)((char *)(node)-offsetof(type, member)))
 
 /* 0 or LP2P_ENOMEM. */
 int lp2p_stream_table_init(lp2p_stream_table *t);

@@ -53,10 +53,13 @@ enum {
 typedef struct lp2p_yamux lp2p_yamux;
 
 typedef struct lp2p_yamux_config {
-  int initiator;          /* the connection's dialer: odd stream ids; listener: even */
-  uint32_t max_streams;   /* cap on concurrently open inbound streams; excess SYNs get RST; 0 -> default 256 */
-  uint32_t window;        /* initial receive window; 0 -> 256 KiB (spec default); below 256 KiB is invalid */
-  uint32_t max_pending_pongs; /* cap on ping replies queued per lp2p_yamux_recv call; excess pings are dropped; 0 -> default 64 */
+  int initiator;        /* the connection's dialer: odd stream ids; listener: even */
+  uint32_t max_streams; /* cap on concurrently open inbound streams; excess SYNs get RST;
+                           0 -> default 256 */
+  uint32_t window; /* initial receive window; 0 -> 256 KiB (spec default); below 256 KiB
+                      is invalid */
+  uint32_t max_pending_pongs; /* cap on ping replies queued per lp2p_yamux_recv call;
+                                 excess pings are dropped; 0 -> default 64 */
 } lp2p_yamux_config;
 
 /* Creates a session. env and the io callbacks must outlive it. Returns NULL

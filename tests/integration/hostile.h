@@ -94,7 +94,8 @@ HU_FN void hl_pump(hl *h, int fd) {
 
 HU_FN void hl_pump_ms(hl *h, unsigned ms) {
   uint64_t end = hu_now_ms() + ms;
-  while (hu_now_ms() < end) hl_pump(h, -1);
+  while (hu_now_ms() < end)
+    hl_pump(h, -1);
 }
 
 HU_FN void hl_init(hl *h, const char *muxer) {
@@ -106,14 +107,15 @@ HU_FN void hl_init(hl *h, const char *muxer) {
   assert_int_equal(uv_loop_init(&h->loop), 0);
   assert_int_equal(lp2p_identity_generate(&h->id, LP2P_KEY_ED25519, &h->env), 0);
   assert_int_equal(lp2p_peerid_from_pubkey(&h->pid, &h->id.pub), 0);
-  h->cfg = (lp2p_conn_config){.initiator = 0, .identity = &h->id,
+  h->cfg = (lp2p_conn_config){.initiator = 0,
+                              .identity = &h->id,
                               .security = lp2p_security_find("noise"),
                               .muxer = lp2p_muxer_find(muxer),
                               .step_timeout_ms = HU_STEP_MS};
   assert_non_null(h->cfg.muxer);
   lp2p__tcp_handlers hd = {.ready = hl_on_ready, .closed = hl_on_closed, .ud = h};
-  assert_int_equal(lp2p__tcp_listen(&h->loop, &h->env, "127.0.0.1", 0, &h->cfg,
-                                    &hd, &h->l), 0);
+  assert_int_equal(
+      lp2p__tcp_listen(&h->loop, &h->env, "127.0.0.1", 0, &h->cfg, &hd, &h->l), 0);
   assert_int_equal(lp2p__tcp_listener_port(h->l, &h->port), 0);
   h->saved_stderr = -1;
 }
@@ -137,7 +139,8 @@ HU_FN void hl_free(hl *h) {
 /* Waits until the listener has no connection open. */
 HU_FN int hl_wait_idle(hl *h, unsigned ms) {
   uint64_t end = hu_now_ms() + ms;
-  while (lp2p__tcp_listener_count(h->l) && hu_now_ms() < end) hl_pump(h, -1);
+  while (lp2p__tcp_listener_count(h->l) && hu_now_ms() < end)
+    hl_pump(h, -1);
   return (int)lp2p__tcp_listener_count(h->l);
 }
 
@@ -229,8 +232,10 @@ HU_FN void hc_read_some(hc *c) {
       lp2p_buf_append(&c->in, buf, (size_t)n);
       continue;
     }
-    if (n == 0) c->eof = 1;
-    else if (errno != EAGAIN && errno != EWOULDBLOCK) c->eof = 1, c->err = errno;
+    if (n == 0)
+      c->eof = 1;
+    else if (errno != EAGAIN && errno != EWOULDBLOCK)
+      c->eof = 1, c->err = errno;
     return;
   }
 }
@@ -258,9 +263,7 @@ HU_FN int hc_send_opt(hc *c, const void *p, size_t len, int drain) {
   return 0;
 }
 
-HU_FN int hc_send(hc *c, const void *p, size_t len) {
-  return hc_send_opt(c, p, len, 1);
-}
+HU_FN int hc_send(hc *c, const void *p, size_t len) { return hc_send_opt(c, p, len, 1); }
 
 /* Waits until c->in holds at least n bytes; 0, or -1 on EOF / timeout. */
 HU_FN int hc_need(hc *c, size_t n) {
@@ -327,8 +330,8 @@ HU_FN void hn_init(hn *n, hc *c, const uint8_t *ephemeral) {
   uint8_t s[32], e[32];
   tu_random(&c->h->seed, s, 32);
   tu_random(&c->h->seed, e, 32);
-  assert_int_equal(lp2p_noise_hs_init(&n->hs, 1, NULL, 0, s,
-                                      ephemeral ? ephemeral : e), 0);
+  assert_int_equal(lp2p_noise_hs_init(&n->hs, 1, NULL, 0, s, ephemeral ? ephemeral : e),
+                   0);
   assert_int_equal(lp2p_identity_generate(&n->id, LP2P_KEY_ED25519, &c->h->env), 0);
 }
 
@@ -368,8 +371,8 @@ HU_FN void hn_read_msg2(hn *n) {
   static uint8_t m[LP2P_NOISE_MSG_MAX];
   int len = hc_read_frame(n->c, m, sizeof m);
   assert_true(len > 0);
-  n->remote_payload_len = lp2p_noise_hs_read(
-      &n->hs, n->remote_payload, sizeof n->remote_payload, m, (size_t)len);
+  n->remote_payload_len = lp2p_noise_hs_read(&n->hs, n->remote_payload,
+                                             sizeof n->remote_payload, m, (size_t)len);
   assert_true(n->remote_payload_len > 0);
 }
 
@@ -387,8 +390,8 @@ typedef enum hn_payload {
 
 /* Builds a NoiseHandshakePayload for our static key, listing `muxer` for
  * inlined negotiation (or none when NULL). Returns its length. */
-HU_FN size_t hn_payload_build(hn *n, hn_payload kind, const char *muxer,
-                              uint8_t *out, size_t cap) {
+HU_FN size_t hn_payload_build(hn *n, hn_payload kind, const char *muxer, uint8_t *out,
+                              size_t cap) {
   if (kind == HN_GARBAGE) {
     static const uint8_t g[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12, 0x01};
     memcpy(out, g, sizeof g);
@@ -396,8 +399,7 @@ HU_FN size_t hn_payload_build(hn *n, hn_payload kind, const char *muxer,
   }
   uint8_t msg[sizeof LP2P_NOISE_SIG_PREFIX - 1 + 32];
   memcpy(msg, LP2P_NOISE_SIG_PREFIX, sizeof LP2P_NOISE_SIG_PREFIX - 1);
-  memcpy(msg + sizeof LP2P_NOISE_SIG_PREFIX - 1,
-         lp2p_noise_hs_local_static(&n->hs), 32);
+  memcpy(msg + sizeof LP2P_NOISE_SIG_PREFIX - 1, lp2p_noise_hs_local_static(&n->hs), 32);
   if (kind == HN_SIG_OTHER_KEY)
     tu_random(&n->c->h->seed, msg + sizeof LP2P_NOISE_SIG_PREFIX - 1, 32);
   uint8_t sig[LP2P_SIG_MAX], key[LP2P_PUBKEY_PB_MAX + 64];
@@ -473,7 +475,8 @@ HU_FN void hn_secure(hn *n, const char *muxer) {
   assert_int_equal(hc_send(n->c, b.data, b.len), 0);
   lp2p_buf_free(&b);
   uint64_t end = hu_now_ms() + HU_WAIT_MS;
-  while (n->c->h->readies == readies && hu_now_ms() < end) hl_pump(n->c->h, -1);
+  while (n->c->h->readies == readies && hu_now_ms() < end)
+    hl_pump(n->c->h, -1);
   assert_int_equal(n->c->h->readies, readies + 1);
 }
 
@@ -556,19 +559,19 @@ HU_FN void gd_closed(void *ud, lp2p__tcp_conn *tc, int err) {
 
 /* Dials 127.0.0.1:port as `muxer` with the expected peer id, pings once,
  * closes. Returns 0 on a pong, else the error. */
-HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port,
-                       const char *muxer, const lp2p_peerid *expect,
-                       void (*pump)(void *), void *pump_ud) {
+HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port, const char *muxer,
+                       const lp2p_peerid *expect, void (*pump)(void *), void *pump_ud) {
   lp2p_identity id;
   assert_int_equal(lp2p_identity_generate(&id, LP2P_KEY_SECP256K1, env), 0);
-  lp2p_conn_config cfg = {.initiator = 1, .identity = &id,
+  lp2p_conn_config cfg = {.initiator = 1,
+                          .identity = &id,
                           .security = lp2p_security_find("noise"),
                           .muxer = lp2p_muxer_find(muxer),
                           .expected_peer = expect,
                           .step_timeout_ms = 4 * HU_STEP_MS};
   gd g = {0};
-  lp2p__tcp_handlers hd = {.ready = gd_ready, .pong = gd_pong,
-                           .closed = gd_closed, .ud = &g};
+  lp2p__tcp_handlers hd = {
+      .ready = gd_ready, .pong = gd_pong, .closed = gd_closed, .ud = &g};
   struct sockaddr_in sa;
   uv_ip4_addr("127.0.0.1", port, &sa);
   lp2p__tcp_conn *tc;
@@ -580,7 +583,8 @@ HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port,
   /* The identity must live as long as the connection (the config points
    * at it). */
   uint64_t end = hu_now_ms() + HU_WAIT_MS;
-  while (!g.closed && hu_now_ms() < end) pump(pump_ud);
+  while (!g.closed && hu_now_ms() < end)
+    pump(pump_ud);
   if (!g.closed) lp2p__tcp_close(tc);
   lp2p_identity_clear(&id);
   if (!g.closed) return LP2P_ETIMEDOUT;
@@ -594,8 +598,9 @@ HU_FN void hl_pump_cb(void *ud) { hl_pump(ud, -1); }
  * listener holds no connection. */
 HU_FN void hl_check_serves(hl *h) {
   int closes = h->closes;
-  assert_int_equal(hu_dial_ping(&h->loop, &h->env, h->port,
-                                h->cfg.muxer->name, &h->pid, hl_pump_cb, h), 0);
+  assert_int_equal(hu_dial_ping(&h->loop, &h->env, h->port, h->cfg.muxer->name, &h->pid,
+                                hl_pump_cb, h),
+                   0);
   assert_int_equal(hl_wait_idle(h, HU_WAIT_MS), 0);
   assert_int_equal(h->closes, closes + 1);
 }
@@ -604,13 +609,14 @@ HU_FN void hl_check_serves(hl *h) {
  * within `ms`, with error `err` reported to closed() and a log line that
  * contains `logged`; the count is back to 0; an honest dialer still gets
  * its pong. */
-HU_FN void hl_expect_closed(hl *h, hc *c, int err, const char *logged,
-                            unsigned ms) {
+HU_FN void hl_expect_closed(hl *h, hc *c, int err, const char *logged, unsigned ms) {
   assert_int_equal(hc_wait_closed(c, ms), 0);
   assert_int_equal(hl_wait_idle(h, HU_WAIT_MS), 0);
   char *log = hl_log_end(h);
-  if (err) assert_int_equal(h->last_err, err);
-  else assert_int_not_equal(h->last_err, 0);
+  if (err)
+    assert_int_equal(h->last_err, err);
+  else
+    assert_int_not_equal(h->last_err, 0);
   if (logged && !strstr(log, logged)) {
     fprintf(stderr, "expected '%s' in the log\n", logged);
     fail();

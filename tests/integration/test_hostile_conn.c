@@ -45,13 +45,18 @@ static void test_half_open_hundreds(void **state) {
     } else if (i % 3 == 2) {
       /* /noise agreed, then half of message 1 */
       hc_mss_noise(&cs[i]);
-      assert_int_equal(hc_send(&cs[i], "\x00\x20" "0123456789", 12), 0);
+      assert_int_equal(hc_send(&cs[i],
+                               "\x00\x20"
+                               "0123456789",
+                               12),
+                       0);
     }
   }
   uv_run(&H.loop, UV_RUN_NOWAIT);
   assert_true(lp2p__tcp_listener_count(H.l) > 0);
   /* Served while the half-open ones are still there. */
-  assert_int_equal(hu_dial_ping(&H.loop, &H.env, H.port, "yamux", &H.pid, hl_pump_cb, &H), 0);
+  assert_int_equal(hu_dial_ping(&H.loop, &H.env, H.port, "yamux", &H.pid, hl_pump_cb, &H),
+                   0);
   assert_int_equal(hl_wait_idle(&H, HU_WAIT_MS), 0);
   char *log = hl_log_end(&H);
   assert_non_null(strstr(log, "timed out"));
@@ -84,7 +89,11 @@ static void test_vanishing(void **state) {
 
   hl_case(&H, &c, "RST in the middle of message 1");
   hc_mss_noise(&c);
-  assert_int_equal(hc_send(&c, "\x00\x20" "0123456789", 12), 0);
+  assert_int_equal(hc_send(&c,
+                           "\x00\x20"
+                           "0123456789",
+                           12),
+                   0);
   hl_pump_ms(&H, 10);
   hc_reset(&c);
   hc_close(&c);
@@ -103,7 +112,8 @@ static void test_close_with_connections_open(void **state) {
   hl_init(&h, "yamux");
   hc cs[6];
   hn n;
-  for (int i = 0; i < 5; i++) hc_open(&cs[i], &h);
+  for (int i = 0; i < 5; i++)
+    hc_open(&cs[i], &h);
   hc_mss_noise(&cs[1]);
   hc_open(&cs[5], &h);
   hn_init(&n, &cs[5], NULL);
@@ -113,7 +123,8 @@ static void test_close_with_connections_open(void **state) {
   int closes = h.closes;
   hl_free(&h);
   assert_int_equal(h.closes, closes + 6);
-  for (int i = 0; i < 6; i++) hc_close(&cs[i]);
+  for (int i = 0; i < 6; i++)
+    hc_close(&cs[i]);
   hn_free(&n);
 }
 

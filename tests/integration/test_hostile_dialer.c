@@ -45,7 +45,8 @@ static int fk_noise_write(void *ud, const uint8_t *p, size_t len) {
   int rc = lp2p_buf_append(&f->out, p, len);
   /* The first Noise write of a responder is message 2: flip one bit of
    * its encrypted static key. */
-  if (f->noise_writes++ == 0 && f->mode == FK_TAMPER_MSG2) f->out.data[at + 2 + 40] ^= 0x01;
+  if (f->noise_writes++ == 0 && f->mode == FK_TAMPER_MSG2)
+    f->out.data[at + 2 + 40] ^= 0x01;
   return rc;
 }
 
@@ -61,7 +62,8 @@ static int fk_stream_event(void *ud, const lp2p_event *ev) {
   /* An echo that is not one: every byte flipped. */
   uint8_t e[256];
   size_t n = ev->len < sizeof e ? ev->len : sizeof e;
-  for (size_t i = 0; i < n; i++) e[i] = (uint8_t)~ev->data[i];
+  for (size_t i = 0; i < n; i++)
+    e[i] = (uint8_t)~ev->data[i];
   f->echoes++;
   return lp2p_yamux_send(f->y, f->sid, e, n);
 }
@@ -87,8 +89,8 @@ static int fk_noise_event(void *ud, const lp2p_event *ev) {
   fk *f = ud;
   if (ev->type == LP2P_EV_READY) {
     lp2p_yamux_config yc = {.initiator = 0};
-    f->y = lp2p_yamux_new(&f->env, &yc,
-                          (lp2p_io){.write = fk_mux_write, .event = fk_mux_event, .ud = f});
+    f->y = lp2p_yamux_new(
+        &f->env, &yc, (lp2p_io){.write = fk_mux_write, .event = fk_mux_event, .ud = f});
     return f->y ? 0 : LP2P_ENOMEM;
   }
   if (ev->type == LP2P_EV_DATA && f->y) return lp2p_yamux_recv(f->y, ev->data, ev->len);
@@ -99,11 +101,11 @@ static int fk_mss_event(void *ud, const lp2p_event *ev) {
   fk *f = ud;
   if (ev->type == LP2P_EV_READY) {
     static const char *const mux[] = {LP2P_YAMUX_PROTOCOL};
-    lp2p_noise_config nc = {.initiator = 0, .identity = &f->id, .muxers = mux,
-                            .n_muxers = 1};
-    f->noise = lp2p_noise_new(&f->env, &nc,
-                              (lp2p_io){.write = fk_noise_write,
-                                        .event = fk_noise_event, .ud = f});
+    lp2p_noise_config nc = {
+        .initiator = 0, .identity = &f->id, .muxers = mux, .n_muxers = 1};
+    f->noise = lp2p_noise_new(
+        &f->env, &nc,
+        (lp2p_io){.write = fk_noise_write, .event = fk_noise_event, .ud = f});
     return f->noise ? 0 : LP2P_ENOMEM;
   }
   if (ev->type == LP2P_EV_DATA) return lp2p_noise_recv(f->noise, ev->data, ev->len);
@@ -182,24 +184,29 @@ typedef struct dial_result {
 static dial_result dial_fake(fk *f) {
   lp2p_identity id;
   assert_int_equal(lp2p_identity_generate(&id, LP2P_KEY_ED25519, &f->env), 0);
-  lp2p_conn_config cfg = {.initiator = 1, .identity = &id,
+  lp2p_conn_config cfg = {.initiator = 1,
+                          .identity = &id,
                           .security = lp2p_security_find("noise"),
                           .muxer = lp2p_muxer_find("yamux"),
                           .step_timeout_ms = DIAL_STEP_MS};
   gd g = {0};
-  lp2p__tcp_handlers hd = {.ready = gd_ready, .pong = gd_pong, .closed = gd_closed, .ud = &g};
+  lp2p__tcp_handlers hd = {
+      .ready = gd_ready, .pong = gd_pong, .closed = gd_closed, .ud = &g};
   struct sockaddr_in sa;
   uv_ip4_addr("127.0.0.1", f->port, &sa);
   lp2p__tcp_conn *tc;
   hl logcap;
   hl_log_begin(&logcap);
   uint64_t t0 = hu_now_ms();
-  assert_int_equal(lp2p__tcp_dial(&f->loop, &f->env, (struct sockaddr *)&sa, &cfg, &hd, &tc), 0);
+  assert_int_equal(
+      lp2p__tcp_dial(&f->loop, &f->env, (struct sockaddr *)&sa, &cfg, &hd, &tc), 0);
   uint64_t end = t0 + HU_WAIT_MS;
-  while (!g.closed && hu_now_ms() < end) fk_pump(f);
+  while (!g.closed && hu_now_ms() < end)
+    fk_pump(f);
   dial_result r = {.ms = hu_now_ms() - t0};
   if (!g.closed) lp2p__tcp_close(tc);
-  for (int i = 0; i < 20; i++) fk_pump(f);
+  for (int i = 0; i < 20; i++)
+    fk_pump(f);
   r.log = hl_log_end(&logcap);
   r.rc = !g.closed ? LP2P_ETIMEDOUT : g.pongs ? 0 : g.err;
   lp2p_identity_clear(&id);

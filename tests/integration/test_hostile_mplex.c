@@ -52,7 +52,8 @@ static void test_protocol_errors(void **state) {
   mframe(&b, 1, F_NEW_STREAM, (uint64_t)1 << 40);
   proto_case("NewStream of 2^40 bytes", &b, LP2P_ETOOBIG);
   b.len = 0;
-  static const uint8_t ten[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+  static const uint8_t ten[] = {0x80, 0x80, 0x80, 0x80, 0x80,
+                                0x80, 0x80, 0x80, 0x80, 0x01};
   lp2p_buf_append(&b, ten, sizeof ten);
   proto_case("10-byte header varint", &b, LP2P_EVARINT);
   b.len = 0;
@@ -110,11 +111,13 @@ static void test_newstream_flood(void **state) {
     hl_pump(&H, c.fd);
     assert_int_equal(hn_recv(&n, &plain), 0);
   }
-  assert_int_equal(count_flag(&plain, F_RESET_RECEIVER), N - LP2P_MPLEX_MAX_STREAMS_DEFAULT);
+  assert_int_equal(count_flag(&plain, F_RESET_RECEIVER),
+                   N - LP2P_MPLEX_MAX_STREAMS_DEFAULT);
   size_t grown = hu_heap_bytes() - before;
   fprintf(stdout, "heap growth during the NewStream flood: %zu bytes\n", grown);
   assert_true(grown < 4u << 20);
-  assert_int_equal(hu_dial_ping(&H.loop, &H.env, H.port, "mplex", &H.pid, hl_pump_cb, &H), 0);
+  assert_int_equal(hu_dial_ping(&H.loop, &H.env, H.port, "mplex", &H.pid, hl_pump_cb, &H),
+                   0);
   lp2p_buf_free(&b);
   lp2p_buf_free(&plain);
   hn_free(&n);

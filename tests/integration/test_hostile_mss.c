@@ -37,14 +37,14 @@ static void test_malformed_messages(void **state) {
       {"length over the cap", B("\x81\x08/multistream/1.0.0\n"), LP2P_ETOOBIG,
        "bad message length"},
       {"zero length", B("\x00"), LP2P_EPROTO, "bad message length"},
-      {"missing newline", B("\x13/multistream/1.0.0X"), LP2P_EPROTO,
-       "missing newline"},
-      {"missing newline in a proposal",
-       B("\x13/multistream/1.0.0\n\x07/noise!"), LP2P_EPROTO, "missing newline"},
+      {"missing newline", B("\x13/multistream/1.0.0X"), LP2P_EPROTO, "missing newline"},
+      {"missing newline in a proposal", B("\x13/multistream/1.0.0\n\x07/noise!"),
+       LP2P_EPROTO, "missing newline"},
   };
   hl h;
   hl_init(&h, "yamux");
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_bytes(&h, &cases[i]);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    run_bytes(&h, &cases[i]);
   hl_free(&h);
 }
 
@@ -91,10 +91,10 @@ static void test_slowloris(void **state) {
     hc_read_some(&c);
     if (c.eof) break;
   }
-  hl_expect_closed(&h, &c, LP2P_ETIMEDOUT, "failed in security negotiation",
-                   HU_WAIT_MS);
+  hl_expect_closed(&h, &c, LP2P_ETIMEDOUT, "failed in security negotiation", HU_WAIT_MS);
   /* Closed by the step deadline: well before the bytes ran out. */
-  assert_true(hu_now_ms() - t0 < (uint64_t)(sizeof hdr - 1) * HU_STEP_MS / 10 + 4 * HU_STEP_MS);
+  assert_true(hu_now_ms() - t0 <
+              (uint64_t)(sizeof hdr - 1) * HU_STEP_MS / 10 + 4 * HU_STEP_MS);
   hl_free(&h);
 }
 
@@ -106,8 +106,7 @@ static void test_silent_after_negotiation(void **state) {
   hc c;
   hl_case(&h, &c, "silent after /noise");
   hc_mss_noise(&c);
-  hl_expect_closed(&h, &c, LP2P_ETIMEDOUT, "failed in security handshake",
-                   HU_WAIT_MS);
+  hl_expect_closed(&h, &c, LP2P_ETIMEDOUT, "failed in security handshake", HU_WAIT_MS);
   hl_free(&h);
 }
 

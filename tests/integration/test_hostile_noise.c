@@ -30,8 +30,8 @@ static void to_msg2(hn *n) {
 }
 
 /* Sends raw frames right after /noise is agreed. */
-static void raw_msg1(const char *name, const uint8_t *frame, size_t len,
-                     int err, const char *logged) {
+static void raw_msg1(const char *name, const uint8_t *frame, size_t len, int err,
+                     const char *logged) {
   hc c;
   hl_case(&H, &c, name);
   hc_mss_noise(&c);
@@ -43,7 +43,8 @@ static void test_msg1_wrong_size(void **state) {
   (void)state;
   uint8_t f[2 + 64] = {0, 31};
   tu_random(&H.seed, f + 2, 31);
-  raw_msg1("message 1 of 31 bytes", f, 2 + 31, LP2P_EPROTO, "failed in security handshake");
+  raw_msg1("message 1 of 31 bytes", f, 2 + 31, LP2P_EPROTO,
+           "failed in security handshake");
   f[1] = 0;
   raw_msg1("empty message 1", f, 2, LP2P_EPROTO, "failed in security handshake");
 }
@@ -102,8 +103,8 @@ static void test_msg1_flipped_bit(void **state) {
   static uint8_t m[LP2P_NOISE_MSG_MAX];
   int len = hc_read_frame(&c, m, sizeof m);
   assert_true(len > 0);
-  assert_int_equal(lp2p_noise_hs_read(&n.hs, n.remote_payload,
-                                      sizeof n.remote_payload, m, (size_t)len),
+  assert_int_equal(lp2p_noise_hs_read(&n.hs, n.remote_payload, sizeof n.remote_payload, m,
+                                      (size_t)len),
                    LP2P_EDECRYPT);
   b.len = 0;
   uint8_t junk[32 + 16 + 100];
@@ -177,8 +178,8 @@ static void test_bad_payloads(void **state) {
 }
 
 /* After an honest handshake: transport frames that cannot be valid. */
-static void bad_transport(const char *name, const uint8_t *frame, size_t len,
-                          int forge, int err) {
+static void bad_transport(const char *name, const uint8_t *frame, size_t len, int forge,
+                          int err) {
   hc c;
   hl_case(&H, &c, name);
   hn n;
@@ -201,7 +202,8 @@ static void bad_transport(const char *name, const uint8_t *frame, size_t len,
 
 static void test_transport_frames(void **state) {
   (void)state;
-  static const uint8_t short15[] = {0, 15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  static const uint8_t short15[] = {0, 15, 1,  2,  3,  4,  5,  6, 7,
+                                    8, 9,  10, 11, 12, 13, 14, 15};
   static const uint8_t empty[] = {0, 0};
   bad_transport("transport frame shorter than the tag", short15, sizeof short15, 0,
                 LP2P_EPROTO);

@@ -23,19 +23,26 @@ static int teardown(void **state) {
   return 0;
 }
 
-static void frame(lp2p_buf *b, uint8_t ver, uint8_t type, uint16_t flags,
-                  uint32_t id, uint32_t len) {
-  uint8_t h[12] = {ver, type, (uint8_t)(flags >> 8), (uint8_t)flags,
-                   (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8),
-                   (uint8_t)id, (uint8_t)(len >> 24), (uint8_t)(len >> 16),
-                   (uint8_t)(len >> 8), (uint8_t)len};
+static void frame(lp2p_buf *b, uint8_t ver, uint8_t type, uint16_t flags, uint32_t id,
+                  uint32_t len) {
+  uint8_t h[12] = {ver,
+                   type,
+                   (uint8_t)(flags >> 8),
+                   (uint8_t)flags,
+                   (uint8_t)(id >> 24),
+                   (uint8_t)(id >> 16),
+                   (uint8_t)(id >> 8),
+                   (uint8_t)id,
+                   (uint8_t)(len >> 24),
+                   (uint8_t)(len >> 16),
+                   (uint8_t)(len >> 8),
+                   (uint8_t)len};
   lp2p_buf_append(b, h, sizeof h);
 }
 
 /* A secured session; the case sends `bytes` through it and the listener
  * must close with a protocol error logged as `logged`. */
-static void proto_case(const char *name, const lp2p_buf *bytes,
-                       const char *logged) {
+static void proto_case(const char *name, const lp2p_buf *bytes, const char *logged) {
   hc c;
   hl_case(&H, &c, name);
   hn n;
@@ -91,7 +98,8 @@ static size_t count_frames(const lp2p_buf *p, uint8_t type, uint16_t flag) {
   size_t n = 0;
   for (size_t off = 0; off + 12 <= p->len;) {
     const uint8_t *h = p->data + off;
-    uint32_t len = (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
+    uint32_t len =
+        (uint32_t)h[8] << 24 | (uint32_t)h[9] << 16 | (uint32_t)h[10] << 8 | h[11];
     if (h[1] == type && ((h[2] << 8 | h[3]) & flag)) n++;
     off += 12 + (h[1] == T_DATA ? len : 0);
   }
@@ -132,7 +140,8 @@ static void test_syn_flood(void **state) {
   assert_true(grown < 4u << 20);
   assert_int_equal(lp2p__tcp_listener_count(H.l), 1);
   /* Meanwhile an honest dialer is served. */
-  assert_int_equal(hu_dial_ping(&H.loop, &H.env, H.port, "yamux", &H.pid, hl_pump_cb, &H), 0);
+  assert_int_equal(hu_dial_ping(&H.loop, &H.env, H.port, "yamux", &H.pid, hl_pump_cb, &H),
+                   0);
   lp2p_buf_free(&b);
   lp2p_buf_free(&f);
   lp2p_buf_free(&plain);
@@ -175,8 +184,9 @@ static void test_ping_flood_never_reading(void **state) {
     size_t now = hu_heap_bytes();
     if (now > before && now - before > peak) peak = now - before;
   }
-  fprintf(stdout, "ping flood: sent %zu bytes (%s), listener heap growth peak %zu bytes\n",
-          sent, rc ? strerror(-rc) : "all accepted", peak);
+  fprintf(stdout,
+          "ping flood: sent %zu bytes (%s), listener heap growth peak %zu bytes\n", sent,
+          rc ? strerror(-rc) : "all accepted", peak);
   assert_true(peak < 8u << 20);
   lp2p_buf_free(&b);
   lp2p_buf_free(&f);

@@ -74,10 +74,12 @@ static int run(const scenario *sc, side *d, side *l) {
   assert_int_equal(lp2p_identity_generate(&other, sc->keys, &env), 0);
   lp2p_peerid expect;
   lp2p_peerid_from_pubkey(&expect, sc->wrong_peer ? &other.pub : &li.pub);
-  lp2p_conn_config dc = {.initiator = 1, .identity = &di,
+  lp2p_conn_config dc = {.initiator = 1,
+                         .identity = &di,
                          .security = lp2p_security_find("noise"),
                          .muxer = lp2p_muxer_find(sc->muxer),
-                         .expected_peer = &expect, .step_timeout_ms = 1000,
+                         .expected_peer = &expect,
+                         .step_timeout_ms = 1000,
                          .no_inline_muxer = sc->no_inline};
   lp2p_conn_config lc = dc;
   lc.initiator = 0;
@@ -161,9 +163,11 @@ static void test_step_deadline(void **state) {
   env.random_ud = &seed;
   lp2p_identity id;
   lp2p_identity_generate(&id, LP2P_KEY_ED25519, &env);
-  lp2p_conn_config cfg = {.initiator = 1, .identity = &id,
+  lp2p_conn_config cfg = {.initiator = 1,
+                          .identity = &id,
                           .security = lp2p_security_find("noise"),
-                          .muxer = lp2p_muxer_find("yamux"), .step_timeout_ms = 50};
+                          .muxer = lp2p_muxer_find("yamux"),
+                          .step_timeout_ms = 50};
   side s = {0};
   s.conn = lp2p_conn_new(&env, &cfg, (lp2p_io){side_write, side_event, &s});
   assert_int_equal(lp2p_conn_start(s.conn), 0);

@@ -63,8 +63,7 @@ static void test_varint_vectors(void **state) {
 static void test_varint_limits(void **state) {
   (void)state;
   static const uint8_t zero[] = {0x00};
-  static const uint8_t max63[] = {0xff, 0xff, 0xff, 0xff, 0xff,
-                                  0xff, 0xff, 0xff, 0x7f};
+  static const uint8_t max63[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
   check_varint(0, zero, 1);
   check_varint(UINT64_MAX >> 1, max63, 9);
 
@@ -112,18 +111,15 @@ static void test_base58_vectors(void **state) {
     uint8_t raw[128], dec[128];
     char enc[256];
     size_t n = tu_hex(raw, sizeof raw, a);
-    assert_int_equal(lp2p_base58_encode(enc, sizeof enc, raw, n),
-                     (int)strlen(b));
+    assert_int_equal(lp2p_base58_encode(enc, sizeof enc, raw, n), (int)strlen(b));
     assert_string_equal(enc, b);
     assert_int_equal(lp2p_base58_decode(dec, sizeof dec, b, strlen(b)), (int)n);
     assert_memory_equal(dec, raw, n);
     /* Exact output caps pass, one less is refused. */
-    assert_int_equal(lp2p_base58_encode(enc, strlen(b) + 1, raw, n),
-                     (int)strlen(b));
+    assert_int_equal(lp2p_base58_encode(enc, strlen(b) + 1, raw, n), (int)strlen(b));
     assert_int_equal(lp2p_base58_encode(enc, strlen(b), raw, n), LP2P_ETOOBIG);
     assert_int_equal(lp2p_base58_decode(dec, n, b, strlen(b)), (int)n);
-    assert_int_equal(lp2p_base58_decode(dec, n - 1, b, strlen(b)),
-                     LP2P_ETOOBIG);
+    assert_int_equal(lp2p_base58_decode(dec, n - 1, b, strlen(b)), LP2P_ETOOBIG);
     count++;
   }
   assert_int_equal(count, 3);
@@ -147,16 +143,13 @@ static void test_base58_edges(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_int_equal(lp2p_base58_decode(out, sizeof out, bad[i], strlen(bad[i])),
                      LP2P_EBASE58);
-  assert_int_equal(lp2p_base58_decode(out, sizeof out, "2N\0E", 4),
-                   LP2P_EBASE58);
+  assert_int_equal(lp2p_base58_decode(out, sizeof out, "2N\0E", 4), LP2P_EBASE58);
   /* Input caps, checked before any work. */
   memset(out, 0xff, sizeof out);
-  assert_int_equal(
-      lp2p_base58_encode(enc, sizeof enc, out, LP2P_BASE58_MAX_BYTES + 1),
-      LP2P_ETOOBIG);
-  memset(enc, 'z', sizeof enc);
-  assert_int_equal(lp2p_base58_decode(out, sizeof out, enc, sizeof enc),
+  assert_int_equal(lp2p_base58_encode(enc, sizeof enc, out, LP2P_BASE58_MAX_BYTES + 1),
                    LP2P_ETOOBIG);
+  memset(enc, 'z', sizeof enc);
+  assert_int_equal(lp2p_base58_decode(out, sizeof out, enc, sizeof enc), LP2P_ETOOBIG);
 }
 
 static void test_base58_random(void **state) {
@@ -171,8 +164,7 @@ static void test_base58_random(void **state) {
     if (n > 2 && (l & 1)) raw[0] = raw[1] = 0; /* leading zero bytes */
     int m = lp2p_base58_encode(enc, sizeof enc, raw, n);
     assert_true(m >= 0);
-    assert_int_equal(lp2p_base58_decode(dec, sizeof dec, enc, (size_t)m),
-                     (int)n);
+    assert_int_equal(lp2p_base58_decode(dec, sizeof dec, enc, (size_t)m), (int)n);
     assert_memory_equal(dec, raw, n);
   }
   /* The largest accepted input still round-trips. */
@@ -197,9 +189,9 @@ static void test_base32_vectors(void **state) {
     const char *want = strcmp(b, "-") ? b : "";
     char enc[64];
     uint8_t dec[64];
-    assert_int_equal(lp2p_base32_encode(enc, sizeof enc, (const uint8_t *)raw,
-                                        strlen(raw)),
-                     (int)strlen(want));
+    assert_int_equal(
+        lp2p_base32_encode(enc, sizeof enc, (const uint8_t *)raw, strlen(raw)),
+        (int)strlen(want));
     assert_string_equal(enc, want);
     assert_int_equal(lp2p_base32_decode(dec, sizeof dec, want, strlen(want)),
                      (int)strlen(raw));
@@ -218,7 +210,7 @@ static void test_base32_vectors(void **state) {
 /* ---- multiaddr ---- */
 
 #define ED_ID "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"
-#define ED_MH                                                                  \
+#define ED_MH                                                                            \
   "0024080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e"
 
 /* Text forms with their binary encodings (codes and value layouts from
@@ -227,13 +219,15 @@ static const struct {
   const char *text, *hex;
 } MA_VECTORS[] = {
     {"/ip4/127.0.0.1/tcp/4001", "047f000001060fa1"},
-    {"/ip6/::1/tcp/1234", "2900000000000000000000000000000001" "0604d2"},
+    {"/ip6/::1/tcp/1234", "2900000000000000000000000000000001"
+                          "0604d2"},
     {"/dns4/example.com/tcp/80", "360b6578616d706c652e636f6d060050"},
     {"/dns6/example.com/tcp/443/wss", "370b6578616d706c652e636f6d0601bbde03"},
     {"/ip4/127.0.0.1/udp/1234", "047f000001910204d2"},
     {"/ip4/127.0.0.1/udp/1234/quic-v1", "047f000001910204d2cc03"},
     {"/ip4/1.2.3.4/tcp/1/tls/ws", "0401020304060001c003dd03"},
-    {"/ip6/2001:db8::1/tcp/0", "2920010db8000000000000000000000001" "060000"},
+    {"/ip6/2001:db8::1/tcp/0", "2920010db8000000000000000000000001"
+                               "060000"},
     {"/ip4/1.2.3.4/tcp/1/p2p/" ED_ID, "0401020304060001a50326" ED_MH},
     {"/p2p/" ED_ID, "a50326" ED_MH},
     {"/ws", "dd03"},
@@ -269,10 +263,10 @@ static void test_multiaddr_aliases(void **state) {
   assert_int_equal(lp2p_multiaddr_parse(&ma, "/ipfs/" ED_ID), 0);
   assert_int_equal(lp2p_multiaddr_format(text, sizeof text, &ma), 0 + 5 + 52);
   assert_string_equal(text, "/p2p/" ED_ID);
-  assert_int_equal(
-      lp2p_multiaddr_parse(&ma, "/p2p/bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhf"
-                                "nf445he3omzpjbx5xqxe"),
-      0);
+  assert_int_equal(lp2p_multiaddr_parse(&ma,
+                                        "/p2p/bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhf"
+                                        "nf445he3omzpjbx5xqxe"),
+                   0);
   assert_int_equal(
       lp2p_multiaddr_parse(&mb, "/p2p/QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N"),
       0);
@@ -283,13 +277,43 @@ static void test_multiaddr_aliases(void **state) {
 static void test_multiaddr_malformed_text(void **state) {
   (void)state;
   static const char *bad[] = {
-      "", "/", "//", "ip4/1.2.3.4", "/ip4", "/ip4/", "/ip4/256.0.0.1",
-      "/ip4/1.2.3", "/ip4/1.2.3.4.5", "/ip4/01.2.3.4", "/ip4/::1", "/ip6/1.2.3.4",
-      "/ip6/:::1", "/tcp/65536", "/tcp/-1", "/tcp/+1", "/tcp/", "/tcp/0080",
-      "/tcp/1x", "/tcp", "/udp/99999", "/foo/1", "/ip4/1.2.3.4/",
-      "/ip4/1.2.3.4//tcp/1", "/dns4", "/dns4/", "/dns4//tcp/1", "/ws/1",
-      "/p2p/notbase58!", "/p2p/12D3KooW", "/p2p/", "/p2p/Qm", "/p2p/bafz",
-      "/p2p/" ED_ID "x", "/IP4/1.2.3.4", "/ip4/1.2.3.4 ", "/dns4/a b/tcp/1",
+      "",
+      "/",
+      "//",
+      "ip4/1.2.3.4",
+      "/ip4",
+      "/ip4/",
+      "/ip4/256.0.0.1",
+      "/ip4/1.2.3",
+      "/ip4/1.2.3.4.5",
+      "/ip4/01.2.3.4",
+      "/ip4/::1",
+      "/ip6/1.2.3.4",
+      "/ip6/:::1",
+      "/tcp/65536",
+      "/tcp/-1",
+      "/tcp/+1",
+      "/tcp/",
+      "/tcp/0080",
+      "/tcp/1x",
+      "/tcp",
+      "/udp/99999",
+      "/foo/1",
+      "/ip4/1.2.3.4/",
+      "/ip4/1.2.3.4//tcp/1",
+      "/dns4",
+      "/dns4/",
+      "/dns4//tcp/1",
+      "/ws/1",
+      "/p2p/notbase58!",
+      "/p2p/12D3KooW",
+      "/p2p/",
+      "/p2p/Qm",
+      "/p2p/bafz",
+      "/p2p/" ED_ID "x",
+      "/IP4/1.2.3.4",
+      "/ip4/1.2.3.4 ",
+      "/dns4/a b/tcp/1",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     lp2p_multiaddr ma;
@@ -304,7 +328,8 @@ static void test_multiaddr_malformed_text(void **state) {
   lp2p_multiaddr ma;
   assert_int_equal(lp2p_multiaddr_parse(&ma, big), LP2P_EADDR);
   big[0] = 0;
-  while (strlen(big) < sizeof big - 40) strcat(big, "/ip4/1.2.3.4/tcp/1");
+  while (strlen(big) < sizeof big - 40)
+    strcat(big, "/ip4/1.2.3.4/tcp/1");
   assert_int_equal(lp2p_multiaddr_parse(&ma, big), LP2P_EADDR);
 }
 
@@ -337,7 +362,8 @@ static void test_multiaddr_truncated_binary(void **state) {
     int boundary[256] = {0};
     size_t off = 0;
     lp2p_ma_part p;
-    while (lp2p_multiaddr_next(&ma, &off, &p) == 1) boundary[off] = 1;
+    while (lp2p_multiaddr_next(&ma, &off, &p) == 1)
+      boundary[off] = 1;
     assert_int_equal(off, n);
     for (size_t k = 0; k < n; k++) {
       lp2p_multiaddr mb;
@@ -350,18 +376,18 @@ static void test_multiaddr_truncated_binary(void **state) {
 static void test_multiaddr_malformed_binary(void **state) {
   (void)state;
   static const char *bad[] = {
-      "ff",                 /* truncated code varint */
-      "8000",               /* non-minimal code varint */
-      "07",                 /* unknown code */
-      "047f0000",           /* short ip4 */
-      "0600",               /* short port */
-      "3600",               /* empty dns name */
-      "36052f2f2f2f2f",     /* '/' in a dns name */
-      "3603610a62",         /* control byte in a dns name */
-      "3606616263",         /* dns length past the end */
-      "a50300",             /* empty p2p */
-      "a503021220",         /* p2p multihash shorter than its length */
-      "a50303002201",       /* p2p multihash length mismatch */
+      "ff",             /* truncated code varint */
+      "8000",           /* non-minimal code varint */
+      "07",             /* unknown code */
+      "047f0000",       /* short ip4 */
+      "0600",           /* short port */
+      "3600",           /* empty dns name */
+      "36052f2f2f2f2f", /* '/' in a dns name */
+      "3603610a62",     /* control byte in a dns name */
+      "3606616263",     /* dns length past the end */
+      "a50300",         /* empty p2p */
+      "a503021220",     /* p2p multihash shorter than its length */
+      "a50303002201",   /* p2p multihash length mismatch */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     uint8_t b[64];
@@ -372,8 +398,7 @@ static void test_multiaddr_malformed_binary(void **state) {
   }
   uint8_t huge[LP2P_MULTIADDR_MAX + 1] = {0};
   lp2p_multiaddr ma;
-  assert_int_equal(lp2p_multiaddr_from_bytes(&ma, huge, sizeof huge),
-                   LP2P_ETOOBIG);
+  assert_int_equal(lp2p_multiaddr_from_bytes(&ma, huge, sizeof huge), LP2P_ETOOBIG);
   /* A struct whose len says more than its array holds is read safely. */
   lp2p_multiaddr odd;
   memset(&odd, 0, sizeof odd);
@@ -469,8 +494,8 @@ static void test_dial_target(void **state) {
   assert_int_equal(t.port, 80);
 
   static const char *nodial[] = {
-      "/ip4/127.0.0.1/udp/1234/quic-v1", "/tcp/1", "/ip4/127.0.0.1",
-      "/p2p/" ED_ID, "/ip4/1.2.3.4/p2p/" ED_ID "/tcp/1", "/ws",
+      "/ip4/127.0.0.1/udp/1234/quic-v1",  "/tcp/1", "/ip4/127.0.0.1", "/p2p/" ED_ID,
+      "/ip4/1.2.3.4/p2p/" ED_ID "/tcp/1", "/ws",
   };
   for (size_t i = 0; i < sizeof nodial / sizeof nodial[0]; i++) {
     assert_int_equal(lp2p_multiaddr_parse(&ma, nodial[i]), 0);

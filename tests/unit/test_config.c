@@ -22,8 +22,8 @@ static int load(const char *const *env, lp2p_config *cfg, char *err) {
 
 static void test_legacy_defaults(void **state) {
   (void)state;
-  const char *env[] = {"transport", "tcp", "security", "noise", "muxer", "yamux",
-                       "is_dialer", "true", NULL};
+  const char *env[] = {"transport", "tcp",       "security", "noise", "muxer",
+                       "yamux",     "is_dialer", "true",     NULL};
   lp2p_config cfg;
   char err[256];
   assert_int_equal(load(env, &cfg, err), 0);
@@ -41,11 +41,12 @@ static void test_legacy_defaults(void **state) {
 
 static void test_unified_names(void **state) {
   (void)state;
-  const char *env[] = {"TEST_KEY", "a1b2c3d4", "TRANSPORT", "tcp",
-                       "SECURE_CHANNEL", "noise", "MUXER", "mplex",
-                       "IS_DIALER", "false", "LISTENER_IP", "10.0.0.2",
-                       "REDIS_ADDR", "[::1]:7000", "TEST_TIMEOUT_SECS", "30",
-                       "DEBUG", "true", "KEY_TYPE", "ed25519", NULL};
+  const char *env[] = {
+      "TEST_KEY",    "a1b2c3d4", "TRANSPORT",  "tcp",        "SECURE_CHANNEL",
+      "noise",       "MUXER",    "mplex",      "IS_DIALER",  "false",
+      "LISTENER_IP", "10.0.0.2", "REDIS_ADDR", "[::1]:7000", "TEST_TIMEOUT_SECS",
+      "30",          "DEBUG",    "true",       "KEY_TYPE",   "ed25519",
+      NULL};
   lp2p_config cfg;
   char err[256];
   assert_int_equal(load(env, &cfg, err), 0);
@@ -73,20 +74,23 @@ static void test_errors_name_what_is_supported(void **state) {
   (void)state;
   const char *quic[] = {"transport", "quic-v1", "is_dialer", "true", NULL};
   expect_error(quic, "supported: tcp");
-  const char *tls[] = {"transport", "tcp", "security", "tls", "muxer", "yamux",
-                       "is_dialer", "true", NULL};
+  const char *tls[] = {"transport", "tcp",       "security", "tls", "muxer",
+                       "yamux",     "is_dialer", "true",     NULL};
   expect_error(tls, "supported: noise");
-  const char *mux[] = {"transport", "tcp", "security", "noise", "muxer", "quic",
-                       "is_dialer", "true", NULL};
+  const char *mux[] = {"transport", "tcp",       "security", "noise", "muxer",
+                       "quic",      "is_dialer", "true",     NULL};
   expect_error(mux, "supported: yamux, mplex");
-  const char *role[] = {"transport", "tcp", "security", "noise", "muxer", "yamux",
-                        "is_dialer", "maybe", NULL};
+  const char *role[] = {"transport", "tcp",       "security", "noise", "muxer",
+                        "yamux",     "is_dialer", "maybe",    NULL};
   expect_error(role, "true or false");
-  const char *redis[] = {"transport", "tcp", "security", "noise", "muxer", "yamux",
-                         "is_dialer", "true", "redis_addr", "nohostport", NULL};
+  const char *redis[] = {"transport",  "tcp",        "security",  "noise",
+                         "muxer",      "yamux",      "is_dialer", "true",
+                         "redis_addr", "nohostport", NULL};
   expect_error(redis, "host:port");
-  const char *to[] = {"transport", "tcp", "security", "noise", "muxer", "yamux",
-                      "is_dialer", "true", "test_timeout_seconds", "-1", NULL};
+  const char *to[] = {"transport", "tcp",   "security",
+                      "noise",     "muxer", "yamux",
+                      "is_dialer", "true",  "test_timeout_seconds",
+                      "-1",        NULL};
   expect_error(to, "seconds");
   const char *none[] = {NULL};
   expect_error(none, "transport is required");

@@ -71,8 +71,7 @@ static void check_peerid_text(const lp2p_pubkey *pk, const char *want) {
   lp2p_peerid id, parsed;
   char text[128];
   assert_int_equal(lp2p_peerid_from_pubkey(&id, pk), 0);
-  assert_int_equal(lp2p_peerid_to_text(text, sizeof text, &id),
-                   (int)strlen(want));
+  assert_int_equal(lp2p_peerid_to_text(text, sizeof text, &id), (int)strlen(want));
   assert_string_equal(text, want);
   assert_int_equal(lp2p_peerid_parse(&parsed, want), 0);
   assert_true(lp2p_peerid_equal(&id, &parsed));
@@ -120,8 +119,7 @@ static void test_secp256k1_vector(void **state) {
   assert_memory_equal(priv, hdr, 4);
 
   lp2p_identity id;
-  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, priv + 4),
-                   0);
+  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, priv + 4), 0);
   assert_int_equal(id.pub.len, 33);
   assert_int_equal(lp2p_pubkey_marshal(pb, sizeof pb, &id.pub), (int)publen);
   assert_memory_equal(pb, pub, publen);
@@ -463,7 +461,15 @@ static void test_peerid_example_ed25519(void **state) {
 static void test_peerid_malformed(void **state) {
   (void)state;
   static const char *bad[] = {
-      "", "1", "Qm", "bafz", "B", "b", "z", "f0172", "x12D3KooW",
+      "",
+      "1",
+      "Qm",
+      "bafz",
+      "B",
+      "b",
+      "z",
+      "f0172",
+      "x12D3KooW",
       "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N0",
       "BAFZBEIE5745RPV2M6TJYUUGYWY4D5EWRQGQQHFNF445HE3OMZPJBX5XQXE",
       "bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhfnf445he3omzpjbx5xqxe=",
@@ -472,8 +478,8 @@ static void test_peerid_malformed(void **state) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_int_equal(lp2p_peerid_parse(&id, bad[i]), LP2P_EBASE58);
   /* Every truncation and one extra character of each valid text. */
-  static const char *good[] = {"example_cid", "example_sha256",
-                               "example_ed25519", "secp256k1_id"};
+  static const char *good[] = {"example_cid", "example_sha256", "example_ed25519",
+                               "secp256k1_id"};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
     char t[128];
     strcpy(t, vec(good[i]));
@@ -490,7 +496,11 @@ static void test_peerid_malformed(void **state) {
     assert_int_equal(lp2p_peerid_parse(&id, t), LP2P_EBASE58);
   }
   /* Multihash bytes: unsupported hash, wrong digest length, empty. */
-  static const char *badmh[] = {"1320" "00", "1220" "00", "0000", "00", ""};
+  static const char *badmh[] = {"1320"
+                                "00",
+                                "1220"
+                                "00",
+                                "0000", "00", ""};
   for (size_t i = 0; i < sizeof badmh / sizeof badmh[0]; i++) {
     uint8_t b[8];
     size_t n = tu_hex(b, sizeof b, badmh[i]);
@@ -532,8 +542,7 @@ static void check_sign_verify(lp2p_key_type type, uint64_t seed) {
   uint8_t msg[sizeof MSG];
   memcpy(msg, MSG, sizeof MSG);
   msg[3] ^= 1;
-  assert_int_equal(lp2p_pubkey_verify(&id.pub, msg, sizeof msg, sig, sig_len),
-                   LP2P_ESIG);
+  assert_int_equal(lp2p_pubkey_verify(&id.pub, msg, sizeof msg, sig, sig_len), LP2P_ESIG);
   for (size_t k = 0; k < sig_len; k++) {
     for (int bit = 0; bit < 8; bit++) {
       sig[k] ^= (uint8_t)(1u << bit);
@@ -543,13 +552,11 @@ static void check_sign_verify(lp2p_key_type type, uint64_t seed) {
     }
   }
   for (size_t k = 0; k < sig_len; k++)
-    assert_int_equal(lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG, sig, k),
-                     LP2P_ESIG);
+    assert_int_equal(lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG, sig, k), LP2P_ESIG);
   uint8_t longer[LP2P_SIG_MAX + 8] = {0};
   memcpy(longer, sig, sig_len);
-  assert_int_equal(
-      lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG, longer, sig_len + 1),
-      LP2P_ESIG);
+  assert_int_equal(lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG, longer, sig_len + 1),
+                   LP2P_ESIG);
   assert_int_equal(lp2p_pubkey_verify(&other.pub, MSG, sizeof MSG, sig, sig_len),
                    LP2P_ESIG);
   lp2p_identity_clear(&id);
@@ -568,8 +575,7 @@ static void test_secp256k1_high_s(void **state) {
   uint8_t priv[64];
   vec_hex(priv, sizeof priv, "secp256k1_priv");
   lp2p_identity id;
-  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, priv + 4),
-                   0);
+  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, priv + 4), 0);
   uint8_t sig[LP2P_SIG_MAX], high[LP2P_SIG_MAX], rs[64];
   size_t sig_len, high_len = sizeof high;
   assert_int_equal(lp2p_identity_sign(sig, &sig_len, &id, MSG, sizeof MSG), 0);
@@ -585,10 +591,8 @@ static void test_secp256k1_high_s(void **state) {
   secp256k1_context_destroy(ctx);
 
   assert_false(high_len == sig_len && memcmp(high, sig, sig_len) == 0);
-  assert_int_equal(lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG, high, high_len),
-                   0);
-  assert_int_equal(lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG - 1, high,
-                                      high_len),
+  assert_int_equal(lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG, high, high_len), 0);
+  assert_int_equal(lp2p_pubkey_verify(&id.pub, MSG, sizeof MSG - 1, high, high_len),
                    LP2P_ESIG);
   lp2p_identity_clear(&id);
 }
@@ -629,12 +633,9 @@ static void test_generate(void **state) {
   }
   lp2p_identity x;
   lp2p_env bad = {.random = failing_random};
-  assert_int_equal(lp2p_identity_generate(&x, LP2P_KEY_ED25519, &bad),
-                   LP2P_ENOMEM);
-  assert_int_equal(lp2p_identity_generate(&x, LP2P_KEY_SECP256K1, &bad),
-                   LP2P_ENOMEM);
-  assert_int_equal(lp2p_identity_generate(&x, LP2P_KEY_ED25519, NULL),
-                   LP2P_EINVAL);
+  assert_int_equal(lp2p_identity_generate(&x, LP2P_KEY_ED25519, &bad), LP2P_ENOMEM);
+  assert_int_equal(lp2p_identity_generate(&x, LP2P_KEY_SECP256K1, &bad), LP2P_ENOMEM);
+  assert_int_equal(lp2p_identity_generate(&x, LP2P_KEY_ED25519, NULL), LP2P_EINVAL);
   assert_int_equal(lp2p_identity_generate(&x, LP2P_KEY_RSA, &e1), LP2P_EKEY);
 }
 
@@ -645,12 +646,9 @@ static void test_secret_checks(void **state) {
   /* The group order n of secp256k1 (SEC 2, section 2.4.1) is out of range. */
   tu_hex(order, sizeof order,
          "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
-  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, zero),
-                   LP2P_EKEY);
-  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, order),
-                   LP2P_EKEY);
-  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_ECDSA, order),
-                   LP2P_EKEY);
+  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, zero), LP2P_EKEY);
+  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_SECP256K1, order), LP2P_EKEY);
+  assert_int_equal(lp2p_identity_from_secret(&id, LP2P_KEY_ECDSA, order), LP2P_EKEY);
   uint8_t blank[sizeof id];
   memset(blank, 0, sizeof blank);
   assert_memory_equal(&id, blank, sizeof id);

@@ -14,19 +14,19 @@
 
 typedef struct peer {
   lp2p_mplex *m;
-  lp2p_buf out;   /* everything written toward the wire */
-  lp2p_buf log;   /* "|O0|D0:abc|F0|R3" with consecutive data merged */
+  lp2p_buf out; /* everything written toward the wire */
+  lp2p_buf log; /* "|O0|D0:abc|F0|R3" with consecutive data merged */
   int last_type;
   uint32_t last_stream;
   lp2p_buf rx[MAXH];
   int opened[MAXH], fin[MAXH], reset[MAXH];
   size_t n_open;
-  int echo;             /* echo data, close on FIN */
-  int reset_on_data;    /* reset the stream on its first data */
+  int echo;                /* echo data, close on FIN */
+  int reset_on_data;       /* reset the stream on its first data */
   uint32_t goaway_on_open; /* goaway when this handle opens (+1; 0 = off) */
-  int recv_in_cb;       /* result of a recv tried from the callback */
-  int write_fail;       /* make write fail */
-  int event_fail;       /* make the event callback fail */
+  int recv_in_cb;          /* result of a recv tried from the callback */
+  int write_fail;          /* make write fail */
+  int event_fail;          /* make the event callback fail */
 } peer;
 
 static int p_write(void *ud, const uint8_t *p, size_t len) {
@@ -81,8 +81,7 @@ static int p_event(void *ud, const lp2p_event *ev) {
     logf_(pe, tag);
     if (h < MAXH) pe->reset[h]++;
     break;
-  default:
-    fail_msg("unexpected event %d", ev->type);
+  default: fail_msg("unexpected event %d", ev->type);
   }
   pe->last_type = ev->type;
   pe->last_stream = h;
@@ -103,7 +102,8 @@ static void peer_free(peer *pe) {
   lp2p_mplex_free(pe->m);
   lp2p_buf_free(&pe->out);
   lp2p_buf_free(&pe->log);
-  for (int i = 0; i < MAXH; i++) lp2p_buf_free(&pe->rx[i]);
+  for (int i = 0; i < MAXH; i++)
+    lp2p_buf_free(&pe->rx[i]);
 }
 
 static void expect_out(peer *pe, const char *hex) {
@@ -244,7 +244,9 @@ static void test_send_splits_frames(void **st) {
   assert_int_equal(lp2p_mplex_open(a.m, &h), 0);
   expect_out(&a, "000130");
   assert_int_equal(lp2p_mplex_send(a.m, h, (const uint8_t *)"0123456789", 10), 0);
-  expect_out(&a, "020430313233" "020434353637" "02023839");
+  expect_out(&a, "020430313233"
+                 "020434353637"
+                 "02023839");
   /* Inbound frames over max_frame are refused too. */
   assert_int_equal(feed_hex(&a, "01056162636465"), LP2P_ETOOBIG);
   peer_free(&a);
@@ -260,20 +262,22 @@ static size_t script(uint8_t *out) {
   n += tu_hex(out + n, 64, "2803616263");     /* NewStream id 5 "abc" */
   n += tu_hex(out + n, 64, "2a0568656c6c6f"); /* MsgInit 5 "hello" */
   n += tu_hex(out + n, 64, "2ac801");         /* MsgInit 5, len 200 */
-  for (int i = 0; i < 200; i++) out[n++] = (uint8_t)('a' + i % 26);
-  n += tu_hex(out + n, 64, "e01200");         /* NewStream id 300 */
-  n += tu_hex(out + n, 64, "e2120178");       /* MsgInit 300 "x" */
-  n += tu_hex(out + n, 64, "2a0179");         /* MsgInit 5 "y" */
-  n += tu_hex(out + n, 64, "2c00");           /* CloseInit 5 */
-  n += tu_hex(out + n, 64, "3a03646464");     /* MsgInit 7: unknown */
-  n += tu_hex(out + n, 64, "e61200");         /* ResetInit 300 */
-  n += tu_hex(out + n, 64, "2a00");           /* MsgInit 5, empty, after Close */
+  for (int i = 0; i < 200; i++)
+    out[n++] = (uint8_t)('a' + i % 26);
+  n += tu_hex(out + n, 64, "e01200");     /* NewStream id 300 */
+  n += tu_hex(out + n, 64, "e2120178");   /* MsgInit 300 "x" */
+  n += tu_hex(out + n, 64, "2a0179");     /* MsgInit 5 "y" */
+  n += tu_hex(out + n, 64, "2c00");       /* CloseInit 5 */
+  n += tu_hex(out + n, 64, "3a03646464"); /* MsgInit 7: unknown */
+  n += tu_hex(out + n, 64, "e61200");     /* ResetInit 300 */
+  n += tu_hex(out + n, 64, "2a00");       /* MsgInit 5, empty, after Close */
   return n;
 }
 
 static void script_log(char *want) {
   char big[201];
-  for (int i = 0; i < 200; i++) big[i] = (char)('a' + i % 26);
+  for (int i = 0; i < 200; i++)
+    big[i] = (char)('a' + i % 26);
   big[200] = 0;
   /* The empty message after Close still counts as data after Close. */
   sprintf(want, "|O10|D10:hello%s|O600|D600:x|D10:y|F10|R600|R10", big);
@@ -281,7 +285,8 @@ static void script_log(char *want) {
 
 static void run_split(peer *pe, const uint8_t *in, size_t len, size_t cut, int bytewise) {
   if (bytewise) {
-    for (size_t i = 0; i < len; i++) assert_int_equal(lp2p_mplex_recv(pe->m, in + i, 1), 0);
+    for (size_t i = 0; i < len; i++)
+      assert_int_equal(lp2p_mplex_recv(pe->m, in + i, 1), 0);
   } else {
     assert_int_equal(lp2p_mplex_recv(pe->m, in, cut), 0);
     assert_int_equal(lp2p_mplex_recv(pe->m, in + cut, len - cut), 0);
@@ -333,7 +338,8 @@ static void test_reentrant_echo(void **st) {
     assert_int_equal(a.rx[11].len, 5 + 200 + 1);
     assert_memory_equal(a.rx[11].data, "hello", 5);
     assert_int_equal(a.fin[11], 1); /* our echo closed it on FIN */
-    assert_int_equal(a.reset[11], 0); /* freed on both Closes: the empty message after is dropped */
+    assert_int_equal(a.reset[11],
+                     0); /* freed on both Closes: the empty message after is dropped */
     assert_true(b.recv_in_cb == LP2P_EINVAL);
     peer_free(&a);
     peer_free(&b);
@@ -345,14 +351,19 @@ static void test_reset_from_callback_mid_frame(void **st) {
   peer b;
   peer_init(&b, 0, 0, 0);
   b.reset_on_data = 1;
-  const char *hex = "0000" "020a30313233343536373839" "0800" "0a0161";
+  const char *hex = "0000"
+                    "020a30313233343536373839"
+                    "0800"
+                    "0a0161";
   uint8_t in[64];
   size_t n = tu_hex(in, sizeof in, hex);
-  for (size_t i = 0; i < n; i++) assert_int_equal(lp2p_mplex_recv(b.m, in + i, 1), 0);
+  for (size_t i = 0; i < n; i++)
+    assert_int_equal(lp2p_mplex_recv(b.m, in + i, 1), 0);
   /* One byte of stream 0 arrived, then the callback reset it: the other
    * nine are dropped and parsing goes on. */
   expect_log(&b, "|O0|D0:0|O2|D2:a");
-  expect_out(&b, "0500" "0d00");
+  expect_out(&b, "0500"
+                 "0d00");
   assert_int_equal(lp2p_mplex_stream_count(b.m), 0);
   peer_free(&b);
 }
@@ -368,7 +379,11 @@ static void test_goaway(void **st) {
   b.goaway_on_open = 2 + 1;
   /* Peer opens 0 and 1; goaway from inside the second OPEN resets both of
    * its streams and ours; data that follows is dropped, NewStream refused. */
-  assert_int_equal(feed_hex(&b, "0000" "0800" "0a0178" "1000"), 0);
+  assert_int_equal(feed_hex(&b, "0000"
+                                "0800"
+                                "0a0178"
+                                "1000"),
+                   0);
   expect_log(&b, "|O0|O2");
   assert_int_equal(lp2p_mplex_stream_count(b.m), 0);
   /* The order of the three resets follows the table; check as a set. */
@@ -378,7 +393,8 @@ static void test_goaway(void **st) {
     uint8_t f[2];
     tu_hex(f, 2, resets[i]);
     int found = 0;
-    for (size_t k = 0; k < 6; k += 2) found |= !memcmp(b.out.data + k, f, 2);
+    for (size_t k = 0; k < 6; k += 2)
+      found |= !memcmp(b.out.data + k, f, 2);
     assert_true(found);
   }
   assert_memory_equal(b.out.data + 6, "\x15\x00", 2); /* refused NewStream 2 */
@@ -422,7 +438,8 @@ static void test_two_engines(void **st) {
     size_t big = steps[si] == 1 ? 20000 : 300000;
     uint8_t *data = malloc(big);
     assert_non_null(data);
-    for (size_t i = 0; i < big; i++) data[i] = (uint8_t)(i * 31 + 7);
+    for (size_t i = 0; i < big; i++)
+      data[i] = (uint8_t)(i * 31 + 7);
     uint32_t h[3];
     for (int i = 0; i < 3; i++) {
       assert_int_equal(lp2p_mplex_open(a.m, &h[i]), 0);
@@ -475,18 +492,24 @@ static void test_frame_too_big(void **st) {
   peer b;
   peer_init(&b, 0, 0, 0);
   /* Exactly 1 MiB is allowed (body not sent yet). */
-  assert_int_equal(feed_hex(&b, "0000" "02808040"), 0);
+  assert_int_equal(feed_hex(&b, "0000"
+                                "02808040"),
+                   0);
   peer_free(&b);
   /* 1 MiB + 1 is refused as soon as the length is read: no body needed. */
   peer_init(&b, 0, 0, 0);
-  assert_int_equal(feed_hex(&b, "0000" "02818040"), LP2P_ETOOBIG);
+  assert_int_equal(feed_hex(&b, "0000"
+                                "02818040"),
+                   LP2P_ETOOBIG);
   assert_int_equal(feed_hex(&b, "0000"), LP2P_ETOOBIG); /* sticky */
   assert_int_equal(lp2p_mplex_send(b.m, 0, (const uint8_t *)"x", 1), LP2P_ETOOBIG);
   assert_int_equal(lp2p_mplex_expire(b.m), LP2P_ETOOBIG);
   peer_free(&b);
   /* A 9-byte length near 2^63, on a NewStream (a name we would skip). */
   peer_init(&b, 0, 0, 0);
-  assert_int_equal(feed_hex(&b, "00" "ffffffffffffffff7f"), LP2P_ETOOBIG);
+  assert_int_equal(feed_hex(&b, "00"
+                                "ffffffffffffffff7f"),
+                   LP2P_ETOOBIG);
   assert_int_equal(b.log.len, 0);
   peer_free(&b);
 }
@@ -497,8 +520,10 @@ static void test_bad_varints(void **st) {
       "ffffffffffffffffff01", /* 10-byte header varint */
       "8000",                 /* non-minimal header (0) */
       "820000",               /* non-minimal header (2) */
-      "00" "8000",            /* non-minimal length */
-      "00" "ffffffffffffffffff01", /* 10-byte length varint */
+      "00"
+      "8000", /* non-minimal length */
+      "00"
+      "ffffffffffffffffff01", /* 10-byte length varint */
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     for (int bytewise = 0; bytewise < 2; bytewise++) {
@@ -508,7 +533,8 @@ static void test_bad_varints(void **st) {
       size_t n = tu_hex(in, sizeof in, cases[i]);
       int rc = 0;
       if (bytewise) {
-        for (size_t k = 0; k < n && !rc; k++) rc = lp2p_mplex_recv(b.m, in + k, 1);
+        for (size_t k = 0; k < n && !rc; k++)
+          rc = lp2p_mplex_recv(b.m, in + k, 1);
       } else {
         rc = lp2p_mplex_recv(b.m, in, n);
       }
@@ -567,11 +593,19 @@ static void test_unknown_stream(void **st) {
   peer b;
   peer_init(&b, 0, 0, 0);
   /* Data, Close and Reset for streams nobody opened are dropped. */
-  assert_int_equal(feed_hex(&b, "0a03616263" "01026869" "0c00" "0300" "0e00" "0500"), 0);
+  assert_int_equal(feed_hex(&b, "0a03616263"
+                                "01026869"
+                                "0c00"
+                                "0300"
+                                "0e00"
+                                "0500"),
+                   0);
   assert_int_equal(b.log.len, 0);
   assert_int_equal(b.out.len, 0);
   /* And the engine goes on. */
-  assert_int_equal(feed_hex(&b, "0800" "0a0178"), 0);
+  assert_int_equal(feed_hex(&b, "0800"
+                                "0a0178"),
+                   0);
   expect_log(&b, "|O2|D2:x");
   /* Our handles the peer never saw are unknown locally too. */
   assert_int_equal(lp2p_mplex_send(b.m, 7, (const uint8_t *)"x", 1), LP2P_ECLOSED);
@@ -615,7 +649,9 @@ static void test_newstream_flood(void **st) {
   b.out.len = 0;
   size_t before = b.n_open;
   /* ids 20000 and 20001: headers 160000 and 160008. */
-  assert_int_equal(feed_hex(&b, "80e20900" "88e20900"), 0);
+  assert_int_equal(feed_hex(&b, "80e20900"
+                                "88e20900"),
+                   0);
   assert_int_equal(b.n_open, before + 1);
   expect_out(&b, "8de20900");
   /* Our own streams do not count against the inbound cap. */
@@ -631,7 +667,11 @@ static void test_custom_stream_cap(void **st) {
   (void)st;
   peer b;
   peer_init(&b, 0, 2, 0);
-  assert_int_equal(feed_hex(&b, "0000" "0800" "1000" "1203616263"), 0);
+  assert_int_equal(feed_hex(&b, "0000"
+                                "0800"
+                                "1000"
+                                "1203616263"),
+                   0);
   expect_log(&b, "|O0|O2");
   expect_out(&b, "1500"); /* id 2 refused; its data dropped */
   peer_free(&b);

@@ -131,7 +131,8 @@ static void test_hostile_input(void **state) {
   /* Endless unknown proposals. */
   lp2p_buf b = {0};
   lp2p_buf_append(&b, HDR, 20);
-  for (int i = 0; i <= LP2P_MSS_MAX_NA; i++) lp2p_buf_append(&b, "\x04/xx\n", 5);
+  for (int i = 0; i <= LP2P_MSS_MAX_NA; i++)
+    lp2p_buf_append(&b, "\x04/xx\n", 5);
   assert_int_equal(responder_result(b.data, b.len), LP2P_ELIMIT);
   lp2p_buf_free(&b);
 }

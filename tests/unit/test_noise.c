@@ -14,8 +14,8 @@
 /* ---- small helpers ------------------------------------------------------ */
 
 /* The hex string value of "key" at or after from; NULL when absent. */
-static const char *json_hex(const char *from, const char *key, uint8_t *out,
-                            size_t cap, size_t *len) {
+static const char *json_hex(const char *from, const char *key, uint8_t *out, size_t cap,
+                            size_t *len) {
   char pat[64];
   snprintf(pat, sizeof pat, "\"%s\": \"", key);
   const char *p = strstr(from, pat);
@@ -111,8 +111,8 @@ static int feed(lp2p_noise *n, const uint8_t *p, size_t len, size_t pat) {
   return rc;
 }
 
-static int framer_feed(lp2p__noise_framer *f, const uint8_t *p, size_t len,
-                       size_t pat, lp2p_buf *frames, int *count) {
+static int framer_feed(lp2p__noise_framer *f, const uint8_t *p, size_t len, size_t pat,
+                       lp2p_buf *frames, int *count) {
   size_t cuts[3] = {0, len, len};
   size_t step = pat == 1 ? 1 : 0;
   if (pat >= 2) cuts[1] = pat - 1;
@@ -126,8 +126,7 @@ static int framer_feed(lp2p__noise_framer *f, const uint8_t *p, size_t len,
       size_t used;
       const uint8_t *fr;
       size_t flen;
-      int rc = lp2p__noise_framer_next(f, LP2P_NOISE_MSG_MAX, q, qlen, &used,
-                                       &fr, &flen);
+      int rc = lp2p__noise_framer_next(f, LP2P_NOISE_MSG_MAX, q, qlen, &used, &fr, &flen);
       if (rc < 0) return rc;
       q += used;
       qlen -= used;
@@ -173,11 +172,10 @@ static void test_cacophony_xx(void **state) {
   const char *p = strstr(v, "\"messages\"");
   assert_non_null(p);
   while (nm < 8) {
-    const char *q = json_hex(p, "payload", msgs[nm].payload,
-                             sizeof msgs[nm].payload, &msgs[nm].payload_len);
+    const char *q = json_hex(p, "payload", msgs[nm].payload, sizeof msgs[nm].payload,
+                             &msgs[nm].payload_len);
     if (!q) break;
-    p = json_hex(q, "ciphertext", msgs[nm].ct, sizeof msgs[nm].ct,
-                 &msgs[nm].ct_len);
+    p = json_hex(q, "ciphertext", msgs[nm].ct, sizeof msgs[nm].ct, &msgs[nm].ct_len);
     assert_non_null(p);
     nm++;
   }
@@ -190,8 +188,8 @@ static void test_cacophony_xx(void **state) {
     lp2p_noise_hs *tx = i % 2 == 0 ? &ini : &res;
     lp2p_noise_hs *rx = i % 2 == 0 ? &res : &ini;
     uint8_t out[512], pl[512];
-    int m = lp2p_noise_hs_write(tx, out, sizeof out, msgs[i].payload,
-                                msgs[i].payload_len);
+    int m =
+        lp2p_noise_hs_write(tx, out, sizeof out, msgs[i].payload, msgs[i].payload_len);
     assert_int_equal(m, (int)msgs[i].ct_len);
     assert_memory_equal(out, msgs[i].ct, msgs[i].ct_len);
 
@@ -203,8 +201,7 @@ static void test_cacophony_xx(void **state) {
       lp2p__noise_framer f = {0};
       lp2p_buf got = {0};
       int count = 0;
-      assert_int_equal(framer_feed(&f, wire.data, wire.len, pat, &got, &count),
-                       0);
+      assert_int_equal(framer_feed(&f, wire.data, wire.len, pat, &got, &count), 0);
       assert_int_equal(count, 1);
       assert_int_equal(got.len, msgs[i].ct_len);
       assert_memory_equal(got.data, msgs[i].ct, got.len);
@@ -221,10 +218,10 @@ static void test_cacophony_xx(void **state) {
   assert_true(lp2p_noise_hs_done(&res));
   assert_memory_equal(lp2p_noise_hs_hash(&ini), hh, 32);
   assert_memory_equal(lp2p_noise_hs_hash(&res), hh, 32);
-  assert_memory_equal(lp2p_noise_hs_remote_static(&ini),
-                      lp2p_noise_hs_local_static(&res), 32);
-  assert_memory_equal(lp2p_noise_hs_remote_static(&res),
-                      lp2p_noise_hs_local_static(&ini), 32);
+  assert_memory_equal(lp2p_noise_hs_remote_static(&ini), lp2p_noise_hs_local_static(&res),
+                      32);
+  assert_memory_equal(lp2p_noise_hs_remote_static(&res), lp2p_noise_hs_local_static(&ini),
+                      32);
 
   lp2p_noise_cs itx, irx, rtx, rrx;
   assert_int_equal(lp2p_noise_hs_split(&ini, &itx, &irx), 0);
@@ -237,12 +234,11 @@ static void test_cacophony_xx(void **state) {
       lp2p_noise_cs *tx = i % 2 == 0 ? &a : &c;
       lp2p_noise_cs *rx = i % 2 == 0 ? &d : &b;
       uint8_t out[256], pl[256];
-      int m = lp2p_noise_cs_encrypt(tx, out, NULL, 0, msgs[i].payload,
-                                    msgs[i].payload_len);
+      int m =
+          lp2p_noise_cs_encrypt(tx, out, NULL, 0, msgs[i].payload, msgs[i].payload_len);
       assert_int_equal(m, (int)msgs[i].ct_len);
       assert_memory_equal(out, msgs[i].ct, msgs[i].ct_len);
-      int pn = lp2p_noise_cs_decrypt(rx, pl, NULL, 0, msgs[i].ct,
-                                     msgs[i].ct_len);
+      int pn = lp2p_noise_cs_decrypt(rx, pl, NULL, 0, msgs[i].ct, msgs[i].ct_len);
       assert_int_equal(pn, (int)msgs[i].payload_len);
       assert_memory_equal(pl, msgs[i].payload, msgs[i].payload_len);
     }
@@ -262,17 +258,16 @@ static void test_cacophony_xx(void **state) {
       int from_init = i % 2 == 0;
       sink *s = from_init ? &si : &sr;
       s->wire.len = 0;
-      assert_int_equal(lp2p_noise_send(from_init ? ei : er, msgs[i].payload,
-                                       msgs[i].payload_len),
-                       0);
+      assert_int_equal(
+          lp2p_noise_send(from_init ? ei : er, msgs[i].payload, msgs[i].payload_len), 0);
       lp2p_buf want = {0};
       frame(&want, msgs[i].ct, msgs[i].ct_len);
       assert_int_equal(s->wire.len, want.len);
       assert_memory_equal(s->wire.data, want.data, want.len);
       lp2p_buf_free(&want);
       frame(from_init ? &to_resp : &to_init, msgs[i].ct, msgs[i].ct_len);
-      assert_int_equal(lp2p_buf_append(from_init ? &pl_resp : &pl_init,
-                                       msgs[i].payload, msgs[i].payload_len),
+      assert_int_equal(lp2p_buf_append(from_init ? &pl_resp : &pl_init, msgs[i].payload,
+                                       msgs[i].payload_len),
                        0);
     }
     lp2p_noise_free(ei);
@@ -282,10 +277,8 @@ static void test_cacophony_xx(void **state) {
       lp2p_buf *want = dir ? &pl_resp : &pl_init;
       for (size_t pat = 0; pat < n_patterns(stream->len); pat++) {
         sink s = {0};
-        lp2p_noise *e = dir ? lp2p__noise_new_transport(NULL, sink_io(&s),
-                                                        &rtx, &rrx)
-                            : lp2p__noise_new_transport(NULL, sink_io(&s),
-                                                        &itx, &irx);
+        lp2p_noise *e = dir ? lp2p__noise_new_transport(NULL, sink_io(&s), &rtx, &rrx)
+                            : lp2p__noise_new_transport(NULL, sink_io(&s), &itx, &irx);
         assert_int_equal(feed(e, stream->data, stream->len, pat), 0);
         assert_int_equal(s.data.len, want->len);
         assert_memory_equal(s.data.data, want->data, want->len);
@@ -313,19 +306,16 @@ static void test_cipher_limits(void **state) {
   lp2p_noise_cs cs;
   lp2p_noise_cs_init(&cs, k);
   cs.n = UINT64_MAX;
-  assert_int_equal(lp2p_noise_cs_encrypt(&cs, ct, NULL, 0, pt, 8),
-                   LP2P_ELIMIT);
+  assert_int_equal(lp2p_noise_cs_encrypt(&cs, ct, NULL, 0, pt, 8), LP2P_ELIMIT);
   lp2p_noise_cs_init(&cs, k);
   assert_int_equal(lp2p_noise_cs_encrypt(&cs, ct, NULL, 0, pt, 8), 24);
   assert_int_equal(cs.n, 1);
   lp2p_noise_cs_init(&cs, k);
   ct[3] ^= 1;
-  assert_int_equal(lp2p_noise_cs_decrypt(&cs, out, NULL, 0, ct, 24),
-                   LP2P_EDECRYPT);
+  assert_int_equal(lp2p_noise_cs_decrypt(&cs, out, NULL, 0, ct, 24), LP2P_EDECRYPT);
   assert_int_equal(cs.n, 0); /* a failed decrypt does not advance n */
   ct[3] ^= 1;
-  assert_int_equal(lp2p_noise_cs_decrypt(&cs, out, NULL, 0, ct, 15),
-                   LP2P_EPROTO);
+  assert_int_equal(lp2p_noise_cs_decrypt(&cs, out, NULL, 0, ct, 15), LP2P_EPROTO);
   assert_int_equal(lp2p_noise_cs_decrypt(&cs, out, NULL, 0, ct, 24), 8);
   /* Empty key: pass-through, as section 5.1 requires. */
   lp2p_noise_cs_init(&cs, NULL);
@@ -365,8 +355,7 @@ typedef struct peer {
 /* Engines draw their keys from a seeded env: the same seed replays the
  * same handshake bytes. */
 static void peer_new(peer *p, int initiator, const lp2p_identity *id,
-                     const char *const *muxers, size_t n_muxers,
-                     uint64_t seed) {
+                     const char *const *muxers, size_t n_muxers, uint64_t seed) {
   memset(p, 0, sizeof *p);
   p->seed = seed;
   p->env.random = tu_random;
@@ -431,7 +420,8 @@ static void roundtrip(const lp2p_identity *ida, const lp2p_identity *idb) {
   size_t big = 3 * LP2P_NOISE_PLAINTEXT_MAX + 1000;
   uint8_t *data = malloc(big);
   assert_non_null(data);
-  for (size_t k = 0; k < big; k++) data[k] = (uint8_t)(k * 7 + 3);
+  for (size_t k = 0; k < big; k++)
+    data[k] = (uint8_t)(k * 7 + 3);
   assert_int_equal(lp2p_noise_send(i.n, (const uint8_t *)"hello", 5), 0);
   assert_int_equal(pass(&i, &r), 0);
   assert_int_equal(r.s.data.len, 5);
@@ -557,8 +547,8 @@ static void test_split_every_offset(void **state) {
 
 /* ---- inlined muxer negotiation ----------------------------------------- */
 
-static void negotiate(const char *const *mi, size_t ni, const char *const *mr,
-                      size_t nr, const char *want) {
+static void negotiate(const char *const *mi, size_t ni, const char *const *mr, size_t nr,
+                      const char *want) {
   peer i, r;
   peer_new(&i, 1, &id_ed, mi, ni, 5);
   peer_new(&r, 0, &id_secp, mr, nr, 6);
@@ -666,8 +656,7 @@ static void rogue_init(rogue *g, int initiator) {
 }
 
 static void rogue_write(rogue *g, const uint8_t *payload, size_t len) {
-  int m = lp2p_noise_hs_write(&g->hs, g->out + 2, sizeof g->out - 2, payload,
-                              len);
+  int m = lp2p_noise_hs_write(&g->hs, g->out + 2, sizeof g->out - 2, payload, len);
   assert_true(m > 0);
   g->out[0] = (uint8_t)(m >> 8);
   g->out[1] = (uint8_t)m;
@@ -689,8 +678,7 @@ static size_t make_payload(uint8_t *out, const lp2p_identity *id,
   if (signed_static) {
     memcpy(msg, LP2P_NOISE_SIG_PREFIX, sizeof LP2P_NOISE_SIG_PREFIX - 1);
     memcpy(msg + sizeof LP2P_NOISE_SIG_PREFIX - 1, signed_static, 32);
-    assert_int_equal(lp2p_identity_sign(sig, &sig_len, id, msg, sizeof msg),
-                     0);
+    assert_int_equal(lp2p_identity_sign(sig, &sig_len, id, msg, sizeof msg), 0);
     pb.has_identity_sig = 1;
     pb.identity_sig.data = sig;
     pb.identity_sig.len = sig_len;
@@ -707,9 +695,7 @@ static int rogue_responder(const uint8_t *payload, size_t len) {
   rogue_init(&g, 0);
   assert_int_equal(lp2p_noise_start(i.n), 0);
   assert_int_equal(
-      lp2p_noise_hs_read(&g.hs, pl, sizeof pl, i.s.wire.data + 2,
-                         i.s.wire.len - 2),
-      0);
+      lp2p_noise_hs_read(&g.hs, pl, sizeof pl, i.s.wire.data + 2, i.s.wire.len - 2), 0);
   i.s.wire.len = 0;
   rogue_write(&g, payload, len);
   int rc = lp2p_noise_recv(i.n, g.out, g.out_len);
@@ -734,8 +720,8 @@ static int rogue_initiator(const uint8_t *payload, size_t len) {
   rogue_init(&g, 1);
   rogue_write(&g, NULL, 0);
   assert_int_equal(lp2p_noise_recv(r.n, g.out, g.out_len), 0);
-  assert_true(lp2p_noise_hs_read(&g.hs, pl, sizeof pl, r.s.wire.data + 2,
-                                 r.s.wire.len - 2) > 0);
+  assert_true(
+      lp2p_noise_hs_read(&g.hs, pl, sizeof pl, r.s.wire.data + 2, r.s.wire.len - 2) > 0);
   rogue_write(&g, payload, len);
   int rc = lp2p_noise_recv(r.n, g.out, g.out_len);
   assert_int_equal(r.s.ready, rc ? 0 : 1);
@@ -775,8 +761,7 @@ static void test_tamper_payload(void **state) {
   assert_int_equal(rogue_responder(junk, sizeof junk), LP2P_EPROTO);
   assert_int_equal(rogue_initiator(junk, sizeof junk), LP2P_EPROTO);
   /* A well-formed protobuf whose identity key is not a key. */
-  static const uint8_t badkey[] = {0x0a, 0x04, 0x08, 0x01, 0x12, 0x00,
-                                   0x12, 0x01, 0x00};
+  static const uint8_t badkey[] = {0x0a, 0x04, 0x08, 0x01, 0x12, 0x00, 0x12, 0x01, 0x00};
   assert_int_equal(rogue_responder(badkey, sizeof badkey), LP2P_EKEY);
   lp2p_noise_hs_clear(&g.hs);
 }
@@ -854,8 +839,7 @@ static void test_tamper_framing(void **state) {
     assert_int_equal(pass(&i, &r), 0);
     assert_int_equal(r.s.data_events, 1);
     /* Replaying the same frame: the nonce moved on. */
-    assert_int_equal(lp2p_noise_recv(r.n, saved.data, saved.len),
-                     LP2P_EDECRYPT);
+    assert_int_equal(lp2p_noise_recv(r.n, saved.data, saved.len), LP2P_EDECRYPT);
     lp2p_buf_free(&saved);
     peer_free(&i);
     peer_free(&r);
@@ -891,9 +875,8 @@ static void test_empty_frame(void **state) {
   assert_int_equal(lp2p_noise_recv(e, f, 18), 0);
   assert_int_equal(s.data_events, 0);
   f[0] = 0, f[1] = 19;
-  assert_int_equal(
-      lp2p_noise_cs_encrypt(&enc, f + 2, NULL, 0, (const uint8_t *)"xyz", 3),
-      19);
+  assert_int_equal(lp2p_noise_cs_encrypt(&enc, f + 2, NULL, 0, (const uint8_t *)"xyz", 3),
+                   19);
   assert_int_equal(lp2p_noise_recv(e, f, sizeof f), 0);
   assert_int_equal(s.data_events, 1);
   assert_memory_equal(s.data.data, "xyz", 3);

@@ -30,8 +30,8 @@ typedef struct peer {
   lp2p_buf out;
   ev_rec ev[MAX_EV];
   size_t nev;
-  int write_rc;     /* returned by write when nonzero */
-  int record_data;  /* keep DATA bytes in ev[] */
+  int write_rc;    /* returned by write when nonzero */
+  int record_data; /* keep DATA bytes in ev[] */
   /* behaviours of the event callback */
   int echo;         /* send STREAM_DATA back on the same stream */
   int close_on_fin; /* close a stream the peer half-closed */
@@ -45,7 +45,9 @@ typedef struct peer {
   int fins, resets, eofs;
 } peer;
 
-static uint8_t pattern(uint32_t s, size_t i) { return (uint8_t)(i * 7 + s * 13 + (i >> 11)); }
+static uint8_t pattern(uint32_t s, size_t i) {
+  return (uint8_t)(i * 7 + s * 13 + (i >> 11));
+}
 
 static int w_cb(void *ud, const uint8_t *p, size_t len) {
   peer *pr = ud;
@@ -104,9 +106,7 @@ static int e_cb(void *ud, const lp2p_event *ev) {
     if (pr->record_data) record(pr, ev);
     pr->eofs++;
     return 0;
-  default:
-    fail_msg("unexpected event %d", ev->type);
-    return 0;
+  default: fail_msg("unexpected event %d", ev->type); return 0;
   }
 }
 
@@ -121,7 +121,8 @@ static void peer_init(peer *pr, int initiator, uint32_t window, uint32_t max_str
 }
 
 static void peer_clear_events(peer *pr) {
-  for (size_t i = 0; i < pr->nev; i++) lp2p_buf_free(&pr->ev[i].data);
+  for (size_t i = 0; i < pr->nev; i++)
+    lp2p_buf_free(&pr->ev[i].data);
   pr->nev = 0;
 }
 
@@ -138,7 +139,8 @@ static void expect_out(peer *pr, const char *hex) {
   size_t n = tu_hex(want, sizeof want, hex);
   if (pr->out.len != n || (n && memcmp(pr->out.data, want, n) != 0)) {
     fprintf(stderr, "written %zu bytes:", pr->out.len);
-    for (size_t i = 0; i < pr->out.len && i < 64; i++) fprintf(stderr, " %02x", pr->out.data[i]);
+    for (size_t i = 0; i < pr->out.len && i < 64; i++)
+      fprintf(stderr, " %02x", pr->out.data[i]);
     fprintf(stderr, "\nwanted  %s\n", hex);
     fail();
   }
@@ -165,9 +167,18 @@ static int feed_hex(peer *pr, const char *hex) {
 /* Hand-built frame header, independent of the engine's encoder. */
 static void frame(lp2p_buf *b, uint8_t type, uint16_t flags, uint32_t id, uint32_t len,
                   const void *payload) {
-  uint8_t h[12] = {0, type, (uint8_t)(flags >> 8), (uint8_t)flags,
-                   (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id,
-                   (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+  uint8_t h[12] = {0,
+                   type,
+                   (uint8_t)(flags >> 8),
+                   (uint8_t)flags,
+                   (uint8_t)(id >> 24),
+                   (uint8_t)(id >> 16),
+                   (uint8_t)(id >> 8),
+                   (uint8_t)id,
+                   (uint8_t)(len >> 24),
+                   (uint8_t)(len >> 16),
+                   (uint8_t)(len >> 8),
+                   (uint8_t)len};
   assert_int_equal(lp2p_buf_append(b, h, 12), 0);
   if (type == 0 && len) assert_int_equal(lp2p_buf_append(b, payload, len), 0);
 }
@@ -235,11 +246,12 @@ static void test_data_fin_rst_bytes(void **state) {
   assert_int_equal(lp2p_yamux_open(a.y, &s3), 0);
   a.out.len = 0;
   assert_int_equal(lp2p_yamux_send(a.y, s1, (const uint8_t *)"hi", 2), 0);
-  expect_out(&a, "000000000000000100000002" "6869");
+  expect_out(&a, "000000000000000100000002"
+                 "6869");
   assert_int_equal(lp2p_yamux_send(a.y, s1, NULL, 0), 0);
   expect_out(&a, "");
   assert_int_equal(lp2p_yamux_close(a.y, s1), 0);
-  expect_out(&a, "000100040000000100000000"); /* window update, FIN */
+  expect_out(&a, "000100040000000100000000");     /* window update, FIN */
   assert_int_equal(lp2p_yamux_close(a.y, s1), 0); /* idempotent */
   expect_out(&a, "");
   assert_int_equal(lp2p_yamux_send(a.y, s1, (const uint8_t *)"x", 1), LP2P_ECLOSED);
@@ -268,15 +280,21 @@ static void test_ack_on_first_frame(void **state) {
   expect_ev(&b, 0, LP2P_EV_STREAM_OPEN, 1, NULL);
   expect_out(&b, "");
   /* Data before our ACK is delivered. */
-  assert_int_equal(feed_hex(&b, "000000000000000100000003" "616263"), 0);
+  assert_int_equal(feed_hex(&b, "000000000000000100000003"
+                                "616263"),
+                   0);
   expect_ev(&b, 1, LP2P_EV_STREAM_DATA, 1, "abc");
   expect_out(&b, "");
   assert_int_equal(lp2p_yamux_send(b.y, 1, (const uint8_t *)"ok", 2), 0);
-  expect_out(&b, "000000020000000100000002" "6f6b"); /* data, ACK */
+  expect_out(&b, "000000020000000100000002"
+                 "6f6b"); /* data, ACK */
   assert_int_equal(lp2p_yamux_send(b.y, 1, (const uint8_t *)"!", 1), 0);
-  expect_out(&b, "000000000000000100000001" "21");
+  expect_out(&b, "000000000000000100000001"
+                 "21");
   /* SYN on a data frame; our first frame is a FIN: ACK|FIN. */
-  assert_int_equal(feed_hex(&b, "000000010000000300000001" "7a"), 0);
+  assert_int_equal(feed_hex(&b, "000000010000000300000001"
+                                "7a"),
+                   0);
   expect_ev(&b, 2, LP2P_EV_STREAM_OPEN, 3, NULL);
   expect_ev(&b, 3, LP2P_EV_STREAM_DATA, 3, "z");
   assert_int_equal(lp2p_yamux_close(b.y, 3), 0);
@@ -291,7 +309,9 @@ static void test_ack_on_first_frame(void **state) {
   peer_init(&b, 0, MIB, 0, 0);
   assert_int_equal(feed_hex(&b, "000100010000000100000000"), 0);
   assert_int_equal(lp2p_yamux_send(b.y, 1, (const uint8_t *)"ok", 2), 0);
-  expect_out(&b, "0001000200000001000c0000" "000000000000000100000002" "6f6b");
+  expect_out(&b, "0001000200000001000c0000"
+                 "000000000000000100000002"
+                 "6f6b");
   peer_free(&b);
 }
 
@@ -303,7 +323,9 @@ static void test_outbound_ack_and_peer_reset(void **state) {
   assert_int_equal(lp2p_yamux_open(a.y, &id), 0);
   a.out.len = 0;
   /* The peer answers with data carrying ACK. */
-  assert_int_equal(feed_hex(&a, "000000020000000100000002" "6869"), 0);
+  assert_int_equal(feed_hex(&a, "000000020000000100000002"
+                                "6869"),
+                   0);
   expect_ev(&a, 0, LP2P_EV_STREAM_DATA, 1, "hi");
   assert_int_equal(lp2p_yamux_open(a.y, &id), 0);
   assert_int_equal(id, 3);
@@ -313,7 +335,9 @@ static void test_outbound_ack_and_peer_reset(void **state) {
   expect_ev(&a, 1, LP2P_EV_STREAM_RESET, 3, NULL);
   assert_int_equal(lp2p_yamux_send(a.y, 3, (const uint8_t *)"x", 1), LP2P_ECLOSED);
   /* RST on a data frame with payload: payload skipped, stream gone. */
-  assert_int_equal(feed_hex(&a, "000000080000000100000002" "6869"), 0);
+  assert_int_equal(feed_hex(&a, "000000080000000100000002"
+                                "6869"),
+                   0);
   expect_ev(&a, 2, LP2P_EV_STREAM_RESET, 1, NULL);
   assert_int_equal(a.nev, 3);
   assert_int_equal(lp2p_yamux_num_streams(a.y), 0);
@@ -343,7 +367,7 @@ static void test_ping(void **state) {
   peer a;
   peer_init(&a, 1, 0, 0, 0);
   assert_int_equal(feed_hex(&a, "000200010000000012345678"), 0);
-  expect_out(&a, "000200020000000012345678"); /* ACK, same opaque */
+  expect_out(&a, "000200020000000012345678");                    /* ACK, same opaque */
   assert_int_equal(feed_hex(&a, "000200020000000012345678"), 0); /* a pong */
   expect_out(&a, "");
   assert_int_equal(lp2p_yamux_ping(a.y, 0xdeadbeef), 0);
@@ -353,10 +377,13 @@ static void test_ping(void **state) {
 
   /* Replies queued per recv call are capped; the excess is dropped. */
   peer_init(&a, 1, 0, 0, 2);
-  assert_int_equal(feed_hex(&a, "000200010000000000000001" "000200010000000000000002"
-                                "000200010000000000000003" "000200010000000000000004"),
+  assert_int_equal(feed_hex(&a, "000200010000000000000001"
+                                "000200010000000000000002"
+                                "000200010000000000000003"
+                                "000200010000000000000004"),
                    0);
-  expect_out(&a, "000200020000000000000001" "000200020000000000000002");
+  expect_out(&a, "000200020000000000000001"
+                 "000200020000000000000002");
   assert_int_equal(feed_hex(&a, "000200010000000000000005"), 0);
   expect_out(&a, "000200020000000000000005");
   peer_free(&a);
@@ -377,7 +404,8 @@ static void test_goaway(void **state) {
   assert_int_equal(lp2p_yamux_open(a.y, &id), LP2P_ECLOSED);
   /* The open stream carries on; a new SYN is refused. */
   assert_int_equal(lp2p_yamux_send(a.y, 1, (const uint8_t *)"x", 1), 0);
-  expect_out(&a, "000000000000000100000001" "78");
+  expect_out(&a, "000000000000000100000001"
+                 "78");
   assert_int_equal(feed_hex(&a, "000100010000000200000000"), 0);
   expect_out(&a, "000100080000000200000000");
   assert_int_equal(a.nev, 0);
@@ -452,7 +480,8 @@ static void test_send_queue(void **state) {
   size_t len = 300 * KIB;
   uint8_t *data = malloc(len);
   assert_non_null(data);
-  for (size_t i = 0; i < len; i++) data[i] = pattern(1, i);
+  for (size_t i = 0; i < len; i++)
+    data[i] = pattern(1, i);
   peer_init(&a, 1, 0, 0, 0);
   assert_int_equal(lp2p_yamux_open(a.y, &id), 0);
   a.out.len = 0;
@@ -476,7 +505,8 @@ static void test_send_queue(void **state) {
   /* The last 4 KiB, then the FIN. */
   assert_int_equal(feed_hex(&a, "000100000000000100100000"), 0);
   assert_int_equal(a.out.len, 4 * KIB + 12 + 12);
-  assert_memory_equal(a.out.data + 12 + 4 * KIB, "\x00\x01\x00\x04\x00\x00\x00\x01\x00\x00\x00\x00", 12);
+  assert_memory_equal(a.out.data + 12 + 4 * KIB,
+                      "\x00\x01\x00\x04\x00\x00\x00\x01\x00\x00\x00\x00", 12);
   assert_int_equal(lp2p_yamux_queued(a.y, id), 0);
   a.out.len = 0;
   peer_free(&a);
@@ -562,7 +592,8 @@ static void test_pair_echo_reentrant(void **state) {
   b.close_on_fin = 1;
   b.open_on_open = 40; /* grows B's stream table inside the callback */
   assert_int_equal(lp2p_yamux_open(a.y, &id), 0);
-  for (size_t i = 0; i < len; i++) p[i] = pattern(id, i);
+  for (size_t i = 0; i < len; i++)
+    p[i] = pattern(id, i);
   /* In pieces, pumping in between, so echoes interleave with input. */
   for (size_t off = 0; off < len;) {
     size_t n = len - off < 100 * KIB ? len - off : 100 * KIB;
@@ -609,7 +640,9 @@ static void test_recv_not_reentrant(void **state) {
   b.recv_inside = 1;
   assert_int_equal(feed_hex(&b, "000100010000000100000000"), 0);
   assert_int_equal(b.inner_rc, LP2P_EINVAL);
-  assert_int_equal(feed_hex(&b, "000000000000000100000001" "61"), 0); /* still alive */
+  assert_int_equal(feed_hex(&b, "000000000000000100000001"
+                                "61"),
+                   0); /* still alive */
   peer_free(&b);
 }
 
@@ -617,19 +650,19 @@ static void test_recv_not_reentrant(void **state) {
 
 /* Inbound bytes for a listener that opened stream 2 itself. */
 static void session_bytes(lp2p_buf *in) {
-  frame(in, 1, 1, 1, 0, NULL);               /* SYN 1 (window update) */
+  frame(in, 1, 1, 1, 0, NULL); /* SYN 1 (window update) */
   frame(in, 0, 0, 1, 5, "hello");
-  frame(in, 0, 1 | 4, 3, 3, "abc");          /* SYN|FIN 3 with data */
-  frame(in, 2, 1, 0, 7, NULL);               /* ping 7 */
-  frame(in, 0, 4, 1, 5, "world");            /* FIN 1 */
-  frame(in, 1, 2, 2, 100, NULL);             /* ACK 2 +100 */
+  frame(in, 0, 1 | 4, 3, 3, "abc"); /* SYN|FIN 3 with data */
+  frame(in, 2, 1, 0, 7, NULL);      /* ping 7 */
+  frame(in, 0, 4, 1, 5, "world");   /* FIN 1 */
+  frame(in, 1, 2, 2, 100, NULL);    /* ACK 2 +100 */
   frame(in, 0, 2, 2, 4, "back");
-  frame(in, 0, 1, 5, 2, "xy");               /* SYN 5 */
-  frame(in, 1, 8, 5, 0, NULL);               /* RST 5 */
-  frame(in, 0, 0, 9, 3, "zzz");              /* unknown stream: dropped */
+  frame(in, 0, 1, 5, 2, "xy");  /* SYN 5 */
+  frame(in, 1, 8, 5, 0, NULL);  /* RST 5 */
+  frame(in, 0, 0, 9, 3, "zzz"); /* unknown stream: dropped */
   frame(in, 1, 0, 9, 10, NULL);
-  frame(in, 2, 2, 0, 1, NULL);               /* pong */
-  frame(in, 3, 0, 0, 0, NULL);               /* GoAway normal */
+  frame(in, 2, 2, 0, 1, NULL); /* pong */
+  frame(in, 3, 0, 0, 0, NULL); /* GoAway normal */
 }
 
 static void session_check(peer *b) {
@@ -687,12 +720,14 @@ static void test_session_splits(void **state) {
   session_check(&b);
   sorted_out(&b, want, &nwant);
   /* Written, in order: ACK|FIN 3, ACK|FIN 1, pong 7. */
-  expect_out(&b, "000100060000000300000000" "000100060000000100000000"
+  expect_out(&b, "000100060000000300000000"
+                 "000100060000000100000000"
                  "000200020000000000000007");
   peer_free(&b);
 
   session_peer(&b);
-  for (size_t i = 0; i < in.len; i++) assert_int_equal(lp2p_yamux_recv(b.y, in.data + i, 1), 0);
+  for (size_t i = 0; i < in.len; i++)
+    assert_int_equal(lp2p_yamux_recv(b.y, in.data + i, 1), 0);
   session_check(&b);
   sorted_out(&b, got, &ngot);
   assert_int_equal(ngot, nwant);
@@ -718,19 +753,30 @@ static void test_max_streams(void **state) {
   (void)state;
   peer b;
   peer_init(&b, 0, 0, 2, 0);
-  assert_int_equal(feed_hex(&b, "000100010000000100000000" "000100010000000300000000"), 0);
+  assert_int_equal(feed_hex(&b, "000100010000000100000000"
+                                "000100010000000300000000"),
+                   0);
   expect_out(&b, "");
   /* The third SYN (with data) is refused; its data is skipped. */
-  assert_int_equal(feed_hex(&b, "000000010000000500000002" "7879"), 0);
+  assert_int_equal(feed_hex(&b, "000000010000000500000002"
+                                "7879"),
+                   0);
   expect_out(&b, "000100080000000500000000");
-  assert_int_equal(feed_hex(&b, "000000000000000500000001" "78"), 0); /* late data */
+  assert_int_equal(feed_hex(&b, "000000000000000500000001"
+                                "78"),
+                   0); /* late data */
   expect_out(&b, "");
-  assert_int_equal(feed_hex(&b, "000000000000000100000001" "61" "000000000000000300000001" "62"), 0);
+  assert_int_equal(feed_hex(&b, "000000000000000100000001"
+                                "61"
+                                "000000000000000300000001"
+                                "62"),
+                   0);
   assert_int_equal(b.nev, 4);
   expect_ev(&b, 2, LP2P_EV_STREAM_DATA, 1, "a");
   expect_ev(&b, 3, LP2P_EV_STREAM_DATA, 3, "b");
   assert_int_equal(lp2p_yamux_send(b.y, 3, (const uint8_t *)"c", 1), 0);
-  expect_out(&b, "000000020000000300000001" "63");
+  expect_out(&b, "000000020000000300000001"
+                 "63");
   /* A slot frees when a stream goes; the next SYN is taken. */
   assert_int_equal(lp2p_yamux_reset(b.y, 1), 0);
   b.out.len = 0;
@@ -798,7 +844,9 @@ static void test_hostile(void **state) {
     free(z);
   }
   /* window update past 2^32-1: 256 KiB + 0xfffc0000 */
-  hostile(1, NULL, "000100010000000200000000" "0001000000000002fffc0000");
+  hostile(1, NULL,
+          "000100010000000200000000"
+          "0001000000000002fffc0000");
   {
     peer p;
     uint32_t id;
@@ -843,7 +891,9 @@ static void test_io_errors(void **state) {
   p.echo = 1;
   assert_int_equal(feed_hex(&p, "000100010000000100000000"), 0);
   p.write_rc = -32;
-  assert_int_equal(feed_hex(&p, "000000000000000100000001" "61"), -32);
+  assert_int_equal(feed_hex(&p, "000000000000000100000001"
+                                "61"),
+                   -32);
   assert_int_equal(lp2p_yamux_send(p.y, 1, (const uint8_t *)"x", 1), -32);
   peer_free(&p);
   /* A failing ping reply write at the end of recv. */

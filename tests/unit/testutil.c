@@ -70,18 +70,12 @@ static int cap_event(void *ud, const lp2p_event *ev) {
   switch (ev->type) {
   case LP2P_EV_READY:
     c->ready++;
-    snprintf(c->protocol, sizeof c->protocol, "%s",
-             ev->protocol ? ev->protocol : "");
+    snprintf(c->protocol, sizeof c->protocol, "%s", ev->protocol ? ev->protocol : "");
     return 0;
   case LP2P_EV_DATA:
-  case LP2P_EV_STREAM_DATA:
-    return lp2p_buf_append(&c->data, ev->data, ev->len);
-  case LP2P_EV_PONG:
-    c->pongs++;
-    return 0;
-  default:
-    c->other++;
-    return 0;
+  case LP2P_EV_STREAM_DATA: return lp2p_buf_append(&c->data, ev->data, ev->len);
+  case LP2P_EV_PONG: c->pongs++; return 0;
+  default: c->other++; return 0;
   }
 }
 
@@ -102,7 +96,8 @@ int tu_feed(int pass, const uint8_t *in, size_t len,
   int rc = 0;
   if (pass == 0) return feed(ud, in, len);
   if (pass == 1) {
-    for (size_t i = 0; i < len && rc == 0; i++) rc = feed(ud, in + i, 1);
+    for (size_t i = 0; i < len && rc == 0; i++)
+      rc = feed(ud, in + i, 1);
     return rc;
   }
   size_t k = (size_t)pass - 1;

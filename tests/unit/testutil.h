@@ -20,12 +20,12 @@ char *tu_read_vector(const char *name, size_t *len);
 
 /* Records what an engine writes and the events it sends up. */
 typedef struct tu_capture {
-  lp2p_buf wire;     /* everything written down */
-  lp2p_buf data;     /* DATA / STREAM_DATA payloads, concatenated */
-  int ready;         /* READY events seen */
+  lp2p_buf wire; /* everything written down */
+  lp2p_buf data; /* DATA / STREAM_DATA payloads, concatenated */
+  int ready;     /* READY events seen */
   int pongs;
-  int other;         /* any other event */
-  char protocol[128];/* protocol of the last READY */
+  int other;          /* any other event */
+  char protocol[128]; /* protocol of the last READY */
 } tu_capture;
 
 lp2p_io tu_capture_io(tu_capture *c);
