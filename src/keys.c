@@ -102,6 +102,14 @@ int lp2p_identity_generate(lp2p_identity *id, lp2p_key_type type, const lp2p_env
   return rc;
 }
 
+int lp2p_identity_self_check(const lp2p_identity *id) {
+  static const uint8_t msg[] = "lp2p-interop identity self-check";
+  uint8_t sig[LP2P_SIG_MAX];
+  size_t sig_len;
+  int rc = lp2p_identity_sign(sig, &sig_len, id, msg, sizeof msg);
+  return rc ? rc : lp2p_pubkey_verify(&id->pub, msg, sizeof msg, sig, sig_len);
+}
+
 int lp2p_identity_sign(uint8_t *sig, size_t *sig_len, const lp2p_identity *id,
                        const uint8_t *msg, size_t len) {
   int rc = crypto_ready();

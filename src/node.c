@@ -320,6 +320,9 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   n->env.random = env_random;
   if (sodium_init() < 0) return LP2P_EINVAL;
   int rc = lp2p_identity_generate(&n->id, cfg->key_type, &n->env);
+  /* Before any address is published or taken, so a broken key fails here
+   * and no connection pays for the first use of the signature code. */
+  if (rc == 0) rc = lp2p_identity_self_check(&n->id);
   lp2p_peerid pid;
   if (rc == 0) rc = lp2p_peerid_from_pubkey(&pid, &n->id.pub);
   if (rc == 0 && lp2p_peerid_to_text(n->id_text, sizeof n->id_text, &pid) < 0)

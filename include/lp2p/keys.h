@@ -43,6 +43,10 @@ int lp2p_identity_from_secret(lp2p_identity *id, lp2p_key_type type,
 #define LP2P_SIG_MAX 72
 int lp2p_identity_sign(uint8_t *sig, size_t *sig_len, const lp2p_identity *id,
                        const uint8_t *msg, size_t len);
+/* Signs a fixed message and verifies it with the identity's own public
+ * key: 0, or the error that shows the key is unusable. Run once at start,
+ * it also pages in the signature code and tables before any connection. */
+int lp2p_identity_self_check(const lp2p_identity *id);
 void lp2p_identity_clear(lp2p_identity *id);
 
 /* Verifies a signature by a remote key: 0 or LP2P_ESIG (LP2P_EKEY for a
