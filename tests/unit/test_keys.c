@@ -666,8 +666,26 @@ static void test_secret_checks(void **state) {
   assert_int_equal(lp2p_identity_sign(sig, &sig_len, &id, seed, 1), LP2P_EKEY);
 }
 
+static void test_self_check(void **state) {
+  (void)state;
+  uint64_t seed = 5;
+  lp2p_env env = {.random = tu_random, .random_ud = &seed};
+  lp2p_key_type types[] = {LP2P_KEY_ED25519, LP2P_KEY_SECP256K1};
+  for (int t = 0; t < 2; t++) {
+    lp2p_identity a, b;
+    assert_int_equal(lp2p_identity_generate(&a, types[t], &env), 0);
+    assert_int_equal(lp2p_identity_generate(&b, types[t], &env), 0);
+    assert_int_equal(lp2p_identity_self_check(&a), 0);
+    a.pub = b.pub; /* a secret key with someone else's public key */
+    assert_int_equal(lp2p_identity_self_check(&a), LP2P_ESIG);
+    lp2p_identity_clear(&a);
+    lp2p_identity_clear(&b);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_self_check),
       cmocka_unit_test(test_ed25519_vector),
       cmocka_unit_test(test_secp256k1_vector),
       cmocka_unit_test(test_pubkey_roundtrip),
