@@ -666,6 +666,34 @@ static void gen_conn(void) {
       lp2p_buf_free(&s);
       put_free("conn", &b, "secured-%u-%u", sel, dsel);
     }
+    /* The listener pings; its multistream proposal and then its ping come
+     * back as echoes (op 6), for PONG. mplex echoes need the flag of the
+     * other side: Message-initiator (2) becomes Message-receiver (1). */
+    int mplex = sel & 1;
+    lp2p_buf b = {0}, p = {0};
+    b_u8(&b, 1);
+    b_u8(&b, sel);
+    b_u8(&b, 0);
+    b_mss(&p, LP2P_MSS_PROTOCOL); /* dialer sel 0 lists no muxer */
+    b_mss(&p, mplex ? "/mplex/6.7.0" : "/yamux/1.0.0");
+    op_plain(&b, &p);
+    p.len = 0;
+    b_mss(&p, LP2P_MSS_PROTOCOL);
+    b_mss(&p, LP2P_PING_PROTOCOL);
+    unsigned hdr = mplex ? 2 : 12, x = mplex ? 3 : 0;
+    for (int round = 0; round < 2; round++) {
+      b_u8(&b, 4);
+      if (round == 0) {
+        b_u8(&b, 6);
+        b_u16(&b, hdr + (unsigned)p.len);
+        b_u8(&b, x);
+      }
+      b_u8(&b, 6);
+      b_u16(&b, hdr + 32);
+      b_u8(&b, x);
+    }
+    lp2p_buf_free(&p);
+    put_free("conn", &b, "secured-echo-%u", sel);
   }
 }
 
