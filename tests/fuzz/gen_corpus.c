@@ -482,6 +482,28 @@ static void gen_yamux(void) {
   b_u8(&b, 7); /* goaway, internal error */
   b_u8(&b, 2);
   put_free("yamux", &b, "dialer");
+  /* Listener with max_pending_pongs 2: three pings in one call, and 192
+   * KiB on stream 1, past half the window, so credit goes back. */
+  b_u8(&b, 64);
+  b_u8(&b, 0);
+  b_yamux(&w, Y_PING, Y_SYN, 0, 1);
+  b_yamux(&w, Y_PING, Y_SYN, 0, 2);
+  b_yamux(&w, Y_PING, Y_SYN, 0, 3);
+  b_yamux(&w, Y_WU, Y_SYN, 1, 0);
+  b_yamux(&w, Y_DATA, 0, 1, 3u << 16);
+  b_u8(&b, 0);
+  b_u8(&b, (unsigned)w.len);
+  b_bytes(&b, w.data, w.len);
+  for (int i = 0; i < 3; i++) {
+    b_u8(&b, 2);
+    b_u16(&b, 0xffff);
+    b_u8(&b, 'z');
+  }
+  b_u8(&b, 2);
+  b_u16(&b, 3);
+  b_u8(&b, 'z');
+  lp2p_buf_free(&w);
+  put_free("yamux", &b, "listener-credit");
 }
 
 static void gen_mplex(void) {
