@@ -367,6 +367,24 @@ static void gen_noise_handshake(void) {
   b_u8(&b, 0);
   b_u16(&b, 9000); /* over the payload cap */
   put_free("noise_handshake", &b, "payload-too-big");
+  /* Message 3 payload: a valid secp256k1 identity key and an empty
+   * identity_sig (protobuf-c gives data NULL, len 0). */
+  {
+    uint8_t key[LP2P_PUBKEY_PB_MAX];
+    int kn = lp2p_pubkey_marshal(key, sizeof key, &fz_identity(1)->pub);
+    b_u8(&b, 3);
+    b_u8(&b, 0);
+    b_u8(&b, 0);
+    b_u8(&b, 0);                   /* message 1 payload length */
+    b_u8(&b, 0);                   /* kind: raw payload */
+    b_u8(&b, 0);
+    b_u16(&b, (unsigned)kn + 4);
+    b_u8(&b, 0x0a);                /* identity_key */
+    b_u8(&b, (unsigned)kn);
+    b_bytes(&b, key, (size_t)kn);
+    b_bytes(&b, "\x12\x00", 2);    /* identity_sig, empty */
+    put_free("noise_handshake", &b, "secp256k1-empty-signature");
+  }
 }
 
 static void gen_noise_transport(void) {
