@@ -10,9 +10,10 @@
 # as it is. One process at a time, under nice.
 #
 # Environment:
-#   LP2P_FUZZ_MERGE=1   afterwards, merge inputs that add coverage into the
-#                       committed corpus (libFuzzer -merge=1), as long as it
-#                       stays under LP2P_FUZZ_MAX_CORPUS files (default 100)
+#   LP2P_FUZZ_MERGE=1   afterwards, merge inputs that add edge coverage into
+#                       the committed corpus (libFuzzer -merge=1), as long as
+#                       it stays within LP2P_FUZZ_MAX_CORPUS files (default
+#                       100)
 #   LP2P_FUZZ_ARGS      extra libFuzzer flags, e.g. "-max_len=8192"
 #   LP2P_FUZZ_WORK      scratch directory (default build-fuzz/fuzz-work)
 #
@@ -102,8 +103,9 @@ for t in "${targets[@]}"; do
     rm -rf "$trial"
     mkdir -p "$trial"
     cp "$committed/"* "$trial/"
-    nice -n 10 "$build/fuzz_$t" -merge=1 "$trial" "$dir/corpus" \
-      >"$dir/merge.log" 2>&1 || true
+    # Edge coverage only (no hit counts): keeps the additions few.
+    nice -n 10 "$build/fuzz_$t" -merge=1 -use_counters=0 "$trial" \
+      "$dir/corpus" >"$dir/merge.log" 2>&1 || true
     n=$(find "$trial" -type f | wc -l)
     if [ "$n" -le "$max_corpus" ]; then
       cp -n "$trial/"* "$committed/"

@@ -154,7 +154,9 @@ static int secp_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
   uint8_t h[crypto_hash_sha256_BYTES];
   int rc = secp_parse_pubkey(&key, pk->key, pk->len);
   if (rc) return rc;
-  if (sig_len > LP2P_SIG_MAX ||
+  /* An empty signature may come as NULL (protobuf-c does so for an empty
+   * bytes field), which libsecp256k1 treats as a caller bug and aborts. */
+  if (sig_len == 0 || sig_len > LP2P_SIG_MAX ||
       !secp256k1_ecdsa_signature_parse_der(ctx, &s, sig, sig_len))
     return LP2P_ESIG;
   /* libsecp256k1 verifies low-S only (BIP 62 rule); other implementations

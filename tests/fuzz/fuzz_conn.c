@@ -11,11 +11,16 @@
  *   mode bit 0 == 1: secured: a harness dialer (multistream initiator for
  *     /noise, then a real Noise initiator engine) completes the handshake;
  *     the rest is ops, so the fuzzer writes the plaintext above Noise:
- *       op % 6: 0 [len] bytes: sent as plaintext
+ *       op % 7: 0 [len] bytes: sent as plaintext
  *               1 [len hi][len lo] bytes: the same, longer
  *               2 [len] bytes: raw wire bytes (breaks the channel)
  *               3 [t hi][t lo]: time advances t * 8 ms; expire if due
  *               4 listener pings; 5 listener closes
+ *               6 [n hi][n lo][x]: the last n bytes of the plaintext the
+ *                 listener sent (all when n is 0 or more than there is)
+ *                 go back to it, the first one xored with x: an echo
+ *                 answers the listener's own streams (its multistream
+ *                 proposal and ping) without knowing its random bytes
  *   mode bit 1: the listener's READY callback pings at once (re-entrant).
  *   split: wire bytes reach the listener in pieces from this seed; in raw
  *   mode, split bit 1 lets a second pass before each piece and bit 0
@@ -50,7 +55,10 @@ typedef struct ctx {
   lp2p_noise *dn;
   int d_secured;
   int d_err;
+  lp2p_buf got; /* plaintext from the listener, the last ECHO_KEEP bytes */
 } ctx;
+
+#define ECHO_KEEP 65536
 
 static int l_write(void *ud, const uint8_t *p, size_t len) {
   ctx *c = ud;
@@ -85,6 +93,7 @@ static int l_event(void *ud, const lp2p_event *ev) {
   FZ_CHECK(ev->type == LP2P_EV_PONG);
   FZ_CHECK(c->l_ready && c->pings > c->pongs);
   c->pongs++;
+  LP2P_DEBUG("fuzz", "listener got pong %d", c->pongs);
   return 0;
 }
 
@@ -100,7 +109,11 @@ static int dn_event(void *ud, const lp2p_event *ev) {
     return 0;
   }
   FZ_CHECK(ev->type == LP2P_EV_DATA);
-  return 0; /* the listener's muxer frames: dropped */
+  if (c->got.len + ev->len > ECHO_KEEP)
+    lp2p_buf_consume(&c->got, c->got.len + ev->len > 2 * ECHO_KEEP
+                                  ? c->got.len
+                                  : c->got.len + ev->len - ECHO_KEEP);
+  return lp2p_buf_append(&c->got, ev->data, ev->len);
 }
 
 static int dmss_event(void *ud, const lp2p_event *ev) {
@@ -188,10 +201,10 @@ static void secured(ctx *c, fz_in *in) {
     uint8_t op = fz_u8(in);
     size_t len;
     const uint8_t *p;
-    switch (op % 6) {
+    switch (op % 7) {
     case 0:
     case 1:
-      p = fz_take(in, op % 6 == 0 ? fz_u8(in) : fz_u16(in), &len);
+      p = fz_take(in, op % 7 == 0 ? fz_u8(in) : fz_u16(in), &len);
       FZ_CHECK(lp2p_noise_send(c->dn, p, len) == 0);
       break;
     case 2:
@@ -205,9 +218,20 @@ static void secured(ctx *c, fz_in *in) {
       else if (rc != LP2P_EINVAL) c->l_err = rc;
       break;
     }
-    default: {
+    case 5: {
       int rc = lp2p_conn_close(c->l);
       if (rc) c->l_err = rc;
+      break;
+    }
+    default: {
+      size_t n = fz_u16(in);
+      uint8_t x = fz_u8(in);
+      if (n == 0 || n > c->got.len) n = c->got.len;
+      if (n == 0) break;
+      uint8_t echo[ECHO_KEEP];
+      memcpy(echo, c->got.data + c->got.len - n, n);
+      echo[0] ^= x;
+      FZ_CHECK(lp2p_noise_send(c->dn, echo, n) == 0);
       break;
     }
     }
@@ -244,5 +268,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lp2p_noise_free(c.dn);
   lp2p_buf_free(&c.to_l);
   lp2p_buf_free(&c.to_d);
+  lp2p_buf_free(&c.got);
   return 0;
 }

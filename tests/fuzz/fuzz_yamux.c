@@ -14,7 +14,7 @@
  *   op % 10:
  *     0 [len] bytes          fed to recv
  *     1 [len][split] bytes   fed to recv in pieces
- *     2 [len hi][len lo]     that many bytes fed (zero-padded past the end)
+ *     2 [len hi][len lo][b]  that many bytes b fed (bulk payload)
  *     3                      open
  *     4 [s][len hi][len lo]  send pattern bytes on stream s
  *     5 [s]                  close
@@ -248,12 +248,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     }
     case 2: {
-      size_t want = fz_u16(&in);
-      p = fz_take(&in, want, &len);
-      uint8_t *buf = calloc(1, want ? want : 1);
+      size_t n = fz_u16(&in);
+      uint8_t *buf = malloc(n ? n : 1);
       FZ_CHECK(buf);
-      memcpy(buf, p, len);
-      rc = lp2p_yamux_recv(c.y, buf, want);
+      memset(buf, fz_u8(&in), n);
+      rc = lp2p_yamux_recv(c.y, buf, n);
       free(buf);
       break;
     }
@@ -264,6 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (n > budget) n = 0;
       budget -= n;
       rc = do_send(&c, id, n);
+      FZ_CHECK(lp2p_yamux_queued(c.y, id) <= LP2P_YAMUX_MAX_QUEUED);
       break;
     }
     case 5: rc = lp2p_yamux_close(c.y, pick(&c, fz_u8(&in))); break;

@@ -367,6 +367,24 @@ static void gen_noise_handshake(void) {
   b_u8(&b, 0);
   b_u16(&b, 9000); /* over the payload cap */
   put_free("noise_handshake", &b, "payload-too-big");
+  /* Message 3 payload: a valid secp256k1 identity key and an empty
+   * identity_sig (protobuf-c gives data NULL, len 0). */
+  {
+    uint8_t key[LP2P_PUBKEY_PB_MAX];
+    int kn = lp2p_pubkey_marshal(key, sizeof key, &fz_identity(1)->pub);
+    b_u8(&b, 3);
+    b_u8(&b, 0);
+    b_u8(&b, 0);
+    b_u8(&b, 0);                   /* message 1 payload length */
+    b_u8(&b, 0);                   /* kind: raw payload */
+    b_u8(&b, 0);
+    b_u16(&b, (unsigned)kn + 4);
+    b_u8(&b, 0x0a);                /* identity_key */
+    b_u8(&b, (unsigned)kn);
+    b_bytes(&b, key, (size_t)kn);
+    b_bytes(&b, "\x12\x00", 2);    /* identity_sig, empty */
+    put_free("noise_handshake", &b, "secp256k1-empty-signature");
+  }
 }
 
 static void gen_noise_transport(void) {
@@ -482,6 +500,28 @@ static void gen_yamux(void) {
   b_u8(&b, 7); /* goaway, internal error */
   b_u8(&b, 2);
   put_free("yamux", &b, "dialer");
+  /* Listener with max_pending_pongs 2: three pings in one call, and 192
+   * KiB on stream 1, past half the window, so credit goes back. */
+  b_u8(&b, 64);
+  b_u8(&b, 0);
+  b_yamux(&w, Y_PING, Y_SYN, 0, 1);
+  b_yamux(&w, Y_PING, Y_SYN, 0, 2);
+  b_yamux(&w, Y_PING, Y_SYN, 0, 3);
+  b_yamux(&w, Y_WU, Y_SYN, 1, 0);
+  b_yamux(&w, Y_DATA, 0, 1, 3u << 16);
+  b_u8(&b, 0);
+  b_u8(&b, (unsigned)w.len);
+  b_bytes(&b, w.data, w.len);
+  for (int i = 0; i < 3; i++) {
+    b_u8(&b, 2);
+    b_u16(&b, 0xffff);
+    b_u8(&b, 'z');
+  }
+  b_u8(&b, 2);
+  b_u16(&b, 3);
+  b_u8(&b, 'z');
+  lp2p_buf_free(&w);
+  put_free("yamux", &b, "listener-credit");
 }
 
 static void gen_mplex(void) {
@@ -666,6 +706,34 @@ static void gen_conn(void) {
       lp2p_buf_free(&s);
       put_free("conn", &b, "secured-%u-%u", sel, dsel);
     }
+    /* The listener pings; its multistream proposal and then its ping come
+     * back as echoes (op 6), for PONG. mplex echoes need the flag of the
+     * other side: Message-initiator (2) becomes Message-receiver (1). */
+    int mplex = sel & 1;
+    lp2p_buf b = {0}, p = {0};
+    b_u8(&b, 1);
+    b_u8(&b, sel);
+    b_u8(&b, 0);
+    b_mss(&p, LP2P_MSS_PROTOCOL); /* dialer sel 0 lists no muxer */
+    b_mss(&p, mplex ? "/mplex/6.7.0" : "/yamux/1.0.0");
+    op_plain(&b, &p);
+    p.len = 0;
+    b_mss(&p, LP2P_MSS_PROTOCOL);
+    b_mss(&p, LP2P_PING_PROTOCOL);
+    unsigned hdr = mplex ? 2 : 12, x = mplex ? 3 : 0;
+    for (int round = 0; round < 2; round++) {
+      b_u8(&b, 4);
+      if (round == 0) {
+        b_u8(&b, 6);
+        b_u16(&b, hdr + (unsigned)p.len);
+        b_u8(&b, x);
+      }
+      b_u8(&b, 6);
+      b_u16(&b, hdr + 32);
+      b_u8(&b, x);
+    }
+    lp2p_buf_free(&p);
+    put_free("conn", &b, "secured-echo-%u", sel);
   }
 }
 
