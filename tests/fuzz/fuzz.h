@@ -19,9 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An invariant of the engine under test: aborts with the location, which
  * libFuzzer (or the replayer, under ctest) reports as a finding. */
-#define FZ_CHECK(cond)                                                      \
-  do {                                                                      \
-    if (!(cond)) fz_fail(__FILE__, __LINE__, #cond);                        \
+#define FZ_CHECK(cond)                                                                   \
+  do {                                                                                   \
+    if (!(cond)) fz_fail(__FILE__, __LINE__, #cond);                                     \
   } while (0)
 _Noreturn void fz_fail(const char *file, int line, const char *what);
 
@@ -99,7 +99,7 @@ struct lp2p_noise *fz_noise_new(lp2p_env *env, uint64_t *state, int initiator,
  * negotiation, bit 2 secp256k1 identity. Step timeout FZ_STEP_MS. */
 #define FZ_STEP_MS 10000
 struct lp2p_conn;
-struct lp2p_conn *fz_conn_new(lp2p_env *env, uint64_t *state, int initiator,
-                              unsigned sel, lp2p_io io);
+struct lp2p_conn *fz_conn_new(lp2p_env *env, uint64_t *state, int initiator, unsigned sel,
+                              lp2p_io io);
 
 #endif

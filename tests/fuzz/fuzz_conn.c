@@ -214,8 +214,10 @@ static void secured(ctx *c, fz_in *in) {
     case 3: advance(c, (uint64_t)fz_u16(in) * 8); break;
     case 4: {
       int rc = lp2p_conn_ping(c->l);
-      if (rc == 0) c->pings++;
-      else if (rc != LP2P_EINVAL) c->l_err = rc;
+      if (rc == 0)
+        c->pings++;
+      else if (rc != LP2P_EINVAL)
+        c->l_err = rc;
       break;
     }
     case 5: {

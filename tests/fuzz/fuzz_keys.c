@@ -65,13 +65,11 @@ static void check_pubkey(const lp2p_pubkey *pk, const uint8_t *pb, size_t len) {
 }
 
 static void fuzz_payload(const uint8_t *p, size_t len) {
-  Pb__NoiseHandshakePayload *pb =
-      pb__noise_handshake_payload__unpack(NULL, len, p);
+  Pb__NoiseHandshakePayload *pb = pb__noise_handshake_payload__unpack(NULL, len, p);
   if (!pb) return;
   if (pb->has_identity_key) {
     lp2p_pubkey pk;
-    if (lp2p_pubkey_unmarshal(&pk, pb->identity_key.data,
-                              pb->identity_key.len) == 0) {
+    if (lp2p_pubkey_unmarshal(&pk, pb->identity_key.data, pb->identity_key.len) == 0) {
       check_pubkey(&pk, pb->identity_key.data, pb->identity_key.len);
       uint8_t msg[sizeof LP2P_NOISE_SIG_PREFIX - 1 + 32] = {0};
       memcpy(msg, LP2P_NOISE_SIG_PREFIX, sizeof LP2P_NOISE_SIG_PREFIX - 1);
@@ -139,8 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *p = fz_rest(&in, &len);
     lp2p_pubkey pk;
     int rc = lp2p_pubkey_unmarshal(&pk, p, len);
-    if (rc == 0) check_pubkey(&pk, p, len);
-    else FZ_CHECK(rc == LP2P_EKEY);
+    if (rc == 0)
+      check_pubkey(&pk, p, len);
+    else
+      FZ_CHECK(rc == LP2P_EKEY);
     break;
   }
   case 1: {
@@ -167,8 +167,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const uint8_t *p = fz_rest(&in, &len);
     lp2p_peerid id;
     FZ_CHECK(lp2p_peerid_from_pubkey_pb(&id, p, len) == 0);
-    /* An empty PublicKey has no peer id worth checking. */
-    if (len) check_peerid(&id);
+    /* from_pubkey_pb takes any bytes; only the id of a key we accept (or a
+     * hashed one) must survive the strict parse of lp2p_peerid_from_bytes. */
+    lp2p_pubkey pk;
+    if (len && (id.bytes[0] != 0x00 || lp2p_pubkey_unmarshal(&pk, p, len) == 0))
+      check_peerid(&id);
     break;
   }
   case 4: {

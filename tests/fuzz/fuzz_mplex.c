@@ -128,9 +128,7 @@ static int cb_action(ctx *c, const lp2p_event *ev) {
   case 3: rc = lp2p_mplex_reset(c->m, ev->stream); break;
   case 4: rc = do_open(c); break;
   case 5: rc = lp2p_mplex_goaway(c->m, 0); break;
-  default:
-    FZ_CHECK(lp2p_mplex_recv(c->m, pattern, 4) == LP2P_EINVAL);
-    break;
+  default: FZ_CHECK(lp2p_mplex_recv(c->m, pattern, 4) == LP2P_EINVAL); break;
   }
   if (rc == LP2P_ECLOSED || rc == LP2P_ELIMIT || rc == LP2P_EINVAL) rc = 0;
   return rc;
@@ -149,11 +147,8 @@ static int on_event(void *ud, const lp2p_event *ev) {
     FZ_CHECK(seen(c, ev->stream));
     break;
   case LP2P_EV_STREAM_FIN:
-  case LP2P_EV_STREAM_RESET:
-    FZ_CHECK(seen(c, ev->stream));
-    break;
-  default:
-    FZ_CHECK(0);
+  case LP2P_EV_STREAM_RESET: FZ_CHECK(seen(c, ev->stream)); break;
+  default: FZ_CHECK(0);
   }
   return c->cb_actions ? cb_action(c, ev) : 0;
 }

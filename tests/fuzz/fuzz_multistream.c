@@ -45,7 +45,8 @@ static int on_event(void *ud, const lp2p_event *ev) {
     FZ_CHECK(!c->ready && c->data.len == 0);
     c->ready = 1;
     int found = 0;
-    for (size_t i = 0; i < c->n_protos; i++) found |= ev->protocol == protos[i];
+    for (size_t i = 0; i < c->n_protos; i++)
+      found |= ev->protocol == protos[i];
     FZ_CHECK(found);
     FZ_CHECK(lp2p_mss_selected(&c->mss) == ev->protocol);
     return 0;
@@ -53,8 +54,7 @@ static int on_event(void *ud, const lp2p_event *ev) {
   case LP2P_EV_DATA:
     FZ_CHECK(c->ready && ev->len > 0);
     return lp2p_buf_append(&c->data, ev->data, ev->len);
-  default:
-    FZ_CHECK(0);
+  default: FZ_CHECK(0);
   }
 }
 
@@ -71,8 +71,7 @@ static size_t parse_msgs(const uint8_t *p, size_t len, size_t *count) {
   while (off < len) {
     uint64_t mlen;
     int hl = lp2p_varint_decode(&mlen, p + off, len - off);
-    if (hl <= 0 || mlen == 0 || mlen > LP2P_MSS_MAX_MSG ||
-        mlen > len - off - (size_t)hl)
+    if (hl <= 0 || mlen == 0 || mlen > LP2P_MSS_MAX_MSG || mlen > len - off - (size_t)hl)
       break;
     if (p[off + (size_t)hl + mlen - 1] != '\n') break;
     off += (size_t)hl + mlen;

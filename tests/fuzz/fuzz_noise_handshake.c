@@ -110,14 +110,14 @@ static size_t frame_of(uint8_t *frame, int m) {
 
 /* What the harness peer expects once the engine is done. */
 typedef struct expect {
-  int complete;   /* the handshake must complete */
-  int bad_sig;    /* must fail with LP2P_ESIG */
+  int complete; /* the handshake must complete */
+  int bad_sig;  /* must fail with LP2P_ESIG */
   unsigned peer_sel;
 } expect;
 
 /* Builds the harness peer's payload from the input; see the header. */
-static size_t payload(fz_in *in, uint8_t *out, size_t cap,
-                      const lp2p_noise_hs *peer, expect *ex) {
+static size_t payload(fz_in *in, uint8_t *out, size_t cap, const lp2p_noise_hs *peer,
+                      expect *ex) {
   uint8_t kind = fz_u8(in) % 3;
   unsigned psel = fz_u8(in);
   size_t len;
@@ -156,12 +156,10 @@ static size_t payload(fz_in *in, uint8_t *out, size_t cap,
  * engine's identity over the engine's static key. */
 static void check_engine_payload(const ctx *c, const uint8_t *p, size_t len,
                                  const lp2p_noise_hs *peer) {
-  Pb__NoiseHandshakePayload *pb =
-      pb__noise_handshake_payload__unpack(NULL, len, p);
+  Pb__NoiseHandshakePayload *pb = pb__noise_handshake_payload__unpack(NULL, len, p);
   FZ_CHECK(pb && pb->has_identity_key && pb->has_identity_sig);
   lp2p_pubkey pk;
-  FZ_CHECK(lp2p_pubkey_unmarshal(&pk, pb->identity_key.data,
-                                 pb->identity_key.len) == 0);
+  FZ_CHECK(lp2p_pubkey_unmarshal(&pk, pb->identity_key.data, pb->identity_key.len) == 0);
   const lp2p_identity *id = fz_identity((int)c->sel);
   FZ_CHECK(pk.type == id->pub.type && pk.len == id->pub.len &&
            memcmp(pk.key, id->pub.key, pk.len) == 0);
@@ -201,8 +199,10 @@ static void check_done(ctx *c, int rc, const expect *ex, int initiator) {
              memcmp(c->peer->key, pid->pub.key, pid->pub.len) == 0);
     const char *want = initiator ? expected_muxer(c->sel, ex->peer_sel)
                                  : expected_muxer(ex->peer_sel, c->sel);
-    if (!want) FZ_CHECK(c->muxer == NULL);
-    else FZ_CHECK(c->muxer && strcmp(c->muxer, want) == 0);
+    if (!want)
+      FZ_CHECK(c->muxer == NULL);
+    else
+      FZ_CHECK(c->muxer && strcmp(c->muxer, want) == 0);
   }
   if (ex->bad_sig) FZ_CHECK(rc == LP2P_ESIG && !c->ready);
 }
@@ -225,8 +225,7 @@ static void transport(ctx *c, fz_in *in, uint8_t split, lp2p_noise_cs *ptx,
       FZ_CHECK(lp2p_buf_append(&c->want, p, len) == 0);
       size_t before = c->data_events;
       rc = fz_feed_split(split, frame, frame_of(frame, m), feed, c);
-      if (rc == 0 && c->in_sync)
-        FZ_CHECK(c->data_events == before + (len ? 1 : 0));
+      if (rc == 0 && c->in_sync) FZ_CHECK(c->data_events == before + (len ? 1 : 0));
     } else {
       c->in_sync = 0;
       rc = fz_feed_split(split, p, len, feed, c);
@@ -251,8 +250,7 @@ static void transport(ctx *c, fz_in *in, uint8_t split, lp2p_noise_cs *ptx,
 static void against_responder(ctx *c, fz_in *in, uint8_t split) {
   static uint8_t msg[2 + LP2P_NOISE_MSG_MAX], pl[LP2P_NOISE_MSG_MAX];
   lp2p_noise_hs peer;
-  FZ_CHECK(lp2p_noise_hs_init(&peer, 0, NULL, 0, fz_static_sk[1],
-                              fz_static_sk[2]) == 0);
+  FZ_CHECK(lp2p_noise_hs_init(&peer, 0, NULL, 0, fz_static_sk[1], fz_static_sk[2]) == 0);
   if (lp2p_noise_start(c->n) != 0) goto out;
   size_t len;
   const uint8_t *m1 = next_out(c, &len);
@@ -283,8 +281,7 @@ out:
 static void against_initiator(ctx *c, fz_in *in, uint8_t split) {
   static uint8_t msg[2 + LP2P_NOISE_MSG_MAX], pl[LP2P_NOISE_MSG_MAX];
   lp2p_noise_hs peer;
-  FZ_CHECK(lp2p_noise_hs_init(&peer, 1, NULL, 0, fz_static_sk[3],
-                              fz_static_sk[0]) == 0);
+  FZ_CHECK(lp2p_noise_hs_init(&peer, 1, NULL, 0, fz_static_sk[3], fz_static_sk[0]) == 0);
   FZ_CHECK(lp2p_noise_start(c->n) == 0);
   /* Message 1 may carry a payload; libp2p ignores it. */
   size_t len;

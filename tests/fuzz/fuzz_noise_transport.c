@@ -58,8 +58,10 @@ static int on_event(void *ud, const lp2p_event *ev) {
   }
   if (c->echo) {
     int rc = lp2p_noise_send(c->n, ev->data, ev->len);
-    if (rc == 0) rc = lp2p_buf_append(&c->sent, ev->data, ev->len);
-    else c->sent_failed = 1;
+    if (rc == 0)
+      rc = lp2p_buf_append(&c->sent, ev->data, ev->len);
+    else
+      c->sent_failed = 1;
     return rc;
   }
   return 0;
@@ -95,8 +97,7 @@ static size_t peer_frame(ctx *c, uint8_t *frame, const uint8_t *pt, size_t len) 
 }
 
 /* Feeds one frame carrying pt (flip: bit to flip, or -1). Returns rc. */
-static int send_frame(ctx *c, const uint8_t *pt, size_t len, long flip,
-                      uint8_t split) {
+static int send_frame(ctx *c, const uint8_t *pt, size_t len, long flip, uint8_t split) {
   static uint8_t frame[2 + LP2P_NOISE_MSG_MAX];
   size_t flen = peer_frame(c, frame, pt, len);
   if (!flen) return 0;
@@ -128,8 +129,8 @@ static void check_output(ctx *c) {
   while (off + 2 <= c->out.len) {
     size_t flen = (size_t)c->out.data[off] << 8 | c->out.data[off + 1];
     FZ_CHECK(flen >= LP2P_NOISE_TAGLEN && off + 2 + flen <= c->out.len);
-    int m = lp2p_noise_cs_decrypt(&c->peer_rx, plain, NULL, 0,
-                                  c->out.data + off + 2, flen);
+    int m =
+        lp2p_noise_cs_decrypt(&c->peer_rx, plain, NULL, 0, c->out.data + off + 2, flen);
     FZ_CHECK(m >= 0);
     FZ_CHECK(lp2p_buf_append(&got, plain, (size_t)m) == 0);
     off += 2 + flen;
@@ -200,8 +201,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         p = fz_take(&in, fz_u8(&in), &len);
       }
       rc = lp2p_noise_send(c.n, p, len);
-      if (rc == 0) FZ_CHECK(lp2p_buf_append(&c.sent, p, len) == 0);
-      else c.sent_failed = 1;
+      if (rc == 0)
+        FZ_CHECK(lp2p_buf_append(&c.sent, p, len) == 0);
+      else
+        c.sent_failed = 1;
       break;
     }
     case 3: {

@@ -48,7 +48,8 @@ static uint64_t xorshift(uint64_t *s) {
 
 int fz_random(void *ud, uint8_t *out, size_t len) {
   uint64_t *s = ud;
-  for (size_t i = 0; i < len; i++) out[i] = (uint8_t)(xorshift(s) >> 24);
+  for (size_t i = 0; i < len; i++)
+    out[i] = (uint8_t)(xorshift(s) >> 24);
   return 0;
 }
 
@@ -110,8 +111,7 @@ int fz_feed_split(uint64_t seed, const uint8_t *p, size_t len,
     uint64_t r = xorshift(&s);
     /* Mostly small pieces (byte-at-a-time and header-sized splits), now
      * and then a large one. */
-    size_t n = (r & 3) == 0 ? (size_t)(r >> 8) % 4096 + 1
-                            : (size_t)(r >> 8) % 17 + 1;
+    size_t n = (r & 3) == 0 ? (size_t)(r >> 8) % 4096 + 1 : (size_t)(r >> 8) % 17 + 1;
     if (n > len - off) n = len - off;
     int rc = feed(ud, p + off, n);
     if (rc) return rc;
@@ -123,7 +123,8 @@ int fz_feed_split(uint64_t seed, const uint8_t *p, size_t len,
 int fz_sink_write(void *ud, const uint8_t *p, size_t len) {
   uint64_t *sum = ud;
   uint64_t s = sum ? *sum : 0;
-  for (size_t i = 0; i < len; i++) s = s * 31 + p[i];
+  for (size_t i = 0; i < len; i++)
+    s = s * 31 + p[i];
   if (sum) *sum = s;
   return 0;
 }
@@ -169,24 +170,22 @@ size_t fz_muxers(unsigned sel, const char *const **list) {
   }
 }
 
-lp2p_noise *fz_noise_new(lp2p_env *env, uint64_t *state, int initiator,
-                         unsigned sel, lp2p_io io) {
+lp2p_noise *fz_noise_new(lp2p_env *env, uint64_t *state, int initiator, unsigned sel,
+                         lp2p_io io) {
   fz_env_init(env, state, 0x5eed0000u + sel);
-  lp2p_noise_config cfg = {.initiator = initiator,
-                           .identity = fz_identity((int)sel)};
+  lp2p_noise_config cfg = {.initiator = initiator, .identity = fz_identity((int)sel)};
   cfg.n_muxers = fz_muxers(sel >> 2, &cfg.muxers);
   return lp2p_noise_new(env, &cfg, io);
 }
 
-lp2p_conn *fz_conn_new(lp2p_env *env, uint64_t *state, int initiator,
-                       unsigned sel, lp2p_io io) {
+lp2p_conn *fz_conn_new(lp2p_env *env, uint64_t *state, int initiator, unsigned sel,
+                       lp2p_io io) {
   fz_env_init(env, state, 0xc0440000u + sel);
-  lp2p_conn_config cfg = {
-      .initiator = initiator,
-      .identity = fz_identity(sel & 4 ? 1 : 0),
-      .security = lp2p_security_find("noise"),
-      .muxer = lp2p_muxer_find(sel & 1 ? "mplex" : "yamux"),
-      .step_timeout_ms = FZ_STEP_MS,
-      .no_inline_muxer = (sel & 2) != 0};
+  lp2p_conn_config cfg = {.initiator = initiator,
+                          .identity = fz_identity(sel & 4 ? 1 : 0),
+                          .security = lp2p_security_find("noise"),
+                          .muxer = lp2p_muxer_find(sel & 1 ? "mplex" : "yamux"),
+                          .step_timeout_ms = FZ_STEP_MS,
+                          .no_inline_muxer = (sel & 2) != 0};
   return lp2p_conn_new(env, &cfg, io);
 }

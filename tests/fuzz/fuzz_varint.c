@@ -27,7 +27,8 @@ static void fuzz_varint(const uint8_t *p, size_t len) {
     if (n == 0) {
       /* Only a truncated varint needs more input. */
       FZ_CHECK(len - off < LP2P_VARINT_MAX);
-      for (size_t i = off; i < len; i++) FZ_CHECK(p[i] & 0x80);
+      for (size_t i = off; i < len; i++)
+        FZ_CHECK(p[i] & 0x80);
       break;
     }
     FZ_CHECK(n <= LP2P_VARINT_MAX);
@@ -40,7 +41,8 @@ static void fuzz_varint(const uint8_t *p, size_t len) {
   /* And the other way, for values the input spells out. */
   if (len >= 8) {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    for (int i = 0; i < 8; i++)
+      v = v << 8 | p[i];
     v >>= p[0] & 63; /* every magnitude */
     uint8_t enc[16];
     size_t m = lp2p_varint_encode(enc, v);
@@ -59,8 +61,7 @@ static void fuzz_varint(const uint8_t *p, size_t len) {
 typedef int (*enc_fn)(char *, size_t, const uint8_t *, size_t);
 typedef int (*dec_fn)(uint8_t *, size_t, const char *, size_t);
 
-static void fuzz_base(enc_fn enc, dec_fn dec, const uint8_t *p, size_t len,
-                      size_t cap) {
+static void fuzz_base(enc_fn enc, dec_fn dec, const uint8_t *p, size_t len, size_t cap) {
   /* Text -> bytes -> text. */
   uint8_t *out = malloc(cap ? cap : 1);
   FZ_CHECK(out);

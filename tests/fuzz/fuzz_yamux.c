@@ -137,9 +137,7 @@ static int cb_action(ctx *c, const lp2p_event *ev) {
   case 4: rc = do_open(c); break;
   case 5: rc = lp2p_yamux_goaway(c->y, a >> 6); break;
   case 6: rc = lp2p_yamux_ping(c->y, a); break;
-  default:
-    FZ_CHECK(lp2p_yamux_recv(c->y, pattern, 12) == LP2P_EINVAL);
-    break;
+  default: FZ_CHECK(lp2p_yamux_recv(c->y, pattern, 12) == LP2P_EINVAL); break;
   }
   /* Local misuse is not the peer's fault: keep going. */
   if (rc == LP2P_ECLOSED || rc == LP2P_ELIMIT || rc == LP2P_EINVAL) rc = 0;
@@ -159,13 +157,9 @@ static int on_event(void *ud, const lp2p_event *ev) {
     FZ_CHECK(seen(c, ev->stream));
     break;
   case LP2P_EV_STREAM_FIN:
-  case LP2P_EV_STREAM_RESET:
-    FZ_CHECK(seen(c, ev->stream));
-    break;
-  case LP2P_EV_EOF:
-    break;
-  default:
-    FZ_CHECK(0);
+  case LP2P_EV_STREAM_RESET: FZ_CHECK(seen(c, ev->stream)); break;
+  case LP2P_EV_EOF: break;
+  default: FZ_CHECK(0);
   }
   return c->cb_actions ? cb_action(c, ev) : 0;
 }
@@ -203,8 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   fz_in in = fz_in_make(data, size);
   uint8_t cfgb = fz_u8(&in), cb = fz_u8(&in);
-  static const uint32_t windows[] = {0, 256u * 1024, 1024u * 1024,
-                                     256u * 1024 - 1};
+  static const uint32_t windows[] = {0, 256u * 1024, 1024u * 1024, 256u * 1024 - 1};
   lp2p_yamux_config cfg = {.initiator = cfgb & 1,
                            .window = windows[cfgb >> 1 & 3],
                            .max_streams = cfgb >> 3 & 7,

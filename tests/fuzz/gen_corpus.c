@@ -49,14 +49,21 @@ static void b_mss(lp2p_buf *b, const char *text) {
 }
 static void b_yamux(lp2p_buf *b, unsigned type, unsigned flags, uint32_t id,
                     uint32_t len) {
-  uint8_t h[12] = {0, (uint8_t)type, (uint8_t)(flags >> 8), (uint8_t)flags,
-                   (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8),
-                   (uint8_t)id, (uint8_t)(len >> 24), (uint8_t)(len >> 16),
-                   (uint8_t)(len >> 8), (uint8_t)len};
+  uint8_t h[12] = {0,
+                   (uint8_t)type,
+                   (uint8_t)(flags >> 8),
+                   (uint8_t)flags,
+                   (uint8_t)(id >> 24),
+                   (uint8_t)(id >> 16),
+                   (uint8_t)(id >> 8),
+                   (uint8_t)id,
+                   (uint8_t)(len >> 24),
+                   (uint8_t)(len >> 16),
+                   (uint8_t)(len >> 8),
+                   (uint8_t)len};
   b_bytes(b, h, sizeof h);
 }
-static void b_mplex(lp2p_buf *b, uint64_t id, unsigned flag, const void *p,
-                    size_t len) {
+static void b_mplex(lp2p_buf *b, uint64_t id, unsigned flag, const void *p, size_t len) {
   uint8_t v[LP2P_VARINT_MAX];
   b_bytes(b, v, lp2p_varint_encode(v, id << 3 | flag));
   b_bytes(b, v, lp2p_varint_encode(v, len));
@@ -102,8 +109,7 @@ static void put_free(const char *target, lp2p_buf *b, const char *fmt, ...) {
 /* ---- varint, multiaddr, keys ---- */
 
 static void gen_varint(void) {
-  static const uint64_t vals[] = {0, 1, 127, 128, 255, 300, 16384,
-                                  (1ull << 63) - 1};
+  static const uint64_t vals[] = {0, 1, 127, 128, 255, 300, 16384, (1ull << 63) - 1};
   lp2p_buf b = {0};
   b_u8(&b, 0);
   b_u16(&b, 64);
@@ -131,7 +137,8 @@ static void gen_varint(void) {
   b_u8(&b, 3);
   b_u16(&b, 0);
   b_bytes(&b, "\x12\x20", 2);
-  for (int i = 0; i < 32; i++) b_u8(&b, i);
+  for (int i = 0; i < 32; i++)
+    b_u8(&b, i);
   put_free("varint", &b, "multihash");
 }
 
@@ -141,7 +148,8 @@ static void gen_multiaddr(void) {
       "/ip6/::1/tcp/65535/ws",
       "/dns4/example.com/tcp/443/wss",
       "/dns6/a.b/udp/1/quic-v1",
-      "/ip4/10.0.0.1/tcp/80/tls/ws/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA",
+      "/ip4/10.0.0.1/tcp/80/tls/ws/p2p/"
+      "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA",
       "/ipfs/QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N",
       "/p2p/bafzbeie5745rpv2m6tjyuugywy4d5ewrqgqqhfnf445he3omzpjbx5xqxe",
   };
@@ -204,7 +212,8 @@ static void gen_keys(void) {
     put_free("keys", &b, "verify-%d", i);
     b_u8(&b, 6);
     b_u8(&b, i);
-    for (int k = 0; k < 32; k++) b_u8(&b, 0x40 + k);
+    for (int k = 0; k < 32; k++)
+      b_u8(&b, 0x40 + k);
     b_str(&b, "message");
     put_free("keys", &b, "sign-%d", i);
   }
@@ -308,8 +317,7 @@ static void gen_noise_handshake(void) {
       b_u8(&b, sel);
       b_u8(&b, 0);
       noise_transcript(&b, role, sel, (sel + 3) & 15);
-      put_free("noise_handshake", &b, "raw-%s-%u", role ? "initiator" : "responder",
-               sel);
+      put_free("noise_handshake", &b, "raw-%s-%u", role ? "initiator" : "responder", sel);
     }
     /* Against the harness peer: a valid payload (kind 1) and transport. */
     for (int mode = 2; mode < 4; mode++) {
@@ -375,14 +383,14 @@ static void gen_noise_handshake(void) {
     b_u8(&b, 3);
     b_u8(&b, 0);
     b_u8(&b, 0);
-    b_u8(&b, 0);                   /* message 1 payload length */
-    b_u8(&b, 0);                   /* kind: raw payload */
+    b_u8(&b, 0); /* message 1 payload length */
+    b_u8(&b, 0); /* kind: raw payload */
     b_u8(&b, 0);
     b_u16(&b, (unsigned)kn + 4);
-    b_u8(&b, 0x0a);                /* identity_key */
+    b_u8(&b, 0x0a); /* identity_key */
     b_u8(&b, (unsigned)kn);
     b_bytes(&b, key, (size_t)kn);
-    b_bytes(&b, "\x12\x00", 2);    /* identity_sig, empty */
+    b_bytes(&b, "\x12\x00", 2); /* identity_sig, empty */
     put_free("noise_handshake", &b, "secp256k1-empty-signature");
   }
 }
@@ -432,7 +440,10 @@ static void gen_noise_transport(void) {
   b_u8(&b, 0);
   b_u8(&b, 1);
   b_u8(&b, 20);
-  b_bytes(&b, "\x00\x12" "0123456789abcdefgh", 20);
+  b_bytes(&b,
+          "\x00\x12"
+          "0123456789abcdefgh",
+          20);
   put_free("noise_transport", &b, "raw");
 }
 
@@ -467,7 +478,8 @@ static void gen_yamux(void) {
   b_u8(&b, (unsigned)w.len);
   b_bytes(&b, w.data, w.len);
   b_u8(&b, 1);
-  for (int i = 0; i < 8; i++) b_u8(&b, (unsigned)i);
+  for (int i = 0; i < 8; i++)
+    b_u8(&b, (unsigned)i);
   put_free("yamux", &b, "listener-callbacks");
   lp2p_buf_free(&w);
   /* Dialer: opens 1 and 3, sends over the window, the peer ACKs, grows
@@ -543,7 +555,8 @@ static void gen_mplex(void) {
   b_u8(&b, (unsigned)w.len);
   b_bytes(&b, w.data, w.len);
   b_u8(&b, 1);
-  for (int i = 0; i < 8; i++) b_u8(&b, (unsigned)i);
+  for (int i = 0; i < 8; i++)
+    b_u8(&b, (unsigned)i);
   put_free("mplex", &b, "dialer-callbacks");
   lp2p_buf_free(&w);
   /* Our streams: open, send, the peer answers on them, close, reset. */
@@ -666,7 +679,8 @@ static void gen_conn(void) {
       b_mss(&s, LP2P_MSS_PROTOCOL);
       b_mss(&s, LP2P_PING_PROTOCOL);
       uint8_t ping[32];
-      for (int i = 0; i < 32; i++) ping[i] = (uint8_t)(i * 7);
+      for (int i = 0; i < 32; i++)
+        ping[i] = (uint8_t)(i * 7);
       if (mplex) {
         b_mplex(&p, 0, 0, "0", 1);
         b_mplex(&p, 0, 2, s.data, s.len);
@@ -696,10 +710,10 @@ static void gen_conn(void) {
         b_yamux(&p, Y_WU, Y_RST, 3, 0);
       }
       op_plain(&b, &p);
-      b_u8(&b, 4);  /* listener pings */
-      b_u8(&b, 3);  /* time passes */
+      b_u8(&b, 4); /* listener pings */
+      b_u8(&b, 3); /* time passes */
       b_u16(&b, 100);
-      b_u8(&b, 5);  /* listener closes */
+      b_u8(&b, 5); /* listener closes */
       b_u8(&b, 3);
       b_u16(&b, 2000);
       lp2p_buf_free(&p);
