@@ -25,19 +25,7 @@ static int teardown(void **state) {
 
 static void frame(lp2p_buf *b, uint8_t ver, uint8_t type, uint16_t flags, uint32_t id,
                   uint32_t len) {
-  uint8_t h[12] = {ver,
-                   type,
-                   (uint8_t)(flags >> 8),
-                   (uint8_t)flags,
-                   (uint8_t)(id >> 24),
-                   (uint8_t)(id >> 16),
-                   (uint8_t)(id >> 8),
-                   (uint8_t)id,
-                   (uint8_t)(len >> 24),
-                   (uint8_t)(len >> 16),
-                   (uint8_t)(len >> 8),
-                   (uint8_t)len};
-  lp2p_buf_append(b, h, sizeof h);
+  tu_yamux_header(b, ver, type, flags, id, len);
 }
 
 /* A secured session; the case sends `bytes` through it and the listener

@@ -164,22 +164,10 @@ static int feed_hex(peer *pr, const char *hex) {
   return lp2p_yamux_recv(pr->y, b, n);
 }
 
-/* Hand-built frame header, independent of the engine's encoder. */
+/* Hand-built frame, independent of the engine's encoder. */
 static void frame(lp2p_buf *b, uint8_t type, uint16_t flags, uint32_t id, uint32_t len,
                   const void *payload) {
-  uint8_t h[12] = {0,
-                   type,
-                   (uint8_t)(flags >> 8),
-                   (uint8_t)flags,
-                   (uint8_t)(id >> 24),
-                   (uint8_t)(id >> 16),
-                   (uint8_t)(id >> 8),
-                   (uint8_t)id,
-                   (uint8_t)(len >> 24),
-                   (uint8_t)(len >> 16),
-                   (uint8_t)(len >> 8),
-                   (uint8_t)len};
-  assert_int_equal(lp2p_buf_append(b, h, 12), 0);
+  tu_yamux_header(b, 0, type, flags, id, len);
   if (type == 0 && len) assert_int_equal(lp2p_buf_append(b, payload, len), 0);
 }
 

@@ -105,3 +105,13 @@ int tu_feed(int pass, const uint8_t *in, size_t len,
   rc = feed(ud, in, k);
   return rc ? rc : feed(ud, in + k, len - k);
 }
+
+void tu_yamux_header(lp2p_buf *b, uint8_t ver, uint8_t type, uint16_t flags, uint32_t id,
+                     uint32_t len) {
+  uint8_t h[12] = {ver, type, (uint8_t)(flags >> 8), (uint8_t)flags};
+  for (int i = 0; i < 4; i++) {
+    h[4 + i] = (uint8_t)(id >> (24 - 8 * i));
+    h[8 + i] = (uint8_t)(len >> (24 - 8 * i));
+  }
+  if (lp2p_buf_append(b, h, sizeof h)) abort();
+}

@@ -38,4 +38,10 @@ size_t tu_split_passes(size_t len);
 int tu_feed(int pass, const uint8_t *in, size_t len,
             int (*feed)(void *ud, const uint8_t *p, size_t n), void *ud);
 
+/* Appends a hand-built yamux frame header (hashicorp/yamux spec.md
+ * "Framing": version, type, flags, stream id, length; big-endian),
+ * independent of the engine's encoder. */
+void tu_yamux_header(lp2p_buf *b, uint8_t ver, uint8_t type, uint16_t flags, uint32_t id,
+                     uint32_t len);
+
 #endif
