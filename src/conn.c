@@ -71,6 +71,7 @@ struct lp2p_conn {
   int has_observed;
   lp2p_identify_peer identified;
   int has_identified;
+  int identify_due; /* open our identify stream once this input is handled */
 };
 
 /* Records the first failure and says it in one line: the step, and the
@@ -310,10 +311,10 @@ static int start_muxer(lp2p_conn *c) {
   c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
   if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
   step_to(c, ST_MUXED);
-  if (c->cfg.identify_peer) {
-    int rc = open_identify(c);
-    if (rc) return rc;
-  }
+  /* Not now: the rest of this input (the dialer's ping, sent right behind
+   * Noise message 3) is answered first, so the echo leads our next write
+   * and the peer's measurement never waits behind identify. */
+  c->identify_due = c->cfg.identify_peer;
   lp2p_event ev = {
       .type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol, .peer = &c->remote};
   return c->io.event(c->io.ud, &ev);
@@ -407,6 +408,11 @@ static void enter(lp2p_conn *c) {
 }
 
 static int finish(lp2p_conn *c, int rc, const char *what) {
+  if (c->depth == 1 && rc == 0 && !c->err && c->identify_due) {
+    c->identify_due = 0;
+    rc = open_identify(c);
+    what = "identify";
+  }
   if (rc && !c->err) conn_fail(c, rc, what);
   if (--c->depth == 0) sweep(c);
   return c->err;
