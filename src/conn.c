@@ -371,14 +371,26 @@ static int sec_mss_event(void *ud, const lp2p_event *ev) {
   if (ev->type == LP2P_EV_DATA) return c->cfg.security->recv(c->sec, ev->data, ev->len);
   if (ev->type != LP2P_EV_READY) return 0;
   lp2p_io io = {.write = wire_write, .event = sec_event, .ud = c};
-  c->sec = c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity,
-                                   c->mux_proto, c->cfg.no_inline_muxer ? 0 : 1, io);
+  c->sec =
+      c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity, c->mux_proto,
+                              c->cfg.no_inline_muxer ? 0 : 1, c->cfg.security_shared, io);
   if (!c->sec) return conn_fail(c, LP2P_ENOMEM, "security");
   step_to(c, ST_SECURING);
   return c->cfg.security->start(c->sec);
 }
 
 /* ---- public ---- */
+
+void *lp2p_conn_shared_new(lp2p_env *env, const lp2p_conn_config *cfg) {
+  if (!cfg->security->shared_new) return NULL;
+  /* The muxer list every connection hands the security layer (below). */
+  const char *mux[1] = {cfg->muxer->protocol};
+  return cfg->security->shared_new(env, cfg->identity, mux, cfg->no_inline_muxer ? 0 : 1);
+}
+
+void lp2p_conn_shared_free(const lp2p_conn_config *cfg, void *shared) {
+  if (shared && cfg->security->shared_free) cfg->security->shared_free(shared);
+}
 
 lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io) {
   lp2p_conn *c = calloc(1, sizeof *c);
