@@ -31,6 +31,7 @@ import (
 
 	"github.com/go-redis/redis/v8"
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
@@ -187,6 +188,7 @@ func main() {
 	}
 	defer h.Close()
 	log.Printf("peer id %s, listening on %v", h.ID(), h.Addrs())
+	logIdentify(h)
 
 	if s.dialer {
 		runDialer(ctx, s, rc, h)
@@ -213,6 +215,10 @@ func runDialer(ctx context.Context, s settings, rc *redis.Client, h host.Host) {
 	start := time.Now()
 	if err := h.Connect(ctx, *info); err != nil {
 		fatal(h, "failed to connect to %s: %v", full, err)
+	}
+	for _, c := range h.Network().ConnsToPeer(info.ID) {
+		st := c.ConnState()
+		log.Printf("connected: %s, security %q, muxer %q", c.RemoteMultiaddr(), st.Security, st.StreamMultiplexer)
 	}
 	res := <-ping.Ping(ctx, h, info.ID)
 	if res.Error != nil {
@@ -279,6 +285,30 @@ func runListener(ctx context.Context, s settings, rc *redis.Client, h host.Host)
 	case <-ctx.Done():
 		fatal(h, "test timeout (%v) reached", s.timeout)
 	}
+}
+
+// logIdentify reports on stderr how identify with each remote went; it only
+// watches go-libp2p's event bus and changes nothing on the wire.
+func logIdentify(h host.Host) {
+	sub, err := h.EventBus().Subscribe([]any{
+		new(event.EvtPeerIdentificationCompleted),
+		new(event.EvtPeerIdentificationFailed),
+	})
+	if err != nil {
+		log.Printf("identify events unavailable: %v", err)
+		return
+	}
+	go func() {
+		for ev := range sub.Out() {
+			switch e := ev.(type) {
+			case event.EvtPeerIdentificationCompleted:
+				log.Printf("identify of %s done: agent %q, protocol %q, %d protocols, %d listen addrs, observed %v, signed record %v",
+					e.Peer, e.AgentVersion, e.ProtocolVersion, len(e.Protocols), len(e.ListenAddrs), e.ObservedAddr, e.SignedPeerRecord != nil)
+			case event.EvtPeerIdentificationFailed:
+				log.Printf("identify of %s failed: %v", e.Peer, e.Reason)
+			}
+		}
+	}()
 }
 
 // fatal closes the host (so the peer sees a clean close) and exits 1.
