@@ -124,35 +124,37 @@ def plan(work):
 
 # ---------------------------------------------------------------- render
 
-def first_error_line(path):
-    """The failing side's telling line: the first error-like stderr line,
-    else its first non-empty line."""
+def stderr_lines(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            lines = [l.strip() for l in f.read().splitlines() if l.strip()]
+            text = f.read()
     except OSError:
-        return ""
-    # Drop our own log prefixes and ANSI colours, keep the message.
-    lines = [re.sub(r"\x1b\[[0-9;]*m", "", l) for l in lines]
-    for l in lines:
-        if ERRLIKE.search(l):
-            return l
-    return lines[0] if lines else ""
+        return []
+    # ANSI colours out; keep the message.
+    return [re.sub(r"\x1b\[[0-9;]*m", "", l).strip() for l in text.splitlines() if l.strip()]
+
+
+def first_error(lines):
+    return next((l for l in lines if ERRLIKE.search(l)), "")
 
 
 def failure(reason, logdir):
-    """(side, line) for a failed run from run-pair's reason and the logs."""
-    d = first_error_line(os.path.join(logdir, "dialer.err"))
-    li = first_error_line(os.path.join(logdir, "listener.err"))
-    listener_first = ("listener exited" in reason or "listener already gone" in reason
-                      or (not d and li))
-    if listener_first and li:
-        return "listener", li
-    if d:
-        return "dialer", d
-    if li:
-        return "listener", li
-    return "dialer", reason
+    """(side, line) for a failed run: which side failed, from run-pair's
+    reason and both stderr logs, and that side's first error-like stderr
+    line (else its first line, or run-pair's reason when that says more)."""
+    d = stderr_lines(os.path.join(logdir, "dialer.err"))
+    li = stderr_lines(os.path.join(logdir, "listener.err"))
+    if "listener exited" in reason or "listener already gone" in reason:
+        return "listener", first_error(li) or (li[0] if li else reason)
+    if reason.startswith("bad dialer output"):
+        return "dialer", reason
+    if first_error(d):
+        return "dialer", first_error(d)
+    if first_error(li):
+        return "listener", first_error(li)
+    if "timed out" in reason or not d:
+        return "dialer", reason
+    return "dialer", d[0]
 
 
 def fmt_ms(v):
