@@ -382,7 +382,7 @@ def chart(cells, order):
         c = cells[k]
         if c.kind() == "pass":
             pts[(c.d, c.l)].append(c)
-            vals += [r[2] for r in c.runs if r[1] == "pass"]
+            vals.append(c.hs())
         elif c.kind() in ("fail", "missing"):
             pts[(c.d, c.l)].append(c)
     pairs = [p for p in pairs if pts[p]]
@@ -394,7 +394,7 @@ def chart(cells, order):
         hi = lo * 10
     # One lane per transport inside each pair's row, so that tcp, ws and
     # quic dots of one pair do not sit on top of each other.
-    lanes = sorted({k[2][0] for k in order}, key=lambda x: rank(T_ORDER, x))
+    lanes = sorted({c.c[0] for p in pairs for c in pts[p]}, key=lambda x: rank(T_ORDER, x))
     lane_h = 13
     rowh = max(30, lane_h * len(lanes) + 12)
     anyfail = any(c.kind() in ("fail", "missing") for p in pairs for c in pts[p])
@@ -450,9 +450,9 @@ def chart(cells, order):
     o.append("</svg>")
     # Legend as its own small SVG so it wraps under narrow windows.
     items = []
-    for t in sorted({k[2][0] for k in order}, key=lambda x: rank(T_ORDER, x)):
+    for t in lanes:
         items.append((t, marker("noise", 0, 0, TCOL.get(t, "#57606a"), False)))
-    secs = sorted({k[2][1] for k in order}, key=lambda x: rank(S_ORDER, x))
+    secs = sorted({c.c[1] for p in pairs for c in pts[p]}, key=lambda x: rank(S_ORDER, x))
     for s in secs:
         items.append((s if s != "-" else "standalone (quic)", marker(s, 0, 0, "#57606a", False)))
     items.append(("yamux", marker("noise", 0, 0, "#57606a", False)))
