@@ -38,66 +38,10 @@ if ! command -v debootstrap >/dev/null; then
     || need "debootstrap not installed and apt-get install failed"
 fi
 
-SUITE=bookworm
-ARCH=$(dpkg --print-architecture)
-CACHE=${LP2P_DEBOOTSTRAP_CACHE:-/var/cache/lp2p-debootstrap}
-BASE=$CACHE/$SUITE-$ARCH
-mkdir -p "$CACHE" "$CACHE/apt-archives/partial" "$PKG_OUT"
-
-# The mirror apt uses here, for debootstrap and the chroot's sources.
-read -r MIRROR SECURITY_MIRROR < <(python3 - "$SUITE" <<'EOF'
-import glob, re, sys
-suite = sys.argv[1]
-main = sec = None
-def take(types, uris, suites):
-    global main, sec
-    if "deb" not in types:
-        return
-    for u in uris:
-        if suite in suites and main is None:
-            main = u
-        if suite + "-security" in suites and sec is None:
-            sec = u
-for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-    for stanza in re.split(r"\n\s*\n", open(path).read()):
-        f = {}
-        for line in stanza.splitlines():
-            if line.startswith("#") or ":" not in line or line[0].isspace():
-                continue
-            k, v = line.split(":", 1)
-            f[k.strip().lower()] = v.split()
-        if f.get("enabled", ["yes"])[0].lower() == "no":
-            continue
-        take(f.get("types", []), f.get("uris", []), f.get("suites", []))
-for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
-        continue
-    for line in lines:
-        line = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()
-        if len(line) >= 3:
-            take([line[0]], [line[1]], [line[2]])
-print(main or "http://deb.debian.org/debian", sec or "-")
-EOF
-)
-say "mirror: $MIRROR (security: $SECURITY_MIRROR)"
-# An apt proxy configured here applies to debootstrap and the chroot too.
-eval "$(apt-config shell APT_PROXY Acquire::http::Proxy)"
-if [[ -n ${APT_PROXY:-} ]]; then export http_proxy=$APT_PROXY; fi
-
-# ---- the clean Debian 12 root, once
-exec 9>"$CACHE/.lock"
-flock 9
-if [[ ! -x $BASE/usr/bin/apt-get ]]; then
-  say "debootstrap $SUITE ($ARCH) into $BASE (once; cached)"
-  rm -rf "$BASE.partial"
-  debootstrap --variant=minbase --arch="$ARCH" "$SUITE" "$BASE.partial" "$MIRROR" \
-    >"$CACHE/debootstrap.log" 2>&1 || { tail -n 30 "$CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
-  mv "$BASE.partial" "$BASE"
-else
-  say "using cached root $BASE"
-fi
+mkdir -p "$PKG_OUT"
+# The clean Debian 12 root (debootstrapped once, cached) and the mirror of
+# this machine's apt sources; leaves the cache lock (fd 9) held.
+ensure_debian_root
 
 # ---- a throwaway root on top of it
 WORK=$(mktemp -d /var/tmp/lp2p-image.XXXXXX)
@@ -129,11 +73,7 @@ fi
 flock -u 9
 
 # What the debian:12 image's apt uses: main, updates, security.
-{
-  echo "deb $MIRROR $SUITE main"
-  echo "deb $MIRROR $SUITE-updates main"
-  [[ $SECURITY_MIRROR == - ]] || echo "deb $SECURITY_MIRROR $SUITE-security main"
-} >"$R/etc/apt/sources.list"
+debian_sources >"$R/etc/apt/sources.list"
 rm -f "$R"/etc/apt/sources.list.d/*
 [[ -z ${APT_PROXY:-} ]] || echo "Acquire::http::Proxy \"$APT_PROXY\";" >"$R/etc/apt/apt.conf.d/01proxy"
 cp -L /etc/resolv.conf "$R/etc/resolv.conf"
@@ -141,7 +81,7 @@ cp -L /etc/resolv.conf "$R/etc/resolv.conf"
 mkdir -p "$R/src" "$R/var/cache/apt/archives"
 mnt -t proc proc "$R/proc"
 mnt --bind /dev "$R/dev"
-mnt --bind "$CACHE/apt-archives" "$R/var/cache/apt/archives"
+mnt --bind "$DEB_CACHE/apt-archives" "$R/var/cache/apt/archives"
 mnt --bind "$PKG_ROOT" "$R/src"
 mount -o remount,bind,ro "$R/src"
 

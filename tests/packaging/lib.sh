@@ -118,3 +118,85 @@ dump() {
     tail -n 25 "$f" >&2
   done
 }
+
+# ---- the clean Debian 12 root (image.sh's chroot, podman.sh's debian:12)
+
+SUITE=bookworm
+DEB_CACHE=${LP2P_DEBOOTSTRAP_CACHE:-/var/cache/lp2p-debootstrap}
+
+# apt_mirrors SUITE: "MIRROR SECURITY_MIRROR" as this machine's apt sources
+# name them (/etc/apt/sources.list, sources.list.d/*.list and deb822
+# *.sources); the mirror of SUITE itself first, else any Debian archive the
+# machine uses (a mirror serves every suite). "-" where there is none. No
+# host is ever assumed: the repository names none.
+apt_mirrors() {
+  python3 - "$1" <<'PYEOF'
+import glob, re, sys
+suite = sys.argv[1]
+entries = []  # (uri, suite) for every enabled deb line, in apt's order
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        f = re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0]).split()
+        if len(f) >= 3 and f[0] == "deb":
+            entries.append((f[1], f[2]))
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for stanza in re.split(r"\n\s*\n", open(path).read()):
+        f = {}
+        for line in stanza.splitlines():
+            if line.startswith("#") or ":" not in line or line[0].isspace():
+                continue
+            k, v = line.split(":", 1)
+            f[k.strip().lower()] = v.split()
+        if f.get("enabled", ["yes"])[0].lower() == "no" or "deb" not in f.get("types", []):
+            continue
+        entries += [(u, s) for u in f.get("uris", []) for s in f.get("suites", [])]
+def first(pred):
+    return next((u for u, s in entries if pred(s)), None)
+main = first(lambda s: s == suite) or first(lambda s: not s.endswith("-security") and "/" not in s)
+sec = first(lambda s: s == suite + "-security") or first(lambda s: s.endswith("-security"))
+print(main or "-", sec or "-")
+PYEOF
+}
+
+# debian_sources: the sources.list of the debian:12 image (main, updates,
+# security) on this machine's mirrors; needs MIRROR/SECURITY_MIRROR.
+debian_sources() {
+  echo "deb $MIRROR $SUITE main"
+  echo "deb $MIRROR $SUITE-updates main"
+  [[ $SECURITY_MIRROR == - ]] || echo "deb $SECURITY_MIRROR $SUITE-security main"
+}
+
+# ensure_debian_root: sets MIRROR, SECURITY_MIRROR, APT_PROXY, ARCH and BASE
+# (the debootstrapped minbase root, made once under $DEB_CACHE and never
+# modified afterwards) and returns holding the cache lock on fd 9 (release
+# with `flock -u 9` once done reading BASE). Fails with a clear message when
+# the machine's apt sources name no Debian mirror.
+ensure_debian_root() {
+  command -v python3 >/dev/null || need "python3 not found"
+  ARCH=$(dpkg --print-architecture)
+  BASE=$DEB_CACHE/$SUITE-$ARCH
+  mkdir -p "$DEB_CACHE" "$DEB_CACHE/apt-archives/partial"
+  read -r MIRROR SECURITY_MIRROR < <(apt_mirrors "$SUITE")
+  [[ $MIRROR != - ]] || die "no Debian mirror in this machine's apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/*.list or *.sources): add the mirror apt should use, e.g. a 'deb <mirror> $SUITE main' line, and run again"
+  say "mirror: $MIRROR (security: $SECURITY_MIRROR)"
+  # An apt proxy configured here applies to debootstrap and the chroot too.
+  APT_PROXY=
+  eval "$(apt-config shell APT_PROXY Acquire::http::Proxy)"
+  if [[ -n ${APT_PROXY:-} ]]; then export http_proxy=$APT_PROXY; fi
+  exec 9>"$DEB_CACHE/.lock"
+  flock 9
+  if [[ ! -x $BASE/usr/bin/apt-get ]]; then
+    command -v debootstrap >/dev/null || need "debootstrap not installed (scripts/install-deps.sh)"
+    say "debootstrap $SUITE ($ARCH) into $BASE (once; cached)"
+    rm -rf "$BASE.partial"
+    debootstrap --variant=minbase --arch="$ARCH" "$SUITE" "$BASE.partial" "$MIRROR" \
+      >"$DEB_CACHE/debootstrap.log" 2>&1 || { tail -n 30 "$DEB_CACHE/debootstrap.log" >&2; die "debootstrap failed"; }
+    mv "$BASE.partial" "$BASE"
+  else
+    say "using cached root $BASE"
+  fi
+}
