@@ -99,8 +99,8 @@ ensure_debian_root
 mkdir -p "$WORK/over/etc/apt/apt.conf.d"
 debian_sources >"$WORK/over/etc/apt/sources.list"
 [[ -z $APT_PROXY ]] || echo "Acquire::http::Proxy \"$APT_PROXY\";" >"$WORK/over/etc/apt/apt.conf.d/01proxy"
-ROOT_ID=$(cat "$BASE/var/lib/dpkg/status" "$WORK/over/etc/apt/sources.list" \
-  "$WORK/over/etc/apt/apt.conf.d/"* 2>/dev/null | sha256sum | cut -c1-16)
+ROOT_ID=$({ cat "$BASE/var/lib/dpkg/status" "$WORK/over/etc/apt/sources.list"; echo "$APT_PROXY"; } \
+  | sha256sum | cut -c1-16)
 have=$(podman image inspect -f '{{index .Config.Labels "org.lp2p.debootstrap"}}' \
   docker.io/library/debian:12 2>/dev/null || true)
 if [[ $have == "$ROOT_ID" ]]; then
