@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 PKG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# Where image.sh leaves the release binary and the runtime root; netns.sh
+# Where podman.sh leaves the binary it copied out of the image; static.sh
 # and unified.sh use that binary when it is there.
 PKG_OUT=${LP2P_PACKAGING_OUT:-$PKG_ROOT/build-packaging}
 
@@ -32,12 +32,12 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# The binary to test: the one image.sh built in the chroot, else build/.
+# The binary to test: the one podman.sh copied out of the image, else build/.
 pick_binary() {
   if [[ -n ${LP2P_BIN:-} ]]; then BIN=$LP2P_BIN
   elif [[ -x $PKG_OUT/lp2p-interop ]]; then BIN=$PKG_OUT/lp2p-interop
   elif [[ -x $PKG_ROOT/build/lp2p-interop ]]; then BIN=$PKG_ROOT/build/lp2p-interop
-  else die "no binary: run tests/packaging/image.sh or build build/lp2p-interop"
+  else die "no binary: run tests/packaging/podman.sh (copies the image's binary out) or build build/lp2p-interop"
   fi
   BIN=$(readlink -f "$BIN")
   say "binary: $BIN"
@@ -119,7 +119,7 @@ dump() {
   done
 }
 
-# ---- the clean Debian 12 root (image.sh's chroot, podman.sh's debian:12)
+# ---- the clean Debian 12 root (podman.sh imports it as debian:12)
 
 SUITE=bookworm
 DEB_CACHE=${LP2P_DEBOOTSTRAP_CACHE:-/var/cache/lp2p-debootstrap}

@@ -109,7 +109,7 @@ else
   say "debian:12: podman import of $BASE ($ROOT_ID)"
   # The root as a tar, with this machine's sources.list (and apt proxy) and
   # without the .debs debootstrap left in apt's cache.
-  python3 - "$BASE" "$WORK/over" <<'PYEOF' | podman import \
+  python3 - "$BASE" "$WORK/over" <<'PYEOF' | podman import -q \
       --change "LABEL org.lp2p.debootstrap=$ROOT_ID" --change 'CMD ["bash"]' \
       - docker.io/library/debian:12 >/dev/null
 import os, sys, tarfile
@@ -173,6 +173,40 @@ for img in "${IMAGES[@]}"; do
   echo "image size: $img $size bytes ($(python3 -c "print('%.1f' % ($size / 1048576))") MiB; limit $MAX_IMAGE_BYTES)"
   ((size < MAX_IMAGE_BYTES)) || die "image $img is $size bytes, not under 25 MiB"
 done
+
+# ---- 2b. GnuTLS in the runtime image: no container run verifies RSA or
+# ECDSA signatures (our peers here use secp256k1 and ed25519 keys), so the
+# build stage's test_keys (RSA/ECDSA vectors checked through GnuTLS) runs
+# in the runtime image, which has no trust store and no GnuTLS or p11-kit
+# configuration. It may bring only what the image lacks and GnuTLS is not.
+BUILD_STAGE=$(podman build -q --force-rm --target build -f "$PKG_ROOT/Dockerfile" "$PKG_ROOT" 2>"$WORK/build-stage.log") \
+  || { dump "$WORK/build-stage.log"; die "podman build --target build failed"; }
+CONTAINERS+=("$TAG-stage" "$TAG-rt" "$TAG-ldd" "$TAG-keys")
+podman create -q --name "$TAG-stage" "$BUILD_STAGE" >/dev/null
+podman create -q --name "$TAG-rt" lp2p-interop >/dev/null
+mkdir -p "$WORK/keys" "$PKG_OUT"
+podman cp "$TAG-stage:/build/test_keys" "$WORK/keys/test_keys"
+# The image's own binary, for the loopback tests (unified.sh, static.sh).
+podman cp "$TAG-rt:/usr/local/bin/lp2p-interop" "$PKG_OUT/lp2p-interop.new"
+mv "$PKG_OUT/lp2p-interop.new" "$PKG_OUT/lp2p-interop"
+RT_FILES=$(podman export "$TAG-rt" | tar -t | sed 's|^\./||; s|^|/|')
+podman rm "$TAG-rt" >/dev/null
+mounts=() added=()
+while read -r lib real; do
+  grep -qxF "$lib" <<<"$RT_FILES" && continue
+  podman cp "$TAG-stage:$real" "$WORK/keys/$(basename "$lib")"
+  mounts+=(-v "$WORK/keys/$(basename "$lib"):$lib:ro")
+  added+=("$(basename "$lib")")
+done < <(podman run --rm --name "$TAG-ldd" "$BUILD_STAGE" sh -c \
+  'for l in $(ldd /build/test_keys | awk '"'"'$2 == "=>" && $3 ~ /^\// {print $3}'"'"'); do echo "$l $(readlink -f "$l")"; done')
+podman rm "$TAG-stage" >/dev/null
+[[ " ${added[*]} " != *gnutls* && " ${added[*]} " != *p11-kit* ]] \
+  || die "test_keys needed GnuTLS libraries the runtime image lacks: ${added[*]}"
+podman run --rm --name "$TAG-keys" --entrypoint /build/test_keys \
+  -v "$WORK/keys/test_keys:/build/test_keys:ro" -v "$PKG_ROOT/tests/vectors:/src/tests/vectors:ro" \
+  "${mounts[@]}" lp2p-interop >"$WORK/keys.log" 2>&1 \
+  || { dump "$WORK/keys.log"; die "test_keys fails in the runtime image (GnuTLS)"; }
+echo "PASS podman gnutls: test_keys (RSA/ECDSA verification) in the runtime image (+${added[*]:-nothing})"
 
 # ---- running compose
 # combos FILE: "transport security muxer" lines from a registration file
@@ -311,6 +345,19 @@ print("handshake_plus_one_rtt=%s ping_rtt=%s unit=ms" % (lat["handshake_plus_one
 PYEOF
 }
 
+# check_published LISTENER: with debug output on, the listener says what it
+# published: it must be /ip4/<its own address on the network>/<transport
+# part>/p2p/<id>, never 0.0.0.0 or a loopback address.
+check_published() {
+  local ip line
+  ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" | awk '{print $1}')
+  line=$(podman logs "$1" 2>&1 | grep -o 'published /ip4/[^ ]*' | head -n 1 || true)
+  [[ -n $line ]] || die "$1: no 'published' line in the listener's debug output"
+  [[ ${line#published } =~ ^/ip4/${ip//./\\.}/.+/p2p/[1-9A-HJ-NP-Za-km-z]+$ ]] \
+    || die "$1: $line, want /ip4/$ip/.../p2p/<id> (the container's own address)"
+  PUBLISHED=${line#published }
+}
+
 # ---- 3. test-plans: compose.yml, unchanged, once per combination
 mapfile -t TP < <(combos "$PKG_ROOT/interop/test-plans/versionsInput.entry.json")
 ((${#TP[@]})) || die "no combinations in interop/test-plans/versionsInput.entry.json"
@@ -337,7 +384,7 @@ NET=${TAG}-transport-network REDIS=${TAG}-transport-redis
 NETWORKS+=("$NET"); CONTAINERS+=("$REDIS")
 podman network create "$NET" >/dev/null
 podman run -d --rm --name "$REDIS" --network "$NET" docker.io/library/redis:7-alpine \
-  redis-server --save "" --appendonly no >/dev/null
+  redis-server --save "" --appendonly no >/dev/null 2>"$WORK/shared-redis.err"
 for _ in $(seq 1 50); do
   [[ $(podman exec "$REDIS" redis-cli ping 2>/dev/null) == PONG ]] && break
   sleep 0.2
@@ -358,8 +405,10 @@ for combo in "${UT[@]}"; do
     NAMES[$p]="$tr/$sec/$mux #$copy"; KEYS[$p]=$key
     (
       unset SECURE_CHANNEL MUXER
+      # The second copy with DEBUG=true: its listener says what it published,
+      # and the dialer's debug lines must stay off the result.
       export TRANSPORT="$tr" TEST_KEY="$key" TRANSPORT_NETWORK="$NET" REDIS_ADDR="$REDIS:6379" \
-        DEBUG=false TEST_TIMEOUT_SECS=120
+        DEBUG=$([[ $copy == 2 ]] && echo true || echo false) TEST_TIMEOUT_SECS=120
       [[ $sec == - ]] || export SECURE_CHANNEL="$sec"
       [[ $mux == - ]] || export MUXER="$mux"
       compose_up "$p" "$PKG_ROOT/compose.unified.yml" "$WORK/$p.up.log"
@@ -375,12 +424,40 @@ for p in $(printf '%s\n' "${!UPIDS[@]}" | sort); do
   UPRC[$p]=$rc
 done
 for p in $(printf '%s\n' "${!UPIDS[@]}" | sort); do
+  extra=
+  if [[ ${NAMES[$p]} == *"#2" ]]; then
+    check_published "${p}_listener_1"
+    extra=" (DEBUG=true, published $PUBLISHED)"
+  fi
   finish "$p" "${UPRC[$p]}" yaml
-  echo "PASS podman unified-testing compose.unified.yml ${NAMES[$p]} TEST_KEY=${KEYS[$p]} $RESULT"
+  echo "PASS podman unified-testing compose.unified.yml ${NAMES[$p]} TEST_KEY=${KEYS[$p]} $RESULT$extra"
 done
 for p in "${!UPIDS[@]}"; do
   [[ $(rcli exists "${KEYS[$p]}_listener_multiaddr") == 0 ]] || die "$p: ${KEYS[$p]}_listener_multiaddr left in redis (each dialer takes its own)"
   remove_project "$p"
 done
 [[ $(rcli exists listenerAddr) == 0 ]] || die "a unified-mode listener published under the test-plans key listenerAddr"
+
+# ---- 5. redis not ready yet: compose's depends_on waits for the redis
+# container to start, not for redis to listen. Here redis's container (and
+# its name) is up but the server listens only 3 s later, while listener and
+# dialer start at once: both must retry until it answers.
+NET=${TAG}-late-network L=${TAG}-late-listener D=${TAG}-late-dialer R=${TAG}-late-redis
+NETWORKS+=("$NET"); CONTAINERS+=("$L" "$D" "$R")
+podman network create "$NET" >/dev/null
+podman run -d --name "$R" --network "$NET" --network-alias redis docker.io/library/redis:7-alpine \
+  sh -c 'sleep 3; exec redis-server --protected-mode no --save "" --appendonly no' >/dev/null 2>"$WORK/late.err"
+tp_env=(-e transport=tcp -e security=noise -e muxer=yamux -e ip=0.0.0.0 -e redis_addr=redis:6379
+  -e test_timeout_seconds=120 -e LIBP2P_DEBUG=1)
+podman run -d --init --name "$L" --network "$NET" "${tp_env[@]}" -e is_dialer=false lp2p-interop >/dev/null 2>>"$WORK/late.err"
+podman run -d --name "$D" --network "$NET" "${tp_env[@]}" -e is_dialer=true lp2p-interop >/dev/null 2>>"$WORK/late.err"
+rc=$(timeout 150 podman wait "$D" 2>>"$WORK/late.err" || echo timeout)
+podman logs "$D" >"$WORK/late.out" 2>"$WORK/late-dialer.err" || true
+[[ $rc == 0 ]] || { podman logs "$L" >"$WORK/late-listener.err" 2>&1; dump "$WORK/late-listener.err" "$WORK/late-dialer.err" "$WORK/late.err"; die "redis late: the dialer exited $rc"; }
+RES=$(check_json "$WORK/late.out" 2>&1) || die "redis late: dialer stdout: $RES"
+[[ $(podman inspect -f '{{.State.Status}}' "$L") == running ]] || die "redis late: the listener exited before the dialer was done"
+check_published "$L"
+podman stop -t 10 "$L" >/dev/null
+[[ $(podman inspect -f '{{.State.ExitCode}}' "$L") == 0 ]] || die "redis late: the listener did not exit 0 on SIGTERM"
+echo "PASS podman redis-late (listening 3 s after the peers start) tcp/noise/yamux $RES (LIBP2P_DEBUG=1, published $PUBLISHED)"
 say "ok"
