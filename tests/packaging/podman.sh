@@ -13,7 +13,11 @@
 #    the default (last) stage as lp2p-interop, which compose.yml names, and
 #    every other stage nothing else builds FROM or copies from (e.g. a perf
 #    target) as lp2p-interop-<stage>. Each one's size, from `podman image
-#    inspect`, is printed and must stay under 25 MiB.
+#    inspect`, is printed and must stay under 25 MiB. Then the build
+#    stage's test_keys (RSA/ECDSA verification through GnuTLS, which no
+#    container run below exercises) runs inside the runtime image, and the
+#    image's binary is copied to build-packaging/ for static.sh and
+#    unified.sh.
 # 3. test-plans topology: the unchanged compose.yml (per-test redis,
 #    listener with init, dialer; `up --exit-code-from dialer`) for every
 #    transport/security/muxer combination interop/test-plans/
@@ -29,6 +33,11 @@
 #    the harness does) per test. Checks as above, with unified-testing's
 #    rule (run-single-test.sh: dialer lines matching `latency:` and its
 #    three fields, which must then be the YAML block), and every key taken.
+#    The second copy of each runs with DEBUG=true: its listener must have
+#    published its own container address (/ip4/<ip>/.../p2p/<id>).
+# 5. Redis late: redis's container is up but listens only 3 s after the
+#    listener and dialer containers start (compose's depends_on does not
+#    wait for redis to listen); both must retry and pass.
 #
 # Everything it creates is named lp2ppkg<pid>...; a trap removes those
 # containers and networks (and stops the podman-compose process groups it
