@@ -119,6 +119,71 @@ dump() {
   done
 }
 
+# ---- the harnesses' own rules for reading a dialer's result out of the
+# compose output ("<container> | <line>" for every container's lines)
+
+# harness_json LOG: test-plans transport-interop's rule
+# (compose-stdout-helper.ts): lines with "dialer" and "|" but not "exited
+# with code", each cut after its first "|", joined; the first {...} that
+# parses as JSON with both keys is the result.
+harness_json() {
+  python3 - "$1" <<'PYEOF'
+import json, math, sys
+lines = [l for l in open(sys.argv[1], encoding="utf-8").read().split("\n")
+         if "dialer" in l and "exited with code" not in l and "|" in l]
+out = "\n".join(l.split("|", 1)[1] for l in lines)
+i = out.find("{")
+while i != -1:
+    j = out.find("}", i)
+    if j == -1:
+        sys.exit("no closing } after the first {")
+    try:
+        r = json.loads(out[i:j + 1])
+        if r.get("handshakePlusOneRTTMillis") is not None and r.get("pingRTTMilllis") is not None:
+            break
+    except ValueError:
+        pass
+    i = out.find("{", i + 1)
+else:
+    sys.exit("no JSON object with handshakePlusOneRTTMillis and pingRTTMilllis in the dialer's lines")
+if any(isinstance(v, (dict, list)) for v in r.values()):
+    sys.exit("not a flat object: %r" % r)
+for k in ("handshakePlusOneRTTMillis", "pingRTTMilllis"):
+    v = r[k]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        sys.exit("%s is not a non-negative number: %r" % (k, v))
+print("handshakePlusOneRTTMillis=%s pingRTTMilllis=%s" % (r["handshakePlusOneRTTMillis"], r["pingRTTMilllis"]))
+PYEOF
+}
+
+# harness_yaml LOG: unified-testing's rule (transport/lib/run-single-test.sh):
+# the dialer's lines matching `latency:` or its three indented fields, cut
+# after the last "| ", must not start with "-" and must be a YAML mapping
+# with latency.handshake_plus_one_rtt, latency.ping_rtt (numbers) and
+# latency.unit = ms.
+harness_yaml() {
+  python3 - "$1" <<'PYEOF'
+import math, re, sys, yaml
+sel = re.compile(r"dialer.*\| (latency:|  (handshake_plus_one_rtt|ping_rtt|unit):)")
+lines = [re.sub(r"^.*\| ", "", l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if sel.search(l)]
+if not lines:
+    sys.exit("no latency lines among the dialer's")
+if lines[0].startswith("-"):
+    sys.exit("measurements start with a list item: %r" % lines[0])
+doc = yaml.safe_load("\n".join(lines))
+lat = doc.get("latency") if isinstance(doc, dict) else None
+if not isinstance(lat, dict):
+    sys.exit("no latency mapping in %r" % lines)
+for k in ("handshake_plus_one_rtt", "ping_rtt"):
+    v = lat.get(k)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        sys.exit("latency.%s is not a non-negative number: %r" % (k, v))
+if lat.get("unit") != "ms":
+    sys.exit("latency.unit is %r, want ms" % lat.get("unit"))
+print("handshake_plus_one_rtt=%s ping_rtt=%s unit=ms" % (lat["handshake_plus_one_rtt"], lat["ping_rtt"]))
+PYEOF
+}
+
 # ---- the clean Debian 12 root (podman.sh imports it as debian:12)
 
 SUITE=bookworm

@@ -82,8 +82,13 @@ cleanup() {
   for n in "${CONTAINERS[@]}"; do podman rm -f -t 2 "$n" >/dev/null 2>&1 || true; done
   for n in "${NETWORKS[@]}"; do podman network rm -f "$n" >/dev/null 2>&1 || true; done
   # podman-compose leaves `podman start -a` children behind: their process
-  # groups are ours, ended by group id.
-  while read -r p; do kill -TERM -- "-$p" 2>/dev/null || true; done <"$PGID_FILE"
+  # groups are ours (each run got its own), ended by group id, and only
+  # while the group still holds those commands.
+  while read -r p; do
+    if ps -eo pgid=,comm= | awk -v g="$p" '$1 == g {print $2}' | grep -qE '^(timeout|podman|podman-compose|python3)$'; then
+      kill -TERM -- "-$p" 2>/dev/null || true
+    fi
+  done <"$PGID_FILE"
   left=$(podman ps -a --format '{{.Names}}' | grep "^$TAG" || true)
   left+=$(podman network ls --format '{{.Name}}' | grep "^$TAG" || true)
   if [[ -n $left ]]; then
@@ -263,8 +268,9 @@ compose_log() {
   done
 }
 
-# finish PROJECT UPRC KIND: the checks common to both topologies, then the
-# project is removed. KIND json|yaml picks the harness's parsing rule.
+# finish PROJECT UPRC KIND: the checks common to both topologies (the caller
+# removes the project). KIND json|yaml picks the harness's parsing rule
+# (lib.sh harness_json / harness_yaml).
 finish() {
   local p=$1 uprc=$2 kind=$3 d=${1}_dialer_1 l=${1}_listener_1 drc lstate res
   compose_log "$p" "$WORK/$p.log"
@@ -291,67 +297,6 @@ finish() {
   lrc=$(podman inspect -f '{{.State.ExitCode}}' "$l")
   [[ $lrc == 0 ]] || { dump "$WORK/$p.log"; die "$p: the listener exited $lrc on SIGTERM (want 0)"; }
   RESULT=$res
-}
-
-# harness_json LOG: test-plans transport-interop's rule
-# (compose-stdout-helper.ts): lines with "dialer" and "|" but not "exited
-# with code", each cut after its first "|", joined; the first {...} that
-# parses as JSON with both keys is the result.
-harness_json() {
-  python3 - "$1" <<'PYEOF'
-import json, math, sys
-lines = [l for l in open(sys.argv[1], encoding="utf-8").read().split("\n")
-         if "dialer" in l and "exited with code" not in l and "|" in l]
-out = "\n".join(l.split("|", 1)[1] for l in lines)
-i = out.find("{")
-while i != -1:
-    j = out.find("}", i)
-    if j == -1:
-        sys.exit("no closing } after the first {")
-    try:
-        r = json.loads(out[i:j + 1])
-        if r.get("handshakePlusOneRTTMillis") is not None and r.get("pingRTTMilllis") is not None:
-            break
-    except ValueError:
-        pass
-    i = out.find("{", i + 1)
-else:
-    sys.exit("no JSON object with handshakePlusOneRTTMillis and pingRTTMilllis in the dialer's lines")
-if set(r) != {"handshakePlusOneRTTMillis", "pingRTTMilllis"}:
-    sys.exit("not a flat object of the two keys: %r" % r)
-for k, v in r.items():
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-        sys.exit("%s is not a non-negative number: %r" % (k, v))
-print("handshakePlusOneRTTMillis=%s pingRTTMilllis=%s" % (r["handshakePlusOneRTTMillis"], r["pingRTTMilllis"]))
-PYEOF
-}
-
-# harness_yaml LOG: unified-testing's rule (transport/lib/run-single-test.sh):
-# the dialer's lines matching `latency:` or its three indented fields, cut
-# after the last "| ", must not start with "-" and must be a YAML mapping
-# with latency.handshake_plus_one_rtt, latency.ping_rtt (numbers) and
-# latency.unit = ms.
-harness_yaml() {
-  python3 - "$1" <<'PYEOF'
-import math, re, sys, yaml
-sel = re.compile(r"dialer.*\| (latency:|  (handshake_plus_one_rtt|ping_rtt|unit):)")
-lines = [re.sub(r"^.*\| ", "", l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if sel.search(l)]
-if not lines:
-    sys.exit("no latency lines among the dialer's")
-if lines[0].startswith("-"):
-    sys.exit("measurements start with a list item: %r" % lines[0])
-doc = yaml.safe_load("\n".join(lines))
-lat = doc.get("latency") if isinstance(doc, dict) else None
-if not isinstance(lat, dict):
-    sys.exit("no latency mapping in %r" % lines)
-for k in ("handshake_plus_one_rtt", "ping_rtt"):
-    v = lat.get(k)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-        sys.exit("latency.%s is not a non-negative number: %r" % (k, v))
-if lat.get("unit") != "ms":
-    sys.exit("latency.unit is %r, want ms" % lat.get("unit"))
-print("handshake_plus_one_rtt=%s ping_rtt=%s unit=ms" % (lat["handshake_plus_one_rtt"], lat["ping_rtt"]))
-PYEOF
 }
 
 # check_published LISTENER: with debug output on, the listener says what it

@@ -10,6 +10,8 @@
 # - compose.unified.yml: unified-testing's per-test wiring (listener and
 #   dialer with init, the dialer after the listener, the shared external
 #   network and redis, UPPERCASE env, TEST_KEY required);
+# - lib.sh's harness_json / harness_yaml (the harnesses' rules podman.sh
+#   reads results with) accept and refuse what those harnesses do;
 # - .github/workflows/interop.yml: the matrix covers the registered muxers;
 # - interop/: the registration entries list exactly tcp / noise / yamux,mplex,
 #   and the binary accepts each listed capability and refuses others.
@@ -189,6 +191,70 @@ if ((${#DC[@]})); then
 else
   say "no docker compose here: YAML checks only"
 fi
+
+# The harness rules podman.sh reads results with (lib.sh): what they must
+# accept and refuse. The split-JSON case is the shape test-plans'
+# compose-stdout-helper.ts keeps as its own test case.
+T=$(mktemp -d "${TMPDIR:-/tmp}/lp2p-static.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+rule() {  # RULE EXPECT(ok|fail) NAME: stdin is the compose log
+  cat >"$T/log"
+  local rc=0
+  "$1" "$T/log" >"$T/out" 2>&1 || rc=$?
+  if [[ $2 == ok && $rc != 0 ]]; then die "$1 refused $3: $(cat "$T/out")"; fi
+  if [[ $2 == fail && $rc == 0 ]]; then die "$1 accepted $3: $(cat "$T/out")"; fi
+}
+rule harness_json ok "one JSON line" <<'EOF'
+p-redis-1     | Ready to accept connections
+p-listener-1  | lp2p: listening
+p-dialer-1    | {"handshakePlusOneRTTMillis":1.5,"pingRTTMilllis":0.2}
+p-dialer-1 exited with code 0
+EOF
+rule harness_json ok "JSON split over lines" <<'EOF'
+p-dialer-1    | {"handshakePlusOneRTTMillis":
+p-dialer-1    | 8.849
+p-dialer-1    | , "pingRTTMilllis":
+p-dialer-1    | 7.897}
+EOF
+rule harness_json ok "log lines with braces before the result" <<'EOF'
+p-dialer-1    | debug {not json}
+p-dialer-1    | {"handshakePlusOneRTTMillis":2,"pingRTTMilllis":1}
+EOF
+rule harness_json fail "the result on the listener's lines only" <<'EOF'
+p-listener-1  | {"handshakePlusOneRTTMillis":1.5,"pingRTTMilllis":0.2}
+EOF
+rule harness_json fail "pingRTTMillis with two l's" <<'EOF'
+p-dialer-1    | {"handshakePlusOneRTTMillis":1.5,"pingRTTMillis":0.2}
+EOF
+rule harness_json fail "a nested object" <<'EOF'
+p-dialer-1    | {"handshakePlusOneRTTMillis":1.5,"pingRTTMilllis":0.2,"x":{"y":1}}
+EOF
+rule harness_yaml ok "the latency block among debug lines" <<'EOF'
+p_dialer_1  | [noise] handshake done
+p_dialer_1  | latency:
+p_dialer_1  |   handshake_plus_one_rtt: 5.011
+p_dialer_1  | [ping] rtt measured
+p_dialer_1  |   ping_rtt: 0.599
+p_dialer_1  |   unit: ms
+EOF
+rule harness_yaml fail "no unit" <<'EOF'
+p_dialer_1  | latency:
+p_dialer_1  |   handshake_plus_one_rtt: 5.011
+p_dialer_1  |   ping_rtt: 0.599
+EOF
+rule harness_yaml fail "fields at the wrong indent" <<'EOF'
+p_dialer_1  | latency:
+p_dialer_1  | handshake_plus_one_rtt: 5.011
+p_dialer_1  |   ping_rtt: 0.599
+p_dialer_1  |   unit: ms
+EOF
+rule harness_yaml fail "the block on the listener's lines" <<'EOF'
+p_listener_1  | latency:
+p_listener_1  |   handshake_plus_one_rtt: 5.011
+p_listener_1  |   ping_rtt: 0.599
+p_listener_1  |   unit: ms
+EOF
+say "harness result rules (test-plans JSON, unified-testing YAML): ok"
 
 # The binary agrees with the capabilities listed: config is checked before
 # anything touches the network, so a bad is_dialer shows the stack passed.
