@@ -192,6 +192,12 @@ else
   say "no docker compose here: YAML checks only"
 fi
 
+# No package mirror is named here: lib.sh takes it from the machine's apt
+# sources (and fails when there is none).
+if grep -rnE '(https?|ftp)://' tests/packaging compose.yml compose.unified.yml; then
+  die "a URL in the packaging files (the mirror must come from the machine's apt sources)"
+fi
+
 # The harness rules podman.sh reads results with (lib.sh): what they must
 # accept and refuse. The split-JSON case is the shape test-plans'
 # compose-stdout-helper.ts keeps as its own test case.
