@@ -14,10 +14,15 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libuv1-dev libsodium-dev libhiredis-dev libsecp256k1-dev libgnutls28-dev \
   libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
   redis-server python3 ca-certificates >/dev/null
-# Packaging tests (tests/packaging): Debian 12 chroot build, netns topology,
-# YAML checks.
+# Packaging tests (tests/packaging): the debootstrapped Debian 12 root the
+# local debian:12 image is made from, YAML checks.
 $SUDO apt-get install -y -qq --no-install-recommends \
   debootstrap iproute2 python3-yaml >/dev/null
+# The image and both harness topologies in a real container engine
+# (tests/packaging/podman.sh): podman with runc, compose, netavark +
+# aardvark-dns (service names on compose networks), catatonit (init: true).
+$SUDO apt-get install -y -qq --no-install-recommends \
+  podman buildah podman-compose runc netavark aardvark-dns catatonit >/dev/null
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi

@@ -43,10 +43,11 @@ if [[ ${SKIP_INTEROP:-0} != 1 ]]; then
   [[ $rc == 0 ]] || exit "$rc"
 fi
 if [[ ${SKIP_PACKAGING:-0} != 1 ]]; then
-  # Root + network namespaces + debootstrap: skipped without them locally,
-  # a failure under CI=true. The Debian 12 root is cached in
-  # /var/cache/lp2p-debootstrap after the first run.
-  stage "packaging (release build in a clean Debian 12 chroot, runtime-only root, netns topology, unified mode)"
+  # Root + podman (+ debootstrap once): skipped without them locally, a
+  # failure under CI=true. The Debian 12 root is cached in
+  # /var/cache/lp2p-debootstrap and the images in podman's store after the
+  # first run.
+  stage "packaging (podman: the Dockerfile's images and their size, compose.yml for every registered combination, compose.unified.yml through one shared redis; static checks; unified mode on loopback)"
   bash tests/packaging/run.sh
 fi
 stage "all tests passed"
