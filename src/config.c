@@ -115,6 +115,8 @@ static int load_extras(lp2p_config *cfg, lp2p_getenv_fn env, char *err, size_t n
   cfg->debug = (dbg && !strcmp(dbg, "true")) || (ldbg && !strcmp(ldbg, "1"));
   const char *noinl = env("LP2P_NO_INLINE_MUXER");
   cfg->no_inline_muxer = noinl && !strcmp(noinl, "1");
+  const char *opt = env("LP2P_OPTIMISTIC_SECURITY");
+  cfg->optimistic_security = opt && !strcmp(opt, "1");
   return 0;
 }
 
@@ -165,5 +167,8 @@ const char *lp2p_config_usage(void) {
          "  KEY_TYPE              secp256k1 | ed25519          (secp256k1)\n"
          "  DEBUG=true or LIBP2P_DEBUG=1   per-layer debug lines on stderr\n"
          "  LP2P_NO_INLINE_MUXER=1        negotiate the muxer with multistream\n"
-         "                                even when the peer lists it in Noise\n";
+         "                                even when the peer lists it in Noise\n"
+         "  LP2P_OPTIMISTIC_SECURITY=1    dialer: the security handshake's first\n"
+         "                                message goes out behind its proposal,\n"
+         "                                before the listener's echo\n";
 }

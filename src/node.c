@@ -337,6 +337,7 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
        * measurement free of extra streams. */
       .identify_peer = !cfg->is_dialer,
       .no_inline_muxer = cfg->no_inline_muxer,
+      .optimistic_security = cfg->optimistic_security,
       .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
                                                                  : STEP_TIMEOUT_MS};
   /* Made before any address is published or taken: no connection pays

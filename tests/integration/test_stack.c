@@ -61,7 +61,8 @@ typedef struct scenario {
   int no_inline;
   size_t chunk;
   int wrong_peer;
-  int shared; /* per-process security state, as our node uses */
+  int shared;     /* per-process security state, as our node uses */
+  int optimistic; /* the dialer's Noise message 1 behind its proposal */
 } scenario;
 
 static int run(const scenario *sc, side *d, side *l) {
@@ -81,7 +82,8 @@ static int run(const scenario *sc, side *d, side *l) {
                          .muxer = lp2p_muxer_find(sc->muxer),
                          .expected_peer = &expect,
                          .step_timeout_ms = 1000,
-                         .no_inline_muxer = sc->no_inline};
+                         .no_inline_muxer = sc->no_inline,
+                         .optimistic_security = sc->optimistic};
   lp2p_conn_config lc = dc;
   lc.initiator = 0;
   lc.identity = &li;
@@ -152,14 +154,14 @@ static void test_all_paths(void **state) {
     for (int k = 0; k < 2; k++)
       for (int inl = 0; inl < 2; inl++)
         for (int c = 0; c < 3; c++) {
-          scenario sc = {muxers[m], keys[k], inl, chunks[c], 0, c == 1};
+          scenario sc = {muxers[m], keys[k], inl, chunks[c], 0, c == 1, c != 1};
           check_ok(&sc);
         }
 }
 
 static void test_wrong_peer_aborts(void **state) {
   (void)state;
-  scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, 1};
+  scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, 1, 0};
   side d = {0}, l = {0};
   assert_int_equal(run(&sc, &d, &l), LP2P_EPEERID);
   assert_int_equal(d.ready, 0);
