@@ -210,14 +210,14 @@ fn listen_addr(ip: &str, t: Transport) -> Result<Multiaddr> {
 /// async).
 macro_rules! stream_swarm {
     ($key:expr, tcp, $sec:expr, $mux:expr) => {
-        SwarmBuilder::from_existing_identity($key)
+        SwarmBuilder::with_existing_identity($key)
             .with_tokio()
             .with_tcp(tcp::Config::default(), $sec, $mux)?
             .with_behaviour(behaviour)?
             .build()
     };
     ($key:expr, ws, $sec:expr, $mux:expr) => {
-        SwarmBuilder::from_existing_identity($key)
+        SwarmBuilder::with_existing_identity($key)
             .with_tokio()
             .with_websocket($sec, $mux)
             .await?
@@ -237,7 +237,7 @@ async fn build_swarm(cfg: &Config) -> Result<(Swarm<Behaviour>, Multiaddr)> {
         tracing::info!(?sec, ?mux, "quic-v1: ignoring security/muxer");
     }
     let swarm = match (t, sec, mux) {
-        (Transport::QuicV1, _, _) => SwarmBuilder::from_existing_identity(key)
+        (Transport::QuicV1, _, _) => SwarmBuilder::with_existing_identity(key)
             .with_tokio()
             .with_quic()
             .with_behaviour(behaviour)?
