@@ -415,13 +415,26 @@ async fn listen(cfg: &Config, swarm: &mut Swarm<Behaviour>, addr: Multiaddr, dea
             }
             SwarmEvent::ListenerClosed { reason, .. } => bail!("listener closed: {reason:?}"),
             SwarmEvent::ListenerError { error, .. } => bail!("listener error: {error}"),
-            e => tracing::debug!("{e:?}"),
+            e => log_event(e),
         }
     }
     // Serve until the harness stops us; the caller bounds this.
     loop {
-        let e = swarm.select_next_some().await;
-        tracing::debug!("{e:?}");
+        log_event(swarm.select_next_some().await);
+    }
+}
+
+/// Upstream logs every listener event at debug level only; a failed
+/// incoming connection is the one a test needs to see, so it is a warning.
+fn log_event(e: SwarmEvent<BehaviourEvent>) {
+    match e {
+        SwarmEvent::IncomingConnectionError { error, send_back_addr, .. } => {
+            tracing::warn!(from = %send_back_addr, "incoming connection failed: {error:?}")
+        }
+        SwarmEvent::ConnectionEstablished { endpoint, .. } => {
+            tracing::info!(remote = %endpoint.get_remote_address(), "connected")
+        }
+        e => tracing::debug!("{e:?}"),
     }
 }
 
