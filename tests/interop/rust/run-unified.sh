@@ -53,12 +53,12 @@ peer() {  # ROLE CMD
     TEST_TIMEOUT_SECS="$TIMEOUT" DEBUG=false)
   [[ -n $SECURE_CHANNEL ]] && vars+=(SECURE_CHANNEL="$SECURE_CHANNEL")
   [[ -n $MUXER ]] && vars+=(MUXER="$MUXER")
-  timeout -k 5 $((TIMEOUT + 10)) env -i "${vars[@]}" bash -c "exec $2"
+  exec timeout -k 5 $((TIMEOUT + 10)) env -i "${vars[@]}" bash -c "exec $2"
 }
 peer false "$1" >"$WORK/listener.out" 2>"$WORK/listener.err" </dev/null &
 PIDS+=("$!")
 set +e
-peer true "$2" >"$WORK/dialer.out" 2>"$WORK/dialer.err" </dev/null
+(peer true "$2") >"$WORK/dialer.out" 2>"$WORK/dialer.err" </dev/null
 RC=$?
 set -e
 [[ $RC == 0 ]] || fail "dialer exited $RC"
