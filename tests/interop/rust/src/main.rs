@@ -304,7 +304,9 @@ async fn fetch_listener_addr(cfg: &Config, deadline: Instant) -> Result<String> 
     let key = cfg.redis_key.as_str();
     let left = |d: Instant| d.saturating_duration_since(Instant::now());
     if cfg.convention == Convention::TestPlans {
-        let secs = left(deadline).as_secs().max(1) as f64;
+        // Whole seconds, as upstream sends them; rounded up, as the outer
+        // deadline bounds the wait anyway.
+        let secs = left(deadline).as_secs_f64().ceil().max(1.0);
         let got: Option<[String; 2]> = conn.blpop(key, secs).await?;
         return got
             .map(|[_, v]| v)
