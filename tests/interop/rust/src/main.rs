@@ -205,9 +205,9 @@ fn listen_addr(ip: &str, t: Transport) -> Result<Multiaddr> {
     Ok(format!("/{family}/{ip}/{tail}").parse()?)
 }
 
-/// One arm per security x muxer for a stream transport; `$with` is the
-/// builder step (`with_tcp` takes a tcp config first, `with_websocket` is
-/// async).
+/// A swarm over a stream transport with the given security and muxer
+/// constructors: `tcp` (default tcp config: TCP_NODELAY on) or `ws`
+/// (websocket over dns+tcp; the builder step is async).
 macro_rules! stream_swarm {
     ($key:expr, tcp, $sec:expr, $mux:expr) => {
         SwarmBuilder::with_existing_identity($key)
