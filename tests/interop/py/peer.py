@@ -550,17 +550,29 @@ def main() -> int:
     try:
         cfg = Config(unified)
         return trio.run(main_async, cfg)
-    except Failure as e:
-        err(f"py peer: {e}")
     except KeyboardInterrupt:
         err("py peer: interrupted")
         return 130
-    except BaseException as e:  # noqa: BLE001 - one line, then the details
-        err(f"py peer: {type(e).__name__}: {e}")
+    except BaseException as e:  # noqa: BLE001 - details, then one summary line
+        leaves = leaf_errors(e)
+        failures = [x for x in leaves if isinstance(x, Failure)]
+        if failures:
+            err(f"py peer: {failures[0]}")
+            return 1
         import traceback
 
         traceback.print_exception(e, file=sys.stderr)
+        real = [x for x in leaves if not is_teardown_noise(x)] or leaves
+        err(f"py peer: {type(real[0]).__name__}: {real[0]}")
     return 1
+
+
+def leaf_errors(e: BaseException) -> list[BaseException]:
+    """The innermost exceptions of (nested) exception groups: trio nurseries
+    wrap what the host's tasks raise."""
+    if isinstance(e, BaseExceptionGroup):
+        return [leaf for sub in e.exceptions for leaf in leaf_errors(sub)]
+    return [e]
 
 
 if __name__ == "__main__":

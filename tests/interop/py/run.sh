@@ -5,8 +5,7 @@
 # The venv comes from install.sh: tests/interop/py/install.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${LP2P_INTEROP_CACHE:-/var/cache/lp2p-interop}
-VENV=$CACHE/py-$(sha256sum "$HERE/requirements.txt" | cut -c1-16)
+VENV=$("$HERE/install.sh" --print-dir)
 if [[ ! -f $VENV/.lp2p-complete ]]; then
   echo "py peer: no venv at $VENV; run $HERE/install.sh first" >&2
   exit 1
