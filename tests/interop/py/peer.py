@@ -21,6 +21,7 @@ import ipaddress
 import json
 import logging
 import os
+import signal
 import ssl
 import sys
 import tempfile
@@ -547,12 +548,13 @@ def main() -> int:
     sys.stdout = sys.stderr
     unified = args.unified or (not args.test_plans and env("TEST_KEY", "test_key") is not None)
     configure_logging()
+    # As PID 1 in a container (or started in the background by a shell) these
+    # would be ignored: end at once instead (a dialer's result is flushed).
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         cfg = Config(unified)
         return trio.run(main_async, cfg)
-    except KeyboardInterrupt:
-        err("py peer: interrupted")
-        return 130
     except BaseException as e:  # noqa: BLE001 - details, then one summary line
         leaves = leaf_errors(e)
         failures = [x for x in leaves if isinstance(x, Failure)]
@@ -565,6 +567,11 @@ def main() -> int:
         real = [x for x in leaves if not is_teardown_noise(x)] or leaves
         err(f"py peer: {type(real[0]).__name__}: {real[0]}")
     return 1
+
+
+def on_signal(signum: int, frame: object) -> None:
+    err(f"py peer: stopped by {signal.Signals(signum).name}")
+    os._exit(128 + signum)
 
 
 def leaf_errors(e: BaseException) -> list[BaseException]:
