@@ -475,7 +475,7 @@ async def run_dialer(cfg: Config) -> int:
         async with host.run(listen_addrs=addrs or []):
             start = time.time()
             await host.connect(info)
-            err("connected")
+            err(f"connected after {(time.time() - start) * 1000:.3f} ms")
             await trio.sleep(0.1)  # upstream's settle delay, inside the timed span
             stream = await open_ping_stream(host, info.peer_id)
             try:
@@ -524,8 +524,16 @@ async def run_dialer(cfg: Config) -> int:
 
 def configure_logging() -> None:
     debug = (env("DEBUG", "debug") or env("LIBP2P_DEBUG", "libp2p_debug") or "").upper()
-    level = logging.DEBUG if debug in ("DEBUG", "1", "TRUE", "YES") else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(name)s %(levelname)s %(message)s")
+    on = debug in ("DEBUG", "1", "TRUE", "YES")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if on else logging.WARNING,
+        format="%(relativeCreated)9.1f %(name)s %(levelname)s %(message)s",
+    )
+    # py-libp2p sets levels on its own loggers: set them too, as upstream does
+    for name in ("libp2p", "libp2p.transport", "libp2p.network", "libp2p.security",
+                 "libp2p.stream_muxer", "libp2p.host", "libp2p.protocol_muxer"):
+        logging.getLogger(name).setLevel(logging.DEBUG if on else logging.WARNING)
     for name in ("multiaddr", "multiaddr.transforms", "multiaddr.codecs"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
