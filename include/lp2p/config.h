@@ -22,7 +22,7 @@ typedef struct lp2p_config {
   lp2p_key_type key_type;
   int debug;
   int no_inline_muxer;     /* LP2P_NO_INLINE_MUXER=1: benchmark baseline */
-  int optimistic_security; /* LP2P_OPTIMISTIC_SECURITY=1 (see conn.h) */
+  int optimistic_security; /* on unless LP2P_OPTIMISTIC_SECURITY=0 (conn.h) */
   char redis_key[96];      /* listenerAddr or <TEST_KEY>_listener_multiaddr */
 } lp2p_config;
 
