@@ -32,9 +32,10 @@
  * sessions; must outlive every session made with it. */
 typedef struct lp2p_tls_creds lp2p_tls_creds;
 
-/* From a DER X.509 certificate and its DER private key (PKCS#8 or the
- * algorithm's own form). The bytes are copied. LP2P_EKEY when GnuTLS refuses
- * them, LP2P_ENOMEM. */
+/* From a DER X.509 certificate (or up to 4 concatenated: a chain, ours
+ * first) and the DER private key of the first (PKCS#8 or the algorithm's
+ * own form). The bytes are copied. LP2P_EKEY when GnuTLS refuses them,
+ * LP2P_ENOMEM. */
 int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_len,
                        const uint8_t *key, size_t key_len);
 void lp2p_tls_creds_free(lp2p_tls_creds *c);
