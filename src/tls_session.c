@@ -376,7 +376,10 @@ static int setup(lp2p_tls_session *s) {
     for (size_t i = 0; i < cfg->n_alpn; i++)
       protos[i] =
           (gnutls_datum_t){(unsigned char *)s->alpn[i], (unsigned)strlen(s->alpn[i])};
-    if (gnutls_alpn_set_protocols(s->g, protos, (unsigned)cfg->n_alpn, 0) < 0)
+    /* RFC 7301 3.2 (and tls.md "ALPN"): a server that shares no protocol
+     * with a client offering some aborts with no_application_protocol. */
+    unsigned aflags = cfg->client ? 0 : GNUTLS_ALPN_MANDATORY;
+    if (gnutls_alpn_set_protocols(s->g, protos, (unsigned)cfg->n_alpn, aflags) < 0)
       return LP2P_EINVAL;
   }
   gnutls_transport_set_ptr(s->g, s);
