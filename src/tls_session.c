@@ -268,8 +268,6 @@ static int emit(lp2p_tls_session *s, const lp2p_event *ev) {
   return s->io.event ? s->io.event(s->io.ud, ev) : 0;
 }
 
-static int flush(lp2p_tls_session *s);
-
 /* Maps a fatal GnuTLS error to ours and says why, once. GnuTLS sends no
  * alert of its own when it fails; we send the one RFC 8446 section 6.2
  * asks for (bad_certificate for a refused certificate), so the peer learns
@@ -296,13 +294,12 @@ static int verify_cb(gnutls_session_t g) {
   lp2p_tls_session *s = gnutls_session_get_ptr(g);
   unsigned n = 0;
   const gnutls_datum_t *list = gnutls_certificate_get_peers(g, &n);
-  lp2p_tls_der certs[4];
-  /* tls.md: exactly one certificate; keep a few so the callback can say
-   * how many came. */
-  size_t k = list ? (n < 4 ? n : 4) : 0;
-  for (size_t i = 0; i < k; i++)
+  lp2p_tls_der certs[LP2P_TLS_CHAIN_MAX];
+  if (!list) n = 0;
+  if (n > LP2P_TLS_CHAIN_MAX) n = LP2P_TLS_CHAIN_MAX;
+  for (unsigned i = 0; i < n; i++)
     certs[i] = (lp2p_tls_der){list[i].data, list[i].size};
-  int rc = s->cfg.verify(s->cfg.verify_ctx, certs, list ? n : 0);
+  int rc = s->cfg.verify(s->cfg.verify_ctx, certs, n);
   if (rc) {
     s->verify_err = rc < 0 ? rc : LP2P_EPROTO;
     return -1;

@@ -63,6 +63,7 @@ int lp2p_tls_selfsigned(lp2p_buf *cert, lp2p_buf *key, const lp2p_env *env,
 int lp2p_tls_selfsigned_credentials(lp2p_tls_creds **out, const lp2p_env *env);
 
 /* A certificate as the peer sent it. */
+#define LP2P_TLS_CHAIN_MAX 16
 typedef struct lp2p_tls_der {
   const uint8_t *p;
   size_t len;
@@ -70,7 +71,8 @@ typedef struct lp2p_tls_der {
 
 /* Called once during the handshake with the peer's certificate list, after
  * GnuTLS has checked the peer's CertificateVerify (the peer holds the key of
- * certs[0]); n may be 0 when the peer sent none. Returns 0 to accept, or a
+ * certs[0]); n may be 0 when the peer sent none, and is at most
+ * LP2P_TLS_CHAIN_MAX (a longer list is cut there). Returns 0 to accept, or a
  * negative lp2p code (after LP2P_REASON) to abort the handshake with a
  * bad_certificate alert; recv then returns that code. */
 typedef int (*lp2p_tls_verify_cb)(void *ctx, const lp2p_tls_der *certs, size_t n);
