@@ -341,6 +341,7 @@ static void test_garbage(void **state) {
   /* Before start, a client takes no input; sending before READY fails. */
   assert_int_equal(lp2p_tls_session_recv(c.s, (const uint8_t *)"x", 1), LP2P_EINVAL);
   end_free(&c);
+  end_free(&s);
   make(&c, &s, &o);
   assert_int_equal(lp2p_tls_session_send(c.s, (const uint8_t *)"x", 1), LP2P_EINVAL);
   end_free(&c);
