@@ -1,10 +1,10 @@
 /* Hostile /tls/1.0.0 dialers against a real listener (tls.md "Peer
  * Authentication"): no certificate, two certificates, no / malformed /
  * oversized libp2p extension, a host key signature over another key, an
- * expired and a not-yet-valid certificate, bytes that are not TLS, a stall
- * after the ClientHello; and our real dialer expecting another peer id.
- * The hostile client is the generic TLS session of tls_session.h with
- * certificates made by hand, so each case changes one thing of an
+ * expired and a not-yet-valid certificate, bytes that are not TLS, a forged
+ * record after the handshake, a stall after the ClientHello; and our real dialer
+ * expecting another peer id. The hostile client is the generic TLS session of
+ * tls_session.h with certificates made by hand, so each case changes one thing of an
  * otherwise honest handshake. Each case must end with the listener closing
  * that connection with a clear reason and still serving an honest dialer. */
 #include "hostile.h"
@@ -93,6 +93,21 @@ static void ht_run(ht *t) {
     }
     hl_pump(t->c->h, t->c->fd);
   }
+}
+
+/* Runs until our session is READY (the listener has our Finished with
+ * what follows it). Returns 0 then, -1 on EOF or timeout. */
+static int ht_until_ready(ht *t) {
+  uint64_t end = hu_now_ms() + HU_WAIT_MS;
+  while (!t->ready && !t->c->eof && hu_now_ms() < end) {
+    hc_read_some(t->c);
+    if (t->c->in.len) {
+      (void)lp2p_tls_session_recv(t->s, t->c->in.data, t->c->in.len);
+      t->c->in.len = 0;
+    }
+    hl_pump(t->c->h, t->c->fd);
+  }
+  return t->ready ? 0 : -1;
 }
 
 static void ht_free(ht *t) {
@@ -343,6 +358,24 @@ static void test_garbage_records(void **state) {
   hl_expect_closed(&H, &c, LP2P_EPROTO, "tls: handshake", HU_WAIT_MS);
 }
 
+/* An honest handshake, then a record that does not decrypt. */
+static void test_forged_record(void **state) {
+  (void)state;
+  hc c;
+  ht t;
+  lp2p_buf cert, key;
+  make_cert(&cert, &key, EXT_OK, H.env.unix_s);
+  hl_case(&H, &c, "forged record after the handshake");
+  ht_start(&t, &c, &cert, &key);
+  assert_int_equal(ht_until_ready(&t), 0);
+  uint8_t rec[5 + 40] = {0x17, 0x03, 0x03, 0, 40};
+  tu_random(&H.seed, rec + 5, 40);
+  assert_int_equal(hc_send(&c, rec, sizeof rec), 0);
+  hl_expect_closed(&H, &c, LP2P_EDECRYPT, "Decryption has failed", HU_WAIT_MS);
+  ht_free(&t);
+  free_cert(&cert, &key);
+}
+
 /* The ClientHello, then nothing: the step deadline ends it. */
 static void test_stall_mid_handshake(void **state) {
   (void)state;
@@ -397,6 +430,7 @@ int main(void) {
       cmocka_unit_test(test_bad_host_signature),
       cmocka_unit_test(test_validity),
       cmocka_unit_test(test_garbage_records),
+      cmocka_unit_test(test_forged_record),
       cmocka_unit_test(test_stall_mid_handshake),
       cmocka_unit_test(test_wrong_peer_id),
       cmocka_unit_test(test_honest_mplex_and_plaintext),
