@@ -1,7 +1,7 @@
-/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. Pull reads the
- * bytes of the recv call in progress (GnuTLS keeps partial records itself),
- * push appends to an output buffer flushed through io.write after every
- * GnuTLS call. */
+/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. recv appends to
+ * an input buffer from which pull hands GnuTLS whole records; push appends
+ * to an output buffer flushed through io.write after every GnuTLS call.
+ * GnuTLS itself never blocks (GNUTLS_NONBLOCK) and never sees a socket. */
 #include "lp2p/tls_session.h"
 
 #include <errno.h>
@@ -39,7 +39,7 @@ struct lp2p_tls_session {
   int closed; /* we sent close_notify */
   int verify_err;
   /* Received bytes. GnuTLS pulls from in.data[in_off..whole): only whole
-   * records, see frame_records(). */
+   * records, see take_input(). */
   lp2p_buf in;
   size_t in_off, whole;
   int starved;  /* pull found nothing since the last GnuTLS call began */
