@@ -368,9 +368,13 @@ static int sec_event(void *ud, const lp2p_event *ev) {
 
 static int start_security(lp2p_conn *c) {
   lp2p_io io = {.write = wire_write, .event = sec_event, .ud = c};
-  c->sec =
-      c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity, c->mux_proto,
-                              c->cfg.no_inline_muxer ? 0 : 1, c->cfg.security_shared, io);
+  lp2p_security_params p = {.initiator = c->cfg.initiator,
+                            .identity = c->cfg.identity,
+                            .muxers = c->mux_proto,
+                            .n_muxers = c->cfg.no_inline_muxer ? 0 : 1,
+                            .expected_peer = c->cfg.expected_peer,
+                            .shared = c->cfg.security_shared};
+  c->sec = c->cfg.security->create(c->env, &p, io);
   if (!c->sec) return conn_fail(c, LP2P_ENOMEM, "security");
   return c->cfg.security->start(c->sec);
 }
@@ -391,7 +395,9 @@ void *lp2p_conn_shared_new(lp2p_env *env, const lp2p_conn_config *cfg) {
   if (!cfg->security->shared_new) return NULL;
   /* The muxer list every connection hands the security layer (below). */
   const char *mux[1] = {cfg->muxer->protocol};
-  return cfg->security->shared_new(env, cfg->identity, mux, cfg->no_inline_muxer ? 0 : 1);
+  lp2p_security_params p = {
+      .identity = cfg->identity, .muxers = mux, .n_muxers = cfg->no_inline_muxer ? 0 : 1};
+  return cfg->security->shared_new(env, &p);
 }
 
 void lp2p_conn_shared_free(const lp2p_conn_config *cfg, void *shared) {

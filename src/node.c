@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Each upgrade step and each ping gets this long, inside the test bound
  * (HARNESS.md pitfall 7). */
@@ -320,6 +321,7 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   /* Before any address is published or taken, so a broken key fails here
    * and no connection pays for the first use of the signature code. */
   if (rc == 0) rc = lp2p_identity_self_check(&n->id);
+  n->env.unix_s = (int64_t)time(NULL); /* TLS: certificate validity */
   lp2p_peerid pid;
   if (rc == 0) rc = lp2p_peerid_from_pubkey(&pid, &n->id.pub);
   if (rc == 0 && lp2p_peerid_to_text(n->id_text, sizeof n->id_text, &pid) < 0)
@@ -338,8 +340,9 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
       .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
                                                                  : STEP_TIMEOUT_MS};
   /* Made before any address is published or taken: no connection pays
-   * for our static key or its signature. */
+   * for our Noise static key and its signature, or our TLS certificate. */
   n->conn_cfg.security_shared = lp2p_conn_shared_new(&n->env, &n->conn_cfg);
+  if (cfg->security->shared_new && !n->conn_cfg.security_shared) return LP2P_ENOMEM;
   if ((rc = uv_loop_init(&n->loop))) return rc;
   uv_signal_init(&n->loop, &n->sigint);
   uv_signal_init(&n->loop, &n->sigterm);

@@ -8,21 +8,33 @@
 #include "lp2p/common.h"
 #include "lp2p/keys.h"
 
+/* What a security engine is made with. */
+typedef struct lp2p_security_params {
+  int initiator;
+  const lp2p_identity *identity;
+  const char *const *muxers; /* our muxer ids in preference order, for
+                                negotiation inside the handshake (Noise
+                                extensions, TLS ALPN); may be NULL/0 */
+  size_t n_muxers;
+  const lp2p_peerid *expected_peer; /* dialer: the /p2p/ dialed, or NULL; a
+                                       protocol that can refuses another
+                                       peer inside its handshake */
+  void *shared;                     /* from shared_new, or NULL */
+} lp2p_security_params;
+
 /* Security: READY (peer = const lp2p_pubkey*, protocol = inlined muxer or
  * NULL), then DATA.
- * shared_new (optional, may be NULL) makes the per-process state every
- * connection of one identity and muxer list can share (Noise's static key
- * and signed payload, a TLS certificate), once, before any connection;
- * create then gets it (or NULL, when there is none: the engine makes its
- * own per connection). */
+ * shared_new (optional, may be NULL) makes, once per process, the state
+ * every connection of one identity and muxer list can share (Noise's static
+ * key and signed payload, the TLS certificate), so no connection pays for
+ * it: p->initiator, expected_peer and shared are unused there. create gets
+ * it in p->shared; without one the engine makes its own. */
 typedef struct lp2p_security_ops {
   const char *name;     /* harness name: "noise" */
   const char *protocol; /* multistream id: "/noise" */
-  void *(*shared_new)(lp2p_env *env, const lp2p_identity *id, const char *const *muxers,
-                      size_t n_muxers);
+  void *(*shared_new)(lp2p_env *env, const lp2p_security_params *p);
   void (*shared_free)(void *shared);
-  void *(*create)(lp2p_env *env, int initiator, const lp2p_identity *id,
-                  const char *const *muxers, size_t n_muxers, void *shared, lp2p_io io);
+  void *(*create)(lp2p_env *env, const lp2p_security_params *p, lp2p_io io);
   int (*start)(void *s);
   int (*recv)(void *s, const uint8_t *in, size_t len);
   int (*send)(void *s, const uint8_t *p, size_t len);

@@ -98,7 +98,8 @@ HU_FN void hl_pump_ms(hl *h, unsigned ms) {
     hl_pump(h, -1);
 }
 
-HU_FN void hl_init(hl *h, const char *muxer) {
+/* A listener securing with `security` ("noise", "tls", "plaintext"). */
+HU_FN void hl_init_sec(hl *h, const char *security, const char *muxer) {
   memset(h, 0, sizeof *h);
   if (getenv("LP2P_DEBUG")) lp2p_log_level = LP2P_LOG_DEBUG;
   h->seed = 0x1234567 ^ (uint64_t)hu_now_ms();
@@ -109,9 +110,10 @@ HU_FN void hl_init(hl *h, const char *muxer) {
   assert_int_equal(lp2p_peerid_from_pubkey(&h->pid, &h->id.pub), 0);
   h->cfg = (lp2p_conn_config){.initiator = 0,
                               .identity = &h->id,
-                              .security = lp2p_security_find("noise"),
+                              .security = lp2p_security_find(security),
                               .muxer = lp2p_muxer_find(muxer),
                               .step_timeout_ms = HU_STEP_MS};
+  assert_non_null(h->cfg.security);
   assert_non_null(h->cfg.muxer);
   lp2p__tcp_handlers hd = {.ready = hl_on_ready, .closed = hl_on_closed, .ud = h};
   assert_int_equal(
@@ -119,6 +121,8 @@ HU_FN void hl_init(hl *h, const char *muxer) {
   assert_int_equal(lp2p__tcp_listener_port(h->l, &h->port), 0);
   h->saved_stderr = -1;
 }
+
+HU_FN void hl_init(hl *h, const char *muxer) { hl_init_sec(h, "noise", muxer); }
 
 HU_FN void hl_walk_close(uv_handle_t *hd, void *arg) {
   (void)arg;
@@ -557,15 +561,17 @@ HU_FN void gd_closed(void *ud, lp2p__tcp_conn *tc, int err) {
   g->err = err;
 }
 
-/* Dials 127.0.0.1:port as `muxer` with the expected peer id, pings once,
- * closes. Returns 0 on a pong, else the error. */
-HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port, const char *muxer,
-                       const lp2p_peerid *expect, void (*pump)(void *), void *pump_ud) {
+/* Dials 127.0.0.1:port with `security` and `muxer` and the expected peer
+ * id, pings once, closes. Returns 0 on a pong, else the error. */
+HU_FN int hu_dial_ping_sec(uv_loop_t *loop, lp2p_env *env, uint16_t port,
+                           const char *security, const char *muxer,
+                           const lp2p_peerid *expect, void (*pump)(void *),
+                           void *pump_ud) {
   lp2p_identity id;
   assert_int_equal(lp2p_identity_generate(&id, LP2P_KEY_SECP256K1, env), 0);
   lp2p_conn_config cfg = {.initiator = 1,
                           .identity = &id,
-                          .security = lp2p_security_find("noise"),
+                          .security = lp2p_security_find(security),
                           .muxer = lp2p_muxer_find(muxer),
                           .expected_peer = expect,
                           .step_timeout_ms = 4 * HU_STEP_MS};
@@ -592,14 +598,19 @@ HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port, const char
   return g.err ? g.err : LP2P_EEOF;
 }
 
+HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port, const char *muxer,
+                       const lp2p_peerid *expect, void (*pump)(void *), void *pump_ud) {
+  return hu_dial_ping_sec(loop, env, port, "noise", muxer, expect, pump, pump_ud);
+}
+
 HU_FN void hl_pump_cb(void *ud) { hl_pump(ud, -1); }
 
 /* The listener still serves: an honest dialer pings it, and afterwards the
  * listener holds no connection. */
 HU_FN void hl_check_serves(hl *h) {
   int closes = h->closes;
-  assert_int_equal(hu_dial_ping(&h->loop, &h->env, h->port, h->cfg.muxer->name, &h->pid,
-                                hl_pump_cb, h),
+  assert_int_equal(hu_dial_ping_sec(&h->loop, &h->env, h->port, h->cfg.security->name,
+                                    h->cfg.muxer->name, &h->pid, hl_pump_cb, h),
                    0);
   assert_int_equal(hl_wait_idle(h, HU_WAIT_MS), 0);
   assert_int_equal(h->closes, closes + 1);

@@ -13,7 +13,8 @@
 # - lib.sh's harness_json / harness_yaml (the harnesses' rules podman.sh
 #   reads results with) accept and refuse what those harnesses do;
 # - .github/workflows/interop.yml: the matrix covers the registered muxers;
-# - interop/: the registration entries list exactly tcp / noise / yamux,mplex,
+# - interop/: the registration entries list exactly tcp / noise,tls,plaintext /
+#   yamux,mplex,
 #   and the binary accepts each listed capability and refuses others.
 set -euo pipefail
 # shellcheck source=tests/packaging/lib.sh
@@ -130,7 +131,8 @@ for role, dialer in (("listener", "false"), ("dialer", "true")):
         fail("compose.unified.yml: %s has unexpected variables %r" % (role, sorted(set(env) - set(want))))
 
 # ---- registration
-CAPS = {"transports": ["tcp"], "secureChannels": ["noise"], "muxers": ["yamux", "mplex"]}
+CAPS = {"transports": ["tcp"], "secureChannels": ["noise", "tls", "plaintext"],
+        "muxers": ["yamux", "mplex"]}
 v = json.load(open("interop/test-plans/versionsInput.entry.json"))
 if v != dict(id="c-lp2p-v0.1", **CAPS):
     fail("versionsInput.entry.json: %r" % v)
@@ -268,11 +270,13 @@ pick_binary
 probe() {
   env -i transport="$1" security="$2" muxer="$3" is_dialer=probe "$BIN" 2>&1 >/dev/null || true
 }
-for m in yamux mplex; do
-  msg=$(probe tcp noise "$m")
-  [[ $msg == *"is_dialer must be true or false"* ]] || die "binary refuses tcp/noise/$m: $msg"
+for s in noise tls plaintext; do
+  for m in yamux mplex; do
+    msg=$(probe tcp "$s" "$m")
+    [[ $msg == *"is_dialer must be true or false"* ]] || die "binary refuses tcp/$s/$m: $msg"
+  done
 done
-for bad in "ws noise yamux" "tcp tls yamux" "tcp noise quic"; do
+for bad in "ws noise yamux" "tcp secio yamux" "tcp noise quic"; do
   # shellcheck disable=SC2086
   msg=$(probe $bad)
   [[ $msg == *unsupported* ]] || die "binary accepts $bad, which is not registered: $msg"

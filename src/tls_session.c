@@ -1,0 +1,561 @@
+/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. recv appends to
+ * an input buffer from which pull hands GnuTLS whole records; push appends
+ * to an output buffer flushed through io.write after every GnuTLS call.
+ * GnuTLS itself never blocks (GNUTLS_NONBLOCK) and never sees a socket. */
+#include "lp2p/tls_session.h"
+
+#include "lp2p/keys.h"
+
+#include <errno.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 8446 only; GnuTLS's NORMAL set otherwise. */
+#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+struct lp2p_tls_creds {
+  gnutls_certificate_credentials_t gc;
+};
+
+typedef enum {
+  ST_NEW,       /* client before start */
+  ST_HANDSHAKE, /* handshake running */
+  ST_OPEN,      /* READY sent: records flow */
+  ST_PEER_DONE  /* the peer's close_notify arrived */
+} tls_state;
+
+struct lp2p_tls_session {
+  lp2p_env *env;
+  lp2p_io io;
+  lp2p_tls_config cfg;
+  gnutls_session_t g;
+  gnutls_certificate_credentials_t own_gc; /* client without creds */
+  gnutls_datum_t ticket_key;               /* send_tickets only */
+  tls_state state;
+  int err; /* sticky */
+  int in_recv;
+  int closed; /* we sent close_notify */
+  int verify_err;
+  /* Received bytes. GnuTLS pulls from in.data[in_off..whole): only whole
+   * records, see take_input(). */
+  lp2p_buf in;
+  size_t in_off, whole;
+  int starved;  /* pull found nothing since the last GnuTLS call began */
+  lp2p_buf out; /* pushed by GnuTLS, not yet written */
+  char *alpn[LP2P_TLS_ALPN_MAX];
+  const char *agreed;
+  uint8_t plain[LP2P_TLS_RECORD_MAX];
+};
+
+/* ---- credentials ------------------------------------------------------- */
+
+/* Length of the DER element at p (header included), or 0 when it is not a
+ * SEQUENCE with a definite length of at most 3 bytes inside len. */
+static size_t der_seq_len(const uint8_t *p, size_t len) {
+  if (len < 2 || p[0] != 0x30) return 0;
+  size_t n = p[1], hdr = 2;
+  if (n & 0x80) {
+    size_t k = n & 0x7f;
+    if (k == 0 || k > 3 || len < 2 + k) return 0;
+    n = 0;
+    for (size_t i = 0; i < k; i++)
+      n = n << 8 | p[2 + i];
+    hdr += k;
+  }
+  return n <= len - hdr ? hdr + n : 0;
+}
+
+#define CHAIN_MAX 4
+
+/* Imports the certificates of cert into crts; returns how many (0: bad). */
+static unsigned import_chain(gnutls_x509_crt_t *crts, const uint8_t *cert, size_t len) {
+  unsigned n = 0;
+  while (len > 0) {
+    size_t l = der_seq_len(cert, len);
+    gnutls_datum_t d = {(unsigned char *)cert, (unsigned)l};
+    if (!l || n == CHAIN_MAX || gnutls_x509_crt_init(&crts[n]) < 0) break;
+    if (gnutls_x509_crt_import(crts[n++], &d, GNUTLS_X509_FMT_DER) < 0) break;
+    cert += l;
+    len -= l;
+  }
+  if (len == 0) return n;
+  for (unsigned i = 0; i < n; i++)
+    gnutls_x509_crt_deinit(crts[i]);
+  return 0;
+}
+
+int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_len,
+                       const uint8_t *key, size_t key_len) {
+  *out = NULL;
+  if (cert_len > UINT32_MAX || key_len > UINT32_MAX) return LP2P_EINVAL;
+  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
+  gnutls_x509_crt_t crts[CHAIN_MAX];
+  gnutls_x509_privkey_t k;
+  unsigned n = import_chain(crts, cert, cert_len);
+  if (!n) {
+    LP2P_ERROR("tls", "credentials refused: not DER certificates");
+    return LP2P_EKEY;
+  }
+  lp2p_tls_creds *c = calloc(1, sizeof *c);
+  int rc = c ? 0 : LP2P_ENOMEM;
+  if (!rc && gnutls_certificate_allocate_credentials(&c->gc) < 0) rc = LP2P_ENOMEM;
+  if (!rc && gnutls_x509_privkey_init(&k) < 0) rc = LP2P_ENOMEM;
+  if (!rc) {
+    gnutls_datum_t kd = {(unsigned char *)key, (unsigned)key_len};
+    int g = gnutls_x509_privkey_import2(k, &kd, GNUTLS_X509_FMT_DER, NULL, 0);
+    if (g >= 0) g = gnutls_certificate_set_x509_key(c->gc, crts, n, k);
+    gnutls_x509_privkey_deinit(k);
+    if (g < 0) {
+      LP2P_ERROR("tls", "credentials refused: %s", gnutls_strerror(g));
+      rc = LP2P_EKEY;
+    }
+  }
+  for (unsigned i = 0; i < n; i++)
+    gnutls_x509_crt_deinit(crts[i]);
+  if (rc) {
+    lp2p_tls_creds_free(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
+void *lp2p_tls_creds_native(const lp2p_tls_creds *c) { return c->gc; }
+
+void lp2p_tls_creds_free(lp2p_tls_creds *c) {
+  if (!c) return;
+  if (c->gc) gnutls_certificate_free_credentials(c->gc);
+  free(c);
+}
+
+/* ---- self-signed certificates ----------------------------------------- */
+
+/* 100 years, as go-libp2p and js-libp2p do (the validity is not what
+ * authenticates a libp2p peer). */
+#define CERT_LIFETIME_S ((time_t)100 * 365 * 24 * 3600)
+#define CERT_BACKDATE_S 3600 /* tolerate peers whose clock is a bit behind */
+
+static int gt(int rc) { return rc < 0 ? LP2P_EKEY : 0; }
+
+/* Serial: 8 random bytes, positive and minimal in DER (RFC 5280 4.1.2.2). */
+static int set_serial(gnutls_x509_crt_t crt, const lp2p_env *env) {
+  uint8_t serial[8];
+  int rc = env->random(env->random_ud, serial, sizeof serial);
+  if (rc) return rc;
+  serial[0] &= 0x7f;
+  if (serial[0] == 0) serial[0] = 1;
+  return gt(gnutls_x509_crt_set_serial(crt, serial, sizeof serial));
+}
+
+static int add_ext(gnutls_x509_crt_t crt, const lp2p_tls_ext *ext) {
+  gnutls_pubkey_t pub = NULL;
+  gnutls_datum_t spki = {0};
+  lp2p_buf val = {0};
+  int rc = gt(gnutls_pubkey_init(&pub));
+  if (!rc) rc = gt(gnutls_pubkey_import_x509(pub, crt, 0));
+  if (!rc) rc = gt(gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki));
+  if (!rc) rc = ext->make(ext->ctx, &val, spki.data, spki.size);
+  if (!rc && !val.len) rc = LP2P_EINVAL;
+  if (!rc)
+    rc = gt(gnutls_x509_crt_set_extension_by_oid(crt, ext->oid, val.data, val.len,
+                                                 ext->critical ? 1 : 0));
+  gnutls_free(spki.data);
+  gnutls_pubkey_deinit(pub);
+  lp2p_buf_free(&val);
+  return rc;
+}
+
+static int export_der(lp2p_buf *out, gnutls_datum_t *d) {
+  int rc = lp2p_buf_append(out, d->data, d->size);
+  gnutls_memset(d->data, 0, d->size);
+  gnutls_free(d->data);
+  d->data = NULL;
+  return rc;
+}
+
+int lp2p_tls_selfsigned(lp2p_buf *cert, lp2p_buf *key, const lp2p_env *env,
+                        const lp2p_tls_ext *ext) {
+  if (!env || !env->random || env->unix_s <= 0) return LP2P_EINVAL;
+  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
+  gnutls_x509_privkey_t k = NULL;
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_datum_t d = {0};
+  time_t now = (time_t)env->unix_s;
+  int rc = gt(gnutls_x509_privkey_init(&k));
+  if (!rc) rc = gt(gnutls_x509_crt_init(&crt));
+  /* ECDSA P-256 with SHA-256: what go, js and rust libp2p use. */
+  if (!rc)
+    rc = gt(gnutls_x509_privkey_generate(
+        k, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0));
+  if (!rc) rc = gt(gnutls_x509_crt_set_version(crt, 3));
+  if (!rc) rc = set_serial(crt, env);
+  if (!rc) rc = gt(gnutls_x509_crt_set_activation_time(crt, now - CERT_BACKDATE_S));
+  if (!rc) rc = gt(gnutls_x509_crt_set_expiration_time(crt, now + CERT_LIFETIME_S));
+  if (!rc) rc = gt(gnutls_x509_crt_set_key(crt, k));
+  /* The only extension, so it is the first one (tls.md requires that of
+   * the libp2p Public Key Extension for some verifiers). */
+  if (!rc && ext) rc = add_ext(crt, ext);
+  if (!rc) rc = gt(gnutls_x509_crt_sign2(crt, crt, k, GNUTLS_DIG_SHA256, 0));
+  if (!rc) rc = gt(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d));
+  if (!rc) rc = export_der(cert, &d);
+  if (!rc)
+    rc = gt(gnutls_x509_privkey_export2_pkcs8(k, GNUTLS_X509_FMT_DER, NULL,
+                                              GNUTLS_PKCS_PLAIN, &d));
+  if (!rc) rc = export_der(key, &d);
+  gnutls_x509_crt_deinit(crt);
+  gnutls_x509_privkey_deinit(k);
+  return rc;
+}
+
+int lp2p_tls_selfsigned_credentials(lp2p_tls_creds **out, const lp2p_env *env) {
+  lp2p_buf cert = {0}, key = {0};
+  *out = NULL;
+  int rc = lp2p_tls_selfsigned(&cert, &key, env, NULL);
+  if (!rc) rc = lp2p_tls_creds_new(out, cert.data, cert.len, key.data, key.len);
+  lp2p_buf_free(&cert);
+  lp2p_buf_free_secret(&key);
+  return rc;
+}
+
+/* ---- memory transport -------------------------------------------------- */
+
+static ssize_t push_cb(gnutls_transport_ptr_t ud, const void *p, size_t len) {
+  lp2p_tls_session *s = ud;
+  if (lp2p_buf_append(&s->out, p, len)) {
+    gnutls_transport_set_errno(s->g, ENOMEM);
+    return -1;
+  }
+  return (ssize_t)len;
+}
+
+static ssize_t pull_cb(gnutls_transport_ptr_t ud, void *p, size_t len) {
+  lp2p_tls_session *s = ud;
+  size_t avail = s->whole - s->in_off;
+  if (avail == 0) {
+    /* Not EOF: the bytes just have not arrived yet. */
+    s->starved = 1;
+    gnutls_transport_set_errno(s->g, EAGAIN);
+    return -1;
+  }
+  size_t n = len < avail ? len : avail;
+  memcpy(p, s->in.data + s->in_off, n);
+  s->in_off += n;
+  return (ssize_t)n;
+}
+
+static int pull_timeout_cb(gnutls_transport_ptr_t ud, unsigned ms) {
+  (void)ms;
+  lp2p_tls_session *s = ud;
+  return s->whole > s->in_off;
+}
+
+static int flush(lp2p_tls_session *s) {
+  if (!s->out.len) return 0;
+  size_t n = s->out.len;
+  s->out.len = 0;
+  return s->io.write(s->io.ud, s->out.data, n);
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static int fail(lp2p_tls_session *s, int err) {
+  if (!s->err) {
+    s->err = err;
+    LP2P_DEBUG("tls", "failed: %s", lp2p_strerror(err));
+  }
+  return err;
+}
+
+static int emit(lp2p_tls_session *s, const lp2p_event *ev) {
+  return s->io.event ? s->io.event(s->io.ud, ev) : 0;
+}
+
+/* Maps a fatal GnuTLS error to ours and says why, once. GnuTLS sends no
+ * alert of its own when it fails; we send the one RFC 8446 section 6.2
+ * asks for (bad_certificate for a refused certificate), so the peer learns
+ * why instead of waiting for a timeout. */
+static int tls_error(lp2p_tls_session *s, int grc, const char *during) {
+  if (grc != GNUTLS_E_FATAL_ALERT_RECEIVED) {
+    (void)gnutls_alert_send_appropriate(s->g, grc);
+    (void)flush(s);
+  }
+  if (grc == GNUTLS_E_CERTIFICATE_ERROR && s->verify_err) return s->verify_err;
+  if (grc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+    LP2P_REASON("tls", "%s: the peer sent alert '%s'", during,
+                gnutls_alert_get_name(gnutls_alert_get(s->g)));
+    return LP2P_EEOF;
+  }
+  LP2P_REASON("tls", "%s: %s", during, gnutls_strerror(grc));
+  if (grc == GNUTLS_E_DECRYPTION_FAILED) return LP2P_EDECRYPT;
+  if (grc == GNUTLS_E_RECORD_OVERFLOW) return LP2P_ETOOBIG;
+  if (grc == GNUTLS_E_MEMORY_ERROR) return LP2P_ENOMEM;
+  return LP2P_EPROTO;
+}
+
+static int verify_cb(gnutls_session_t g) {
+  lp2p_tls_session *s = gnutls_session_get_ptr(g);
+  unsigned n = 0;
+  const gnutls_datum_t *list = gnutls_certificate_get_peers(g, &n);
+  lp2p_tls_der certs[LP2P_TLS_CHAIN_MAX];
+  if (!list) n = 0;
+  if (n > LP2P_TLS_CHAIN_MAX) n = LP2P_TLS_CHAIN_MAX;
+  for (unsigned i = 0; i < n; i++)
+    certs[i] = (lp2p_tls_der){list[i].data, list[i].size};
+  int rc = s->cfg.verify(s->cfg.verify_ctx, certs, n);
+  if (rc) {
+    s->verify_err = rc < 0 ? rc : LP2P_EPROTO;
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- record framing ---------------------------------------------------- */
+
+/* RFC 8446 5.1/5.2: a record is type, legacy version, 2-byte length, then
+ * at most 2^14 + 256 bytes. */
+#define REC_HEADER 5
+#define REC_BODY_MAX (LP2P_TLS_RECORD_MAX + 256)
+
+/* Appends input and moves `whole` past every complete record, so GnuTLS
+ * only ever pulls whole records. Checking each header here refuses a peer
+ * that does not speak TLS at its first five bytes, with a reason that says
+ * so, and an oversized record before it is buffered. */
+static int take_input(lp2p_tls_session *s, const uint8_t *in, size_t len) {
+  int rc = lp2p_buf_append(&s->in, in, len);
+  if (rc) return rc;
+  while (s->in.len - s->whole >= REC_HEADER) {
+    const uint8_t *h = s->in.data + s->whole;
+    size_t body = (size_t)h[3] << 8 | h[4];
+    /* Content types 20..23 (RFC 8446 5.1), legacy version 3.x. */
+    if (h[0] < 20 || h[0] > 23 || h[1] != 3) {
+      LP2P_REASON("tls", "not a TLS record (type %u, version %u.%u)", h[0], h[1], h[2]);
+      return LP2P_EPROTO;
+    }
+    if (body > REC_BODY_MAX) {
+      LP2P_REASON("tls", "record of %zu bytes: over the limit", body);
+      return LP2P_ETOOBIG;
+    }
+    if (s->in.len - s->whole < REC_HEADER + body) break;
+    s->whole += REC_HEADER + body;
+  }
+  return 0;
+}
+
+/* ---- session ----------------------------------------------------------- */
+
+static int setup(lp2p_tls_session *s) {
+  const lp2p_tls_config *cfg = &s->cfg;
+  /* A server sends no session tickets (we never resume) unless a test asks
+   * for them. A client takes the ones a Node server sends and never uses
+   * them. */
+  unsigned flags =
+      (cfg->client ? GNUTLS_CLIENT
+                   : GNUTLS_SERVER | (cfg->send_tickets ? 0 : GNUTLS_NO_TICKETS)) |
+      GNUTLS_NONBLOCK;
+  if (gnutls_init(&s->g, flags) < 0) return LP2P_ENOMEM;
+  gnutls_session_set_ptr(s->g, s);
+  if (!cfg->client && cfg->send_tickets) {
+    if (gnutls_session_ticket_key_generate(&s->ticket_key) < 0 ||
+        gnutls_session_ticket_enable_server(s->g, &s->ticket_key) < 0)
+      return LP2P_ENOMEM;
+  }
+  if (gnutls_priority_set_direct(s->g, PRIORITY, NULL) < 0) return LP2P_EINVAL;
+  if (!cfg->creds && !cfg->client) return LP2P_EINVAL;
+  /* A client without a certificate still needs (empty) certificate
+   * credentials to take the server's. */
+  if (!cfg->creds && gnutls_certificate_allocate_credentials(&s->own_gc) < 0)
+    return LP2P_ENOMEM;
+  gnutls_certificate_credentials_t gc = cfg->creds ? cfg->creds->gc : s->own_gc;
+  if (gnutls_credentials_set(s->g, GNUTLS_CRD_CERTIFICATE, gc) < 0) return LP2P_EINVAL;
+  if (!cfg->client && cfg->require_peer_cert)
+    gnutls_certificate_server_set_request(s->g, GNUTLS_CERT_REQUIRE);
+  if (cfg->verify) gnutls_session_set_verify_function(s->g, verify_cb);
+  if (cfg->n_alpn) {
+    gnutls_datum_t protos[LP2P_TLS_ALPN_MAX];
+    for (size_t i = 0; i < cfg->n_alpn; i++)
+      protos[i] =
+          (gnutls_datum_t){(unsigned char *)s->alpn[i], (unsigned)strlen(s->alpn[i])};
+    /* RFC 7301 3.2 (and tls.md "ALPN"): a server that shares no protocol
+     * with a client offering some aborts with no_application_protocol. */
+    unsigned aflags = cfg->client ? 0 : GNUTLS_ALPN_MANDATORY;
+    if (gnutls_alpn_set_protocols(s->g, protos, (unsigned)cfg->n_alpn, aflags) < 0)
+      return LP2P_EINVAL;
+  }
+  gnutls_transport_set_ptr(s->g, s);
+  gnutls_transport_set_push_function(s->g, push_cb);
+  gnutls_transport_set_pull_function(s->g, pull_cb);
+  gnutls_transport_set_pull_timeout_function(s->g, pull_timeout_cb);
+  return 0;
+}
+
+lp2p_tls_session *lp2p_tls_session_new(lp2p_env *env, const lp2p_tls_config *cfg,
+                                       lp2p_io io) {
+  if (!cfg || cfg->n_alpn > LP2P_TLS_ALPN_MAX || (cfg->n_alpn && !cfg->alpn)) return NULL;
+  if (lp2p_gnutls_init()) return NULL;
+  lp2p_tls_session *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->env = env;
+  s->io = io;
+  s->cfg = *cfg;
+  s->cfg.alpn = NULL;
+  for (size_t i = 0; i < cfg->n_alpn; i++) {
+    size_t l = cfg->alpn[i] ? strlen(cfg->alpn[i]) : 0;
+    if (l == 0 || l > 255 || !(s->alpn[i] = malloc(l + 1))) goto fail;
+    memcpy(s->alpn[i], cfg->alpn[i], l + 1);
+  }
+  s->state = cfg->client ? ST_NEW : ST_HANDSHAKE;
+  if (setup(s)) goto fail;
+  return s;
+fail:
+  lp2p_tls_session_free(s);
+  return NULL;
+}
+
+static int handshake_done(lp2p_tls_session *s) {
+  gnutls_datum_t sel = {0};
+  s->state = ST_OPEN;
+  s->agreed = NULL;
+  if (gnutls_alpn_get_selected_protocol(s->g, &sel) == 0)
+    for (size_t i = 0; i < s->cfg.n_alpn; i++)
+      if (strlen(s->alpn[i]) == sel.size && memcmp(s->alpn[i], sel.data, sel.size) == 0)
+        s->agreed = s->alpn[i];
+  LP2P_DEBUG("tls", "handshake complete (%s), ALPN %s",
+             s->cfg.client ? "client" : "server", s->agreed ? s->agreed : "(none)");
+  lp2p_event ev = {.type = LP2P_EV_READY, .protocol = s->agreed};
+  return emit(s, &ev);
+}
+
+/* GNUTLS_E_AGAIN means "call again", not always "no input left": after a
+ * post-handshake message (a NewSessionTicket, which js-libp2p's Node server
+ * sends two of) GnuTLS returns it with records still buffered. Only an
+ * AGAIN after pull ran dry (starved) waits for the next recv. */
+static int again(ssize_t g) { return g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED; }
+
+static int step_handshake(lp2p_tls_session *s) {
+  int g;
+  do {
+    s->starved = 0;
+    g = gnutls_handshake(s->g);
+  } while (again(g) && !s->starved && s->whole > s->in_off);
+  int rc = flush(s); /* our alert, if any, goes out before we stop */
+  if (again(g)) return rc ? rc : 1;
+  if (g < 0) return tls_error(s, g, "handshake");
+  if (rc) return rc;
+  return handshake_done(s);
+}
+
+/* Reads every complete record of the input; 0 once it is used up. */
+static int read_records(lp2p_tls_session *s) {
+  /* Each turn consumes input, so the loop ends with it. */
+  while (s->state == ST_OPEN) {
+    s->starved = 0;
+    ssize_t n = gnutls_record_recv(s->g, s->plain, sizeof s->plain);
+    int rc = flush(s); /* e.g. a KeyUpdate answer */
+    if (again(n) && !s->starved && !rc) continue;
+    if (again(n)) return rc;
+    if (rc) return rc;
+    if (n == 0) {
+      LP2P_DEBUG("tls", "peer sent close_notify");
+      s->state = ST_PEER_DONE;
+      lp2p_event ev = {.type = LP2P_EV_EOF};
+      return emit(s, &ev);
+    }
+    if (n < 0) {
+      /* Warnings other than close_notify are ignored, as RFC 8446 6.1
+       * allows; anything fatal ends the session. */
+      if (!gnutls_error_is_fatal((int)n)) continue;
+      return tls_error(s, (int)n, "record");
+    }
+    lp2p_event ev = {.type = LP2P_EV_DATA, .data = s->plain, .len = (size_t)n};
+    if ((rc = emit(s, &ev))) return rc;
+    if (s->err) return s->err;
+  }
+  return 0;
+}
+
+int lp2p_tls_session_start(lp2p_tls_session *s) {
+  if (s->err) return s->err;
+  if (!s->cfg.client) return 0;
+  if (s->state != ST_NEW) return LP2P_EINVAL;
+  s->state = ST_HANDSHAKE;
+  int rc = step_handshake(s);
+  return rc < 0 ? fail(s, rc) : 0;
+}
+
+int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
+  if (s->err) return s->err;
+  if (s->in_recv || s->state == ST_NEW) return fail(s, LP2P_EINVAL);
+  if (s->state == ST_PEER_DONE) return 0;
+  s->in_recv = 1;
+  int rc = take_input(s, in, len);
+  if (rc == 0 && s->state == ST_HANDSHAKE) {
+    rc = step_handshake(s);
+    if (rc == 1)
+      rc = 0;
+    else if (rc == 0 && s->err)
+      rc = s->err;
+  }
+  if (rc == 0) rc = read_records(s);
+  lp2p_buf_consume(&s->in, s->in_off);
+  s->whole -= s->in_off;
+  s->in_off = 0;
+  s->in_recv = 0;
+  return rc ? fail(s, rc) : 0;
+}
+
+int lp2p_tls_session_send(lp2p_tls_session *s, const uint8_t *p, size_t len) {
+  if (s->err) return s->err;
+  if (s->closed) return LP2P_ECLOSED;
+  if (s->state != ST_OPEN && s->state != ST_PEER_DONE) return fail(s, LP2P_EINVAL);
+  while (len > 0) {
+    /* Push never blocks, so GnuTLS takes a whole record each time. */
+    ssize_t n = gnutls_record_send(s->g, p, len);
+    if (n <= 0)
+      return fail(s, tls_error(s, n ? (int)n : GNUTLS_E_INTERNAL_ERROR, "send"));
+    int rc = flush(s);
+    if (rc) return fail(s, rc);
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int lp2p_tls_session_close(lp2p_tls_session *s) {
+  if (s->err) return s->err;
+  if (s->closed || s->state == ST_NEW) return 0;
+  s->closed = 1;
+  int g = gnutls_bye(s->g, GNUTLS_SHUT_WR);
+  int rc = flush(s);
+  if (rc) return fail(s, rc);
+  return g < 0 && g != GNUTLS_E_AGAIN ? fail(s, tls_error(s, g, "close")) : 0;
+}
+
+void lp2p_tls_session_set_io(lp2p_tls_session *s, lp2p_io io) { s->io = io; }
+
+int lp2p_tls_session_handshake_done(const lp2p_tls_session *s) {
+  return s->state == ST_OPEN || s->state == ST_PEER_DONE;
+}
+
+const char *lp2p_tls_session_alpn(const lp2p_tls_session *s) {
+  return lp2p_tls_session_handshake_done(s) ? s->agreed : NULL;
+}
+
+void lp2p_tls_session_free(lp2p_tls_session *s) {
+  if (!s) return;
+  if (s->g) gnutls_deinit(s->g);
+  if (s->own_gc) gnutls_certificate_free_credentials(s->own_gc);
+  if (s->ticket_key.data) {
+    gnutls_memset(s->ticket_key.data, 0, s->ticket_key.size);
+    gnutls_free(s->ticket_key.data);
+  }
+  for (size_t i = 0; i < LP2P_TLS_ALPN_MAX; i++)
+    free(s->alpn[i]);
+  lp2p_buf_free_secret(&s->out);
+  lp2p_buf_free(&s->in);
+  sodium_memzero(s->plain, sizeof s->plain);
+  free(s);
+}
