@@ -1,6 +1,7 @@
 #include "lp2p/node.h"
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 #include "redis.h"
 #include "tcp.h"
 

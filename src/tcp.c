@@ -1,6 +1,7 @@
 #include "tcp.h"
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #ifndef LP2P_CONN_H
 #define LP2P_CONN_H
 
-#include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 #include "lp2p/common.h"
 #include "lp2p/identify.h"
 #include "lp2p/keys.h"

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
