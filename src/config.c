@@ -1,5 +1,7 @@
 #include "lp2p/config.h"
 
+#include "transport.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +60,12 @@ static int parse_hostport(lp2p_config *cfg, const char *v) {
 static int load_stack(lp2p_config *cfg, lp2p_getenv_fn env, const names *a,
                       const names *b, char *err, size_t n) {
   const char *t = get(env, a->transport, b->transport);
-  if (!t) return bad(err, n, "%s is required (supported: %s)", a->transport, "tcp");
-  if (strcmp(t, "tcp") != 0)
-    return bad(err, n, "unsupported transport '%s' (supported: %s)", t, "tcp");
+  if (!t)
+    return bad(err, n, "%s is required (supported: %s)", a->transport,
+               lp2p__transport_names());
+  if (!(cfg->transport = lp2p__transport_find(t)))
+    return bad(err, n, "unsupported transport '%s' (supported: %s)", t,
+               lp2p__transport_names());
   const char *s = get(env, a->security, b->security);
   if (!s)
     return bad(err, n, "%s is required (supported: %s)", a->security,
@@ -145,7 +150,7 @@ const char *lp2p_config_usage(void) {
          "environment, meeting its peer through Redis.\n"
          "\n"
          "test-plans transport-interop (lowercase):\n"
-         "  transport             tcp                          (required)\n"
+         "  transport             tcp | ws                     (required)\n"
          "  security              noise                        (required)\n"
          "  muxer                 yamux | mplex                (required)\n"
          "  is_dialer             true | false                 (required)\n"

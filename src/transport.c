@@ -1,0 +1,117 @@
+/* The transport table and the stream transports' shared listen and dial
+ * (see transport.h). */
+#include "transport.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the addresses each transport dials ---- */
+
+static int tcp_dialable(const lp2p_ma_part *after, size_t n, lp2p__dial_plan *plan) {
+  (void)after;
+  (void)plan;
+  return n == 0 ? 0 : LP2P_EADDR;
+}
+
+static const lp2p__transport tcp = {
+    .name = "tcp", .suffix = "", .dialable = tcp_dialable};
+
+static const lp2p__transport *const transports[] = {&tcp};
+#define N_TRANSPORTS (sizeof transports / sizeof *transports)
+
+const lp2p__transport *lp2p__transport_find(const char *name) {
+  for (size_t i = 0; i < N_TRANSPORTS; i++)
+    if (strcmp(transports[i]->name, name) == 0) return transports[i];
+  return NULL;
+}
+
+const char *lp2p__transport_names(void) {
+  static char names[64];
+  if (!names[0])
+    for (size_t i = 0; i < N_TRANSPORTS; i++) {
+      size_t used = strlen(names);
+      snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+               transports[i]->name);
+    }
+  return names;
+}
+
+/* ---- listen ---- */
+
+static lp2p_chain_config chain_of(const lp2p__transport *t, const lp2p_conn_config *cc,
+                                  const lp2p_layer_params *p) {
+  lp2p_chain_config c = {.conn = cc, .layers = t->layers, .n_layers = t->n_layers};
+  if (p) c.params = *p;
+  c.params.step_timeout_ms = cc->step_timeout_ms;
+  return c;
+}
+
+int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                           const char *ip, const lp2p_conn_config *cc,
+                           const lp2p__link_handlers *h, lp2p__link_listener **out) {
+  lp2p_chain_config c = chain_of(t, cc, NULL);
+  return lp2p__tcp_listen_chain(loop, env, ip, 0, &c, h, out);
+}
+
+int lp2p__transport_published(const lp2p__transport *t, lp2p__link_listener *l,
+                              const char *host_ip, char *out, size_t cap) {
+  uint16_t port;
+  int rc = lp2p__tcp_listener_port(l, &port);
+  if (rc) return rc;
+  int n = snprintf(out, cap, "/%s/%s/tcp/%u%s", strchr(host_ip, ':') ? "ip6" : "ip4",
+                   host_ip, port, t->suffix);
+  return n < 0 || (size_t)n >= cap ? LP2P_ETOOBIG : 0;
+}
+
+void lp2p__transport_listener_set_addrs(lp2p__link_listener *l,
+                                        const lp2p_multiaddr *addrs, size_t n) {
+  lp2p__tcp_listener_set_addrs(l, addrs, n);
+}
+
+void lp2p__transport_listener_close(lp2p__link_listener *l) {
+  lp2p__tcp_listener_close(l);
+}
+
+/* ---- dial ---- */
+
+/* The components after the host's /tcp/<port>, without /p2p/. */
+#define MAX_AFTER 8
+
+int lp2p__transport_plan(const lp2p__transport *t, const char *text,
+                         lp2p__dial_plan *plan) {
+  memset(plan, 0, sizeof *plan);
+  lp2p_multiaddr ma;
+  int rc = lp2p_multiaddr_parse(&ma, text);
+  if (rc == 0) rc = lp2p_multiaddr_dial_target(&plan->target, &ma);
+  lp2p_ma_part after[MAX_AFTER], p;
+  size_t n = 0, off = 0;
+  int seen_tcp = 0;
+  while (rc == 0 && (rc = lp2p_multiaddr_next(&ma, &off, &p)) == 1) {
+    rc = 0;
+    if (p.code == LP2P_MA_TCP && !seen_tcp)
+      seen_tcp = 1;
+    else if (seen_tcp && p.code != LP2P_MA_P2P)
+      rc = n < MAX_AFTER ? (after[n++] = p, 0) : LP2P_EADDR;
+  }
+  if (rc == 0) rc = t->dialable(after, n, plan);
+  if (rc) {
+    fprintf(stderr, "lp2p-interop: listener address '%s' is not a dialable multiaddr for %s\n",
+            text, t->name);
+    return LP2P_EADDR;
+  }
+  plan->params.host = plan->sni[0] ? plan->sni : plan->target.host;
+  plan->params.port = plan->target.port;
+  return 0;
+}
+
+int lp2p__transport_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                         const lp2p__dial_plan *plan, const struct sockaddr *addr,
+                         const lp2p_conn_config *cc, const lp2p__link_handlers *h,
+                         lp2p__link **out) {
+  lp2p_chain_config c = chain_of(t, cc, &plan->params);
+  return lp2p__tcp_dial_chain(loop, env, addr, &c, h, out);
+}
+
+int lp2p__transport_ping(lp2p__link *c) { return lp2p__tcp_ping(c); }
+
+void lp2p__transport_close(lp2p__link *c) { lp2p__tcp_close(c); }
