@@ -2,7 +2,6 @@
  * allocation, every size from input is checked against a cap first. */
 #include "lp2p/codec.h"
 
-
 #include <string.h>
 
 /* ---- unsigned varint (multiformats/unsigned-varint README) ---- */

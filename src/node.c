@@ -166,7 +166,8 @@ static int start_listener(node *n) {
   int rc = lp2p__transport_listen(n->t, &n->loop, &n->env, n->cfg->ip, &n->conn_cfg, &h,
                                   &n->listener);
   if (rc == 0)
-    rc = lp2p__transport_published(n->t, n->listener, ip, listen_addr, sizeof listen_addr);
+    rc =
+        lp2p__transport_published(n->t, n->listener, ip, listen_addr, sizeof listen_addr);
   if (rc) {
     fprintf(stderr, "lp2p-interop: listen on %s: %s\n", n->cfg->ip, lp2p_strerror(rc));
     return rc;
@@ -252,8 +253,10 @@ static int dial_target(node *n, const char *text) {
   struct sockaddr_storage ss;
   if (n->plan.target.family == 4 || n->plan.target.family == 6) {
     rc = n->plan.target.family == 4
-             ? uv_ip4_addr(n->plan.target.host, n->plan.target.port, (struct sockaddr_in *)&ss)
-             : uv_ip6_addr(n->plan.target.host, n->plan.target.port, (struct sockaddr_in6 *)&ss);
+             ? uv_ip4_addr(n->plan.target.host, n->plan.target.port,
+                           (struct sockaddr_in *)&ss)
+             : uv_ip6_addr(n->plan.target.host, n->plan.target.port,
+                           (struct sockaddr_in6 *)&ss);
     if (rc) return rc;
     dial_addr(n, (struct sockaddr *)&ss);
     return 0;

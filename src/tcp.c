@@ -319,7 +319,8 @@ static void set_observed(lp2p__tcp_conn *tc) {
   if (uv_ip_name((struct sockaddr *)&ss, ip, sizeof ip)) return;
   snprintf(text, sizeof text, "/%s/%s/tcp/%u", v6 ? "ip6" : "ip4", ip, port);
   lp2p_multiaddr ma;
-  if (lp2p_multiaddr_parse(&ma, text) == 0) lp2p_conn_set_observed(lp2p_chain_conn(tc->chain), &ma);
+  if (lp2p_multiaddr_parse(&ma, text) == 0)
+    lp2p_conn_set_observed(lp2p_chain_conn(tc->chain), &ma);
 }
 
 static void start_conn(lp2p__tcp_conn *tc) {
@@ -356,9 +357,9 @@ static void on_connection(uv_stream_t *server, int status) {
   start_conn(tc);
 }
 
-int lp2p__tcp_listen_chain(uv_loop_t *loop, lp2p_env *env, const char *ip,
-                           uint16_t port, const lp2p_chain_config *cc,
-                           const lp2p__tcp_handlers *h, lp2p__tcp_listener **out) {
+int lp2p__tcp_listen_chain(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
+                           const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
+                           lp2p__tcp_listener **out) {
   struct sockaddr_storage ss;
   int rc = strchr(ip, ':') ? uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)
                            : uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);

@@ -44,9 +44,9 @@ int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
 int lp2p__tcp_ping(lp2p__tcp_conn *tc);
 /* The same, with byte layers below the connection (cc->layers; the layer
  * params' strings must outlive the call only). */
-int lp2p__tcp_listen_chain(uv_loop_t *loop, lp2p_env *env, const char *ip,
-                           uint16_t port, const lp2p_chain_config *cc,
-                           const lp2p__tcp_handlers *h, lp2p__tcp_listener **out);
+int lp2p__tcp_listen_chain(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
+                           const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
+                           lp2p__tcp_listener **out);
 int lp2p__tcp_dial_chain(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
                          const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
                          lp2p__tcp_conn **out);

@@ -95,7 +95,8 @@ int lp2p__transport_plan(const lp2p__transport *t, const char *text,
   }
   if (rc == 0) rc = t->dialable(after, n, plan);
   if (rc) {
-    fprintf(stderr, "lp2p-interop: listener address '%s' is not a dialable multiaddr for %s\n",
+    fprintf(stderr,
+            "lp2p-interop: listener address '%s' is not a dialable multiaddr for %s\n",
             text, t->name);
     return LP2P_EADDR;
   }

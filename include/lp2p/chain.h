@@ -17,10 +17,10 @@
 typedef struct lp2p_chain lp2p_chain;
 
 typedef struct lp2p_chain_config {
-  const lp2p_conn_config *conn;          /* copied */
-  const lp2p_layer_ops *const *layers;   /* bottom first */
-  size_t n_layers;                       /* <= LP2P_CHAIN_MAX_LAYERS */
-  lp2p_layer_params params;              /* read during lp2p_chain_new */
+  const lp2p_conn_config *conn;        /* copied */
+  const lp2p_layer_ops *const *layers; /* bottom first */
+  size_t n_layers;                     /* <= LP2P_CHAIN_MAX_LAYERS */
+  lp2p_layer_params params;            /* read during lp2p_chain_new */
 } lp2p_chain_config;
 
 lp2p_chain *lp2p_chain_new(lp2p_env *env, const lp2p_chain_config *cfg, lp2p_io io);
