@@ -33,9 +33,10 @@ BIN=$BUILD_DIR/lp2p-interop
 step "strip"
 strip --strip-all "$BIN"
 
-# Only glibc and GnuTLS (with what it links) may remain dynamic: anything
-# else means a dependency slipped out of LP2P_STATIC_DEPS. The binary itself
-# must name only glibc and libgnutls; everything the loader then pulls in
+# Only glibc, GnuTLS (with what it links) and wslay (Debian ships no
+# libwslay.a) may remain dynamic: anything else means a dependency slipped
+# out of LP2P_STATIC_DEPS. The binary itself must name only glibc, libgnutls
+# and libwslay; everything the loader then pulls in
 # (ldd) must be glibc or GnuTLS's own chain.
 is_glibc() {
   case $1 in
@@ -44,12 +45,12 @@ is_glibc() {
   return 1
 }
 GNUTLS_CHAIN="libgnutls.so.30 libp11-kit.so.0 libidn2.so.0 libunistring.so.2 libtasn1.so.6
-  libnettle.so.8 libhogweed.so.6 libgmp.so.10 libffi.so.8"
+  libnettle.so.8 libhogweed.so.6 libgmp.so.10 libffi.so.8 libwslay.so.1"
 NEEDED=$(LC_ALL=C readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort)
 LOADED=$(LC_ALL=C ldd "$BIN" | awk '{print $1}' | xargs -rn1 basename | sort -u)
 bad=()
 for lib in $NEEDED; do
-  is_glibc "$lib" || [[ $lib == libgnutls.so.30 ]] || bad+=("$lib (NEEDED)")
+  is_glibc "$lib" || [[ $lib == libgnutls.so.30 || $lib == libwslay.so.1 ]] || bad+=("$lib (NEEDED)")
 done
 for lib in $LOADED; do
   is_glibc "$lib" || [[ " $(echo $GNUTLS_CHAIN) " == *" $lib "* ]] || bad+=("$lib (via ldd)")

@@ -2,6 +2,8 @@
  * (see transport.h). */
 #include "transport.h"
 
+#include "lp2p/ws.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -16,7 +18,20 @@ static int tcp_dialable(const lp2p_ma_part *after, size_t n, lp2p__dial_plan *pl
 static const lp2p__transport tcp = {
     .name = "tcp", .suffix = "", .dialable = tcp_dialable};
 
-static const lp2p__transport *const transports[] = {&tcp};
+/* ws: /ws right after the tcp port. */
+static int ws_dialable(const lp2p_ma_part *after, size_t n, lp2p__dial_plan *plan) {
+  (void)plan;
+  return n == 1 && after[0].code == LP2P_MA_WS ? 0 : LP2P_EADDR;
+}
+
+static const lp2p_layer_ops *const ws_layers[] = {&lp2p_ws_layer};
+static const lp2p__transport ws = {.name = "ws",
+                                   .layers = ws_layers,
+                                   .n_layers = 1,
+                                   .suffix = "/ws",
+                                   .dialable = ws_dialable};
+
+static const lp2p__transport *const transports[] = {&tcp, &ws};
 #define N_TRANSPORTS (sizeof transports / sizeof *transports)
 
 const lp2p__transport *lp2p__transport_find(const char *name) {
