@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One read buffer for the whole loop: read_cb hands it to the connection
  * engine, which consumes or copies every byte before returning. */
@@ -187,6 +188,7 @@ static int conn_event(void *ud, const lp2p_event *ev) {
 static void begin(lp2p__tcp_conn *tc) {
   tc->depth++;
   tc->env->now_ms = uv_now(tc->tcp.loop);
+  tc->env->unix_s = (int64_t)time(NULL); /* certificate validity (TLS) */
 }
 
 /* After every call into the engine: report a failure, flush what it wrote,

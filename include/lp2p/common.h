@@ -3,7 +3,8 @@
  * (bytes down, events up) and levelled logging to stderr.
  *
  * Engines are pure: they never touch sockets, clocks or random sources. The
- * driver sets env->now_ms before each call and provides env->random. */
+ * driver sets env->now_ms (and env->unix_s) before each call and provides
+ * env->random. */
 #ifndef LP2P_COMMON_H
 #define LP2P_COMMON_H
 
@@ -42,6 +43,9 @@ typedef struct lp2p_env {
   uint64_t now_ms;
   int (*random)(void *ud, uint8_t *out, size_t len);
   void *random_ud;
+  /* Wall clock, seconds since the Unix epoch: only for certificate
+   * validity (TLS). 0 when the driver gives none; TLS then refuses. */
+  int64_t unix_s;
 } lp2p_env;
 
 /* A deadline value that means "no timer". */

@@ -330,7 +330,7 @@ static lp2p_identity id_ed, id_secp, id_other;
 static int setup_ids(void **state) {
   (void)state;
   uint64_t seed = 42;
-  lp2p_env env = {0, tu_random, &seed};
+  lp2p_env env = {.random = tu_random, .random_ud = &seed};
   if (lp2p_identity_generate(&id_ed, LP2P_KEY_ED25519, &env)) return -1;
   if (lp2p_identity_generate(&id_secp, LP2P_KEY_SECP256K1, &env)) return -1;
   if (lp2p_identity_generate(&id_other, LP2P_KEY_ED25519, &env)) return -1;

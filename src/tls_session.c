@@ -1,0 +1,443 @@
+/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. Pull reads the
+ * bytes of the recv call in progress (GnuTLS keeps partial records itself),
+ * push appends to an output buffer flushed through io.write after every
+ * GnuTLS call. */
+#include "lp2p/tls_session.h"
+
+#include <errno.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 8446 only; GnuTLS's NORMAL set otherwise. */
+#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+struct lp2p_tls_creds {
+  gnutls_certificate_credentials_t gc;
+};
+
+typedef enum {
+  ST_NEW,       /* client before start */
+  ST_HANDSHAKE, /* handshake running */
+  ST_OPEN,      /* READY sent: records flow */
+  ST_PEER_DONE  /* the peer's close_notify arrived */
+} tls_state;
+
+struct lp2p_tls_session {
+  lp2p_env *env;
+  lp2p_io io;
+  lp2p_tls_config cfg;
+  gnutls_session_t g;
+  gnutls_certificate_credentials_t own_gc; /* client without creds */
+  tls_state state;
+  int err; /* sticky */
+  int in_recv;
+  int closed; /* we sent close_notify */
+  int verify_err;
+  const uint8_t *src; /* unread bytes of the recv call in progress */
+  size_t src_len;
+  lp2p_buf out; /* pushed by GnuTLS, not yet written */
+  char *alpn[LP2P_TLS_ALPN_MAX];
+  const char *agreed;
+  uint8_t plain[LP2P_TLS_RECORD_MAX];
+};
+
+/* ---- credentials ------------------------------------------------------- */
+
+int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_len,
+                       const uint8_t *key, size_t key_len) {
+  *out = NULL;
+  if (cert_len > UINT32_MAX || key_len > UINT32_MAX) return LP2P_EINVAL;
+  lp2p_tls_creds *c = calloc(1, sizeof *c);
+  if (!c) return LP2P_ENOMEM;
+  if (gnutls_certificate_allocate_credentials(&c->gc) < 0) {
+    free(c);
+    return LP2P_ENOMEM;
+  }
+  gnutls_datum_t cd = {(unsigned char *)cert, (unsigned)cert_len};
+  gnutls_datum_t kd = {(unsigned char *)key, (unsigned)key_len};
+  int rc =
+      gnutls_certificate_set_x509_key_mem2(c->gc, &cd, &kd, GNUTLS_X509_FMT_DER, NULL, 0);
+  if (rc < 0) {
+    LP2P_ERROR("tls", "credentials refused: %s", gnutls_strerror(rc));
+    lp2p_tls_creds_free(c);
+    return LP2P_EKEY;
+  }
+  *out = c;
+  return 0;
+}
+
+void lp2p_tls_creds_free(lp2p_tls_creds *c) {
+  if (!c) return;
+  gnutls_certificate_free_credentials(c->gc);
+  free(c);
+}
+
+/* ---- self-signed certificates ----------------------------------------- */
+
+/* 100 years, as go-libp2p and js-libp2p do (the validity is not what
+ * authenticates a libp2p peer). */
+#define CERT_LIFETIME_S ((time_t)100 * 365 * 24 * 3600)
+#define CERT_BACKDATE_S 3600 /* tolerate peers whose clock is a bit behind */
+
+static int gt(int rc) { return rc < 0 ? LP2P_EKEY : 0; }
+
+/* Serial: 8 random bytes, positive and minimal in DER (RFC 5280 4.1.2.2). */
+static int set_serial(gnutls_x509_crt_t crt, const lp2p_env *env) {
+  uint8_t serial[8];
+  int rc = env->random(env->random_ud, serial, sizeof serial);
+  if (rc) return rc;
+  serial[0] &= 0x7f;
+  if (serial[0] == 0) serial[0] = 1;
+  return gt(gnutls_x509_crt_set_serial(crt, serial, sizeof serial));
+}
+
+static int add_ext(gnutls_x509_crt_t crt, const lp2p_tls_ext *ext) {
+  gnutls_pubkey_t pub = NULL;
+  gnutls_datum_t spki = {0};
+  lp2p_buf val = {0};
+  int rc = gt(gnutls_pubkey_init(&pub));
+  if (!rc) rc = gt(gnutls_pubkey_import_x509(pub, crt, 0));
+  if (!rc) rc = gt(gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki));
+  if (!rc) rc = ext->make(ext->ctx, &val, spki.data, spki.size);
+  if (!rc && !val.len) rc = LP2P_EINVAL;
+  if (!rc)
+    rc = gt(gnutls_x509_crt_set_extension_by_oid(crt, ext->oid, val.data, val.len,
+                                                 ext->critical ? 1 : 0));
+  gnutls_free(spki.data);
+  gnutls_pubkey_deinit(pub);
+  lp2p_buf_free(&val);
+  return rc;
+}
+
+static int export_der(lp2p_buf *out, gnutls_datum_t *d) {
+  int rc = lp2p_buf_append(out, d->data, d->size);
+  gnutls_memset(d->data, 0, d->size);
+  gnutls_free(d->data);
+  d->data = NULL;
+  return rc;
+}
+
+int lp2p_tls_selfsigned(lp2p_buf *cert, lp2p_buf *key, const lp2p_env *env,
+                        const lp2p_tls_ext *ext) {
+  if (!env || !env->random || env->unix_s <= 0) return LP2P_EINVAL;
+  gnutls_x509_privkey_t k = NULL;
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_datum_t d = {0};
+  time_t now = (time_t)env->unix_s;
+  int rc = gt(gnutls_x509_privkey_init(&k));
+  if (!rc) rc = gt(gnutls_x509_crt_init(&crt));
+  /* ECDSA P-256 with SHA-256: what go, js and rust libp2p use. */
+  if (!rc)
+    rc = gt(gnutls_x509_privkey_generate(
+        k, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0));
+  if (!rc) rc = gt(gnutls_x509_crt_set_version(crt, 3));
+  if (!rc) rc = set_serial(crt, env);
+  if (!rc) rc = gt(gnutls_x509_crt_set_activation_time(crt, now - CERT_BACKDATE_S));
+  if (!rc) rc = gt(gnutls_x509_crt_set_expiration_time(crt, now + CERT_LIFETIME_S));
+  if (!rc) rc = gt(gnutls_x509_crt_set_key(crt, k));
+  /* The only extension, so it is the first one (tls.md requires that of
+   * the libp2p Public Key Extension for some verifiers). */
+  if (!rc && ext) rc = add_ext(crt, ext);
+  if (!rc) rc = gt(gnutls_x509_crt_sign2(crt, crt, k, GNUTLS_DIG_SHA256, 0));
+  if (!rc) rc = gt(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d));
+  if (!rc) rc = export_der(cert, &d);
+  if (!rc)
+    rc = gt(gnutls_x509_privkey_export2_pkcs8(k, GNUTLS_X509_FMT_DER, NULL,
+                                              GNUTLS_PKCS_PLAIN, &d));
+  if (!rc) rc = export_der(key, &d);
+  gnutls_x509_crt_deinit(crt);
+  gnutls_x509_privkey_deinit(k);
+  return rc;
+}
+
+int lp2p_tls_selfsigned_credentials(lp2p_tls_creds **out, const lp2p_env *env) {
+  lp2p_buf cert = {0}, key = {0};
+  *out = NULL;
+  int rc = lp2p_tls_selfsigned(&cert, &key, env, NULL);
+  if (!rc) rc = lp2p_tls_creds_new(out, cert.data, cert.len, key.data, key.len);
+  lp2p_buf_free(&cert);
+  lp2p_buf_free_secret(&key);
+  return rc;
+}
+
+/* ---- memory transport -------------------------------------------------- */
+
+static ssize_t push_cb(gnutls_transport_ptr_t ud, const void *p, size_t len) {
+  lp2p_tls_session *s = ud;
+  if (lp2p_buf_append(&s->out, p, len)) {
+    gnutls_transport_set_errno(s->g, ENOMEM);
+    return -1;
+  }
+  return (ssize_t)len;
+}
+
+static ssize_t pull_cb(gnutls_transport_ptr_t ud, void *p, size_t len) {
+  lp2p_tls_session *s = ud;
+  if (s->src_len == 0) {
+    /* Not EOF: the bytes just have not arrived yet. */
+    gnutls_transport_set_errno(s->g, EAGAIN);
+    return -1;
+  }
+  size_t n = len < s->src_len ? len : s->src_len;
+  memcpy(p, s->src, n);
+  s->src += n;
+  s->src_len -= n;
+  return (ssize_t)n;
+}
+
+static int pull_timeout_cb(gnutls_transport_ptr_t ud, unsigned ms) {
+  (void)ms;
+  return ((lp2p_tls_session *)ud)->src_len > 0;
+}
+
+static int flush(lp2p_tls_session *s) {
+  if (!s->out.len) return 0;
+  size_t n = s->out.len;
+  s->out.len = 0;
+  return s->io.write(s->io.ud, s->out.data, n);
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static int fail(lp2p_tls_session *s, int err) {
+  if (!s->err) {
+    s->err = err;
+    LP2P_DEBUG("tls", "failed: %s", lp2p_strerror(err));
+  }
+  return err;
+}
+
+static int emit(lp2p_tls_session *s, const lp2p_event *ev) {
+  return s->io.event ? s->io.event(s->io.ud, ev) : 0;
+}
+
+static int flush(lp2p_tls_session *s);
+
+/* Maps a fatal GnuTLS error to ours and says why, once. GnuTLS sends no
+ * alert of its own when it fails; we send the one RFC 8446 section 6.2
+ * asks for (bad_certificate for a refused certificate), so the peer learns
+ * why instead of waiting for a timeout. */
+static int tls_error(lp2p_tls_session *s, int grc, const char *during) {
+  if (grc != GNUTLS_E_FATAL_ALERT_RECEIVED) {
+    (void)gnutls_alert_send_appropriate(s->g, grc);
+    (void)flush(s);
+  }
+  if (grc == GNUTLS_E_CERTIFICATE_ERROR && s->verify_err) return s->verify_err;
+  if (grc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+    LP2P_REASON("tls", "%s: the peer sent alert '%s'", during,
+                gnutls_alert_get_name(gnutls_alert_get(s->g)));
+    return LP2P_EEOF;
+  }
+  LP2P_REASON("tls", "%s: %s", during, gnutls_strerror(grc));
+  if (grc == GNUTLS_E_DECRYPTION_FAILED) return LP2P_EDECRYPT;
+  if (grc == GNUTLS_E_RECORD_OVERFLOW) return LP2P_ETOOBIG;
+  if (grc == GNUTLS_E_MEMORY_ERROR) return LP2P_ENOMEM;
+  return LP2P_EPROTO;
+}
+
+static int verify_cb(gnutls_session_t g) {
+  lp2p_tls_session *s = gnutls_session_get_ptr(g);
+  unsigned n = 0;
+  const gnutls_datum_t *list = gnutls_certificate_get_peers(g, &n);
+  lp2p_tls_der certs[4];
+  /* tls.md: exactly one certificate; keep a few so the callback can say
+   * how many came. */
+  size_t k = list ? (n < 4 ? n : 4) : 0;
+  for (size_t i = 0; i < k; i++)
+    certs[i] = (lp2p_tls_der){list[i].data, list[i].size};
+  int rc = s->cfg.verify(s->cfg.verify_ctx, certs, list ? n : 0);
+  if (rc) {
+    s->verify_err = rc < 0 ? rc : LP2P_EPROTO;
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- session ----------------------------------------------------------- */
+
+static int setup(lp2p_tls_session *s) {
+  const lp2p_tls_config *cfg = &s->cfg;
+  unsigned flags =
+      (cfg->client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NONBLOCK | GNUTLS_NO_TICKETS;
+  if (gnutls_init(&s->g, flags) < 0) return LP2P_ENOMEM;
+  gnutls_session_set_ptr(s->g, s);
+  if (gnutls_priority_set_direct(s->g, PRIORITY, NULL) < 0) return LP2P_EINVAL;
+  if (!cfg->creds && !cfg->client) return LP2P_EINVAL;
+  /* A client without a certificate still needs (empty) certificate
+   * credentials to take the server's. */
+  if (!cfg->creds && gnutls_certificate_allocate_credentials(&s->own_gc) < 0)
+    return LP2P_ENOMEM;
+  gnutls_certificate_credentials_t gc = cfg->creds ? cfg->creds->gc : s->own_gc;
+  if (gnutls_credentials_set(s->g, GNUTLS_CRD_CERTIFICATE, gc) < 0) return LP2P_EINVAL;
+  if (!cfg->client && cfg->require_peer_cert)
+    gnutls_certificate_server_set_request(s->g, GNUTLS_CERT_REQUIRE);
+  if (cfg->verify) gnutls_session_set_verify_function(s->g, verify_cb);
+  if (cfg->n_alpn) {
+    gnutls_datum_t protos[LP2P_TLS_ALPN_MAX];
+    for (size_t i = 0; i < cfg->n_alpn; i++)
+      protos[i] =
+          (gnutls_datum_t){(unsigned char *)s->alpn[i], (unsigned)strlen(s->alpn[i])};
+    if (gnutls_alpn_set_protocols(s->g, protos, (unsigned)cfg->n_alpn, 0) < 0)
+      return LP2P_EINVAL;
+  }
+  gnutls_transport_set_ptr(s->g, s);
+  gnutls_transport_set_push_function(s->g, push_cb);
+  gnutls_transport_set_pull_function(s->g, pull_cb);
+  gnutls_transport_set_pull_timeout_function(s->g, pull_timeout_cb);
+  return 0;
+}
+
+lp2p_tls_session *lp2p_tls_session_new(lp2p_env *env, const lp2p_tls_config *cfg,
+                                       lp2p_io io) {
+  if (!cfg || cfg->n_alpn > LP2P_TLS_ALPN_MAX || (cfg->n_alpn && !cfg->alpn)) return NULL;
+  lp2p_tls_session *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->env = env;
+  s->io = io;
+  s->cfg = *cfg;
+  s->cfg.alpn = NULL;
+  for (size_t i = 0; i < cfg->n_alpn; i++) {
+    size_t l = cfg->alpn[i] ? strlen(cfg->alpn[i]) : 0;
+    if (l == 0 || l > 255 || !(s->alpn[i] = malloc(l + 1))) goto fail;
+    memcpy(s->alpn[i], cfg->alpn[i], l + 1);
+  }
+  s->state = cfg->client ? ST_NEW : ST_HANDSHAKE;
+  if (setup(s)) goto fail;
+  return s;
+fail:
+  lp2p_tls_session_free(s);
+  return NULL;
+}
+
+static int handshake_done(lp2p_tls_session *s) {
+  gnutls_datum_t sel = {0};
+  s->state = ST_OPEN;
+  s->agreed = NULL;
+  if (gnutls_alpn_get_selected_protocol(s->g, &sel) == 0)
+    for (size_t i = 0; i < s->cfg.n_alpn; i++)
+      if (strlen(s->alpn[i]) == sel.size && memcmp(s->alpn[i], sel.data, sel.size) == 0)
+        s->agreed = s->alpn[i];
+  LP2P_DEBUG("tls", "handshake complete (%s), ALPN %s",
+             s->cfg.client ? "client" : "server", s->agreed ? s->agreed : "(none)");
+  lp2p_event ev = {.type = LP2P_EV_READY, .protocol = s->agreed};
+  return emit(s, &ev);
+}
+
+static int step_handshake(lp2p_tls_session *s) {
+  int g = gnutls_handshake(s->g);
+  int rc = flush(s); /* our alert, if any, goes out before we stop */
+  if (g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED) return rc ? rc : 1;
+  if (g < 0) return tls_error(s, g, "handshake");
+  if (rc) return rc;
+  return handshake_done(s);
+}
+
+/* Reads every complete record of the input; 0 once it is used up. */
+static int read_records(lp2p_tls_session *s) {
+  /* Each turn consumes input, so the loop ends with it. */
+  while (s->state == ST_OPEN) {
+    ssize_t n = gnutls_record_recv(s->g, s->plain, sizeof s->plain);
+    int rc = flush(s); /* e.g. a KeyUpdate answer */
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) return rc;
+    if (rc) return rc;
+    if (n == 0) {
+      LP2P_DEBUG("tls", "peer sent close_notify");
+      s->state = ST_PEER_DONE;
+      lp2p_event ev = {.type = LP2P_EV_EOF};
+      return emit(s, &ev);
+    }
+    if (n < 0) {
+      /* Warnings other than close_notify are ignored, as RFC 8446 6.1
+       * allows; anything fatal ends the session. */
+      if (!gnutls_error_is_fatal((int)n)) continue;
+      return tls_error(s, (int)n, "record");
+    }
+    lp2p_event ev = {.type = LP2P_EV_DATA, .data = s->plain, .len = (size_t)n};
+    if ((rc = emit(s, &ev))) return rc;
+    if (s->err) return s->err;
+  }
+  return 0;
+}
+
+int lp2p_tls_session_start(lp2p_tls_session *s) {
+  if (s->err) return s->err;
+  if (!s->cfg.client) return 0;
+  if (s->state != ST_NEW) return LP2P_EINVAL;
+  s->state = ST_HANDSHAKE;
+  int rc = step_handshake(s);
+  return rc < 0 ? fail(s, rc) : 0;
+}
+
+int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
+  if (s->err) return s->err;
+  if (s->in_recv || s->state == ST_NEW) return fail(s, LP2P_EINVAL);
+  if (s->state == ST_PEER_DONE) return 0;
+  s->in_recv = 1;
+  s->src = in;
+  s->src_len = len;
+  int rc = 0;
+  if (s->state == ST_HANDSHAKE) {
+    rc = step_handshake(s);
+    if (rc == 1)
+      rc = 0;
+    else if (rc == 0 && s->err)
+      rc = s->err;
+  }
+  if (rc == 0) rc = read_records(s);
+  s->src = NULL;
+  s->src_len = 0;
+  s->in_recv = 0;
+  return rc ? fail(s, rc) : 0;
+}
+
+int lp2p_tls_session_send(lp2p_tls_session *s, const uint8_t *p, size_t len) {
+  if (s->err) return s->err;
+  if (s->closed) return LP2P_ECLOSED;
+  if (s->state != ST_OPEN && s->state != ST_PEER_DONE) return fail(s, LP2P_EINVAL);
+  while (len > 0) {
+    /* Push never blocks, so GnuTLS takes a whole record each time. */
+    ssize_t n = gnutls_record_send(s->g, p, len);
+    if (n <= 0)
+      return fail(s, tls_error(s, n ? (int)n : GNUTLS_E_INTERNAL_ERROR, "send"));
+    int rc = flush(s);
+    if (rc) return fail(s, rc);
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int lp2p_tls_session_close(lp2p_tls_session *s) {
+  if (s->err) return s->err;
+  if (s->closed || s->state == ST_NEW) return 0;
+  s->closed = 1;
+  int g = gnutls_bye(s->g, GNUTLS_SHUT_WR);
+  int rc = flush(s);
+  if (rc) return fail(s, rc);
+  return g < 0 && g != GNUTLS_E_AGAIN ? fail(s, tls_error(s, g, "close")) : 0;
+}
+
+void lp2p_tls_session_set_io(lp2p_tls_session *s, lp2p_io io) { s->io = io; }
+
+int lp2p_tls_session_handshake_done(const lp2p_tls_session *s) {
+  return s->state == ST_OPEN || s->state == ST_PEER_DONE;
+}
+
+const char *lp2p_tls_session_alpn(const lp2p_tls_session *s) {
+  return lp2p_tls_session_handshake_done(s) ? s->agreed : NULL;
+}
+
+void lp2p_tls_session_free(lp2p_tls_session *s) {
+  if (!s) return;
+  if (s->g) gnutls_deinit(s->g);
+  if (s->own_gc) gnutls_certificate_free_credentials(s->own_gc);
+  for (size_t i = 0; i < LP2P_TLS_ALPN_MAX; i++)
+    free(s->alpn[i]);
+  lp2p_buf_free_secret(&s->out);
+  sodium_memzero(s->plain, sizeof s->plain);
+  free(s);
+}
