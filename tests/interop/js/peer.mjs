@@ -1,36 +1,50 @@
 #!/usr/bin/env node
-// Real js-libp2p playing one side of the libp2p/test-plans transport-interop
-// ping test, configured exactly like the test-plans js implementation
-// (tcp + noise + yamux|mplex, ping + identify services, connection monitor
-// off, permissive dial gater).
+// Real js-libp2p playing one side of the transport-interop ping test,
+// configured like the js implementation's own harness app (js-libp2p
+// `interop/test/fixtures/get-libp2p.ts`, run by test-plans
+// `transport-interop/impl/js/v3.x`): ping + identify services, connection
+// monitor off, permissive dial gater, one transport / encrypter / muxer.
 //
-// Environment (test-plans "legacy" convention, see /work/shared/HARNESS.md):
-//   transport            must be "tcp"
-//   security             must be "noise"
-//   muxer                "yamux" | "mplex"
-//   is_dialer            "true" | "false"
-//   ip                   listen IP (default 0.0.0.0)
-//   redis_addr           host:port (default redis:6379)
-//   test_timeout_seconds whole-test bound (default 180; test_timeout_secs,
-//                        the spelling js-libp2p's interop suite reads, is
-//                        accepted too)
+// What it offers (tests/interop/js/combos.txt):
+//   transport  tcp | ws | wss (dial only, as in the harness) | quic-v1
+//   security   noise | tls | plaintext (ignored for quic-v1)
+//   muxer      yamux | mplex             (ignored for quic-v1)
 //
-// Listener: listens on /ip4/<ip>/tcp/0, RPUSHes listenerAddr (its multiaddr,
-// ending /p2p/<id>), serves until SIGTERM/SIGINT (exit 0) or until the
-// timeout (exit 1).
-// Dialer: BLPOPs listenerAddr, dials, pings once, prints ONE JSON line
-//   {"handshakePlusOneRTTMillis": x, "pingRTTMilllis": y}
-// on stdout and exits 0.  Any failure: message on stderr, exit 1.
-// Everything except the result line goes to stderr.
+// Environment, both harness conventions (see /work/shared/HARNESS.md):
+//   test-plans (default)      unified-testing (when TEST_KEY is set)
+//   transport                 TRANSPORT
+//   security                  SECURE_CHANNEL
+//   muxer                     MUXER
+//   is_dialer                 IS_DIALER
+//   ip (default 0.0.0.0)      LISTENER_IP (default 0.0.0.0)
+//   redis_addr (redis:6379)   REDIS_ADDR (redis:6379)
+//   test_timeout_seconds      TEST_TIMEOUT_SECS (default 180; the spelling
+//     (or test_timeout_secs,    upstream js reads, test_timeout_secs, is
+//     default 180)              accepted in both modes)
+// The mode's own name wins; the other convention's name is the fallback.
+//
+// Listener: listens, publishes its multiaddr (ending /p2p/<id>) with RPUSH
+// to `listenerAddr` (test-plans) or `<TEST_KEY>_listener_multiaddr`
+// (unified), serves until SIGTERM/SIGINT (exit 0) or the timeout (exit 1).
+// Dialer: takes the address (BLPOP; a plain string value, as some unified
+// perf images SET, is read too), rewrites `/tls/ws` to `/wss` as the
+// upstream js dialer does, dials, pings once, prints on stdout
+//   test-plans: {"handshakePlusOneRTTMillis": x, "pingRTTMilllis": y}
+//   unified:    latency:\n  handshake_plus_one_rtt: x\n  ping_rtt: y\n  unit: ms
+// and exits 0. Any failure: one message on stderr, exit 1, nothing on stdout.
 
 import './shims.mjs' // must stay the first import: patches Node 20 before libp2p loads
 
 import { noise } from '@chainsafe/libp2p-noise'
+import { quic } from '@chainsafe/libp2p-quic'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { ping } from '@libp2p/ping'
+import { plaintext } from '@libp2p/plaintext'
 import { tcp } from '@libp2p/tcp'
+import { tls } from '@libp2p/tls'
+import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { createClient } from 'redis'
@@ -39,7 +53,7 @@ import { performance } from 'node:perf_hooks'
 const log = (...args) => { console.error('[js-peer]', ...args) }
 
 function fail (msg, err) {
-  log(`FAIL: ${msg}`, err ?? '')
+  log(`FAIL: ${msg}`, err?.stack ?? err ?? '')
   process.exit(1)
 }
 
@@ -47,26 +61,65 @@ process.on('uncaughtException', (err) => fail('uncaught exception', err))
 process.on('unhandledRejection', (err) => fail('unhandled rejection', err))
 
 const env = process.env
-const transport = env.transport
-const security = env.security
-const muxer = env.muxer
-const isDialer = env.is_dialer === 'true'
-const ip = env.ip ?? '0.0.0.0'
-const redisAddr = env.redis_addr ?? 'redis:6379'
-const timeoutSecs = parseInt(env.test_timeout_seconds ?? env.test_timeout_secs ?? '180', 10)
+const unified = (env.TEST_KEY ?? '') !== ''
+// The mode's own variable first, then the other convention's spelling.
+const get = (lower, upper) => {
+  const [a, b] = unified ? [env[upper], env[lower]] : [env[lower], env[upper]]
+  return (a != null && a !== '') ? a : ((b != null && b !== '') ? b : undefined)
+}
+
+const STANDALONE = new Set(['quic-v1'])
+const transport = get('transport', 'TRANSPORT')
+const security = get('security', 'SECURE_CHANNEL')
+const muxer = get('muxer', 'MUXER')
+const isDialerRaw = get('is_dialer', 'IS_DIALER')
+const isDialer = isDialerRaw === 'true'
+const ip = get('ip', 'LISTENER_IP') ?? '0.0.0.0'
+const redisAddr = get('redis_addr', 'REDIS_ADDR') ?? 'redis:6379'
+const timeoutRaw = get('test_timeout_seconds', 'TEST_TIMEOUT_SECS') ?? env.test_timeout_secs ?? '180'
+const timeoutSecs = Number(timeoutRaw)
+const redisKey = unified ? `${env.TEST_KEY}_listener_multiaddr` : 'listenerAddr'
+
+if (isDialerRaw !== 'true' && isDialerRaw !== 'false') fail(`is_dialer must be "true" or "false", got ${JSON.stringify(isDialerRaw)}`)
+if (!Number.isFinite(timeoutSecs) || timeoutSecs <= 0) fail(`bad test timeout ${JSON.stringify(timeoutRaw)}`)
+if (unified && !/^[0-9a-fA-F]{1,64}$/.test(env.TEST_KEY)) fail(`bad TEST_KEY ${JSON.stringify(env.TEST_KEY)} (hex expected)`)
 const timeoutMs = timeoutSecs * 1000
 const deadline = Date.now() + timeoutMs
+const label = STANDALONE.has(transport) ? transport : `${transport}/${security}/${muxer}`
 
-if (env.is_dialer !== 'true' && env.is_dialer !== 'false') fail(`is_dialer must be "true" or "false", got ${JSON.stringify(env.is_dialer)}`)
-if (transport !== 'tcp') fail(`unsupported transport ${JSON.stringify(transport)} (only tcp)`)
-if (security !== 'noise') fail(`unsupported security ${JSON.stringify(security)} (only noise)`)
-if (!Number.isFinite(timeoutSecs) || timeoutSecs <= 0) fail(`bad test timeout ${timeoutSecs}`)
+// Listen address for the transport; js does not listen on wss in the
+// harness (test-plans lists its wss as onlyDial).
+function transportConfig () {
+  const ipProto = ip.includes(':') ? 'ip6' : 'ip4'
+  switch (transport) {
+    case 'tcp': return { transports: [tcp()], listen: `/${ipProto}/${ip}/tcp/0` }
+    case 'ws': return { transports: [webSockets()], listen: `/${ipProto}/${ip}/tcp/0/ws` }
+    case 'wss':
+      if (!isDialer) fail('transport wss: js only dials wss (as in the harness), it does not listen on it')
+      // The listeners' certificates are self-signed (go, py); the upstream js
+      // app turns verification off the same way.
+      env.NODE_TLS_REJECT_UNAUTHORIZED = '0'
+      return { transports: [webSockets()], listen: null }
+    case 'quic-v1': return { transports: [quic()], listen: `/${ipProto}/${ip}/udp/0/quic-v1` }
+    default: return fail(`unsupported transport ${JSON.stringify(transport)} (tcp, ws, wss, quic-v1)`)
+  }
+}
 
-let streamMuxer
-switch (muxer) {
-  case 'yamux': streamMuxer = yamux(); break
-  case 'mplex': streamMuxer = mplex(); break
-  default: fail(`unsupported muxer ${JSON.stringify(muxer)} (yamux or mplex)`)
+function encrypters () {
+  switch (security) {
+    case 'noise': return [noise()]
+    case 'tls': return [tls()]
+    case 'plaintext': return [plaintext()]
+    default: return fail(`unsupported security ${JSON.stringify(security)} (noise, tls, plaintext)`)
+  }
+}
+
+function muxers () {
+  switch (muxer) {
+    case 'yamux': return [yamux()]
+    case 'mplex': return [mplex()]
+    default: return fail(`unsupported muxer ${JSON.stringify(muxer)} (yamux, mplex)`)
+  }
 }
 
 // Whole-test bound, as the harness expects (the listener is normally killed
@@ -92,6 +145,19 @@ async function connectRedis () {
   }
 }
 
+// The listener's address: a list entry (RPUSH, both harnesses) or a plain
+// string (SET, some unified perf images). Polls in 1 s slices so a SET made
+// while we block on BLPOP is still seen.
+async function takeListenerAddr (redis) {
+  while (Date.now() < deadline) {
+    const type = await redis.type(redisKey)
+    if (type === 'string') return await redis.get(redisKey)
+    const res = await redis.blPop(redisKey, 1)
+    if (res != null) return res.element
+  }
+  throw new Error(`no ${redisKey} in redis within ${timeoutSecs}s`)
+}
+
 async function stopQuietly (node) {
   // node.stop() can wait on graceful stream closes; never let it block exit.
   await Promise.race([
@@ -100,18 +166,29 @@ async function stopQuietly (node) {
   ])
 }
 
+function resultText (hs, rtt) {
+  if (unified) return `latency:\n  handshake_plus_one_rtt: ${hs}\n  ping_rtt: ${rtt}\n  unit: ms\n`
+  return JSON.stringify({ handshakePlusOneRTTMillis: hs, pingRTTMilllis: rtt }) + '\n'
+}
+
 async function main () {
-  const node = await createLibp2p({
+  const { transports, listen } = transportConfig()
+  const options = {
     start: true,
-    addresses: { listen: isDialer ? [] : [`/ip4/${ip}/tcp/0`] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [streamMuxer],
+    addresses: { listen: isDialer || listen == null ? [] : [listen] },
+    transports,
     connectionGater: { denyDialMultiaddr: async () => false },
     connectionMonitor: { enabled: false },
     services: { ping: ping(), identify: identify() }
-  })
-  log(`peer id ${node.peerId.toString()} (${isDialer ? 'dialer' : 'listener'}, tcp/noise/${muxer})`)
+  }
+  // quic-v1 brings its own TLS and streams: no encrypter, no muxer (the
+  // harness does not even set security/muxer for it).
+  if (!STANDALONE.has(transport)) {
+    options.connectionEncrypters = encrypters()
+    options.streamMuxers = muxers()
+  }
+  const node = await createLibp2p(options)
+  log(`peer id ${node.peerId.toString()} (${isDialer ? 'dialer' : 'listener'}, ${label}, ${unified ? 'unified-testing' : 'test-plans'} mode)`)
 
   const redis = await connectRedis()
 
@@ -121,8 +198,8 @@ async function main () {
     addrs.sort((a, b) => Number(a.includes('/127.0.0.1/')) - Number(b.includes('/127.0.0.1/')))
     log('listening on', addrs)
     if (addrs.length === 0) throw new Error('no listen address')
-    await redis.rPush('listenerAddr', addrs[0])
-    log(`published listenerAddr ${addrs[0]}`)
+    await redis.rPush(redisKey, addrs[0])
+    log(`published ${redisKey} ${addrs[0]}`)
     await redis.quit().catch(() => {})
 
     const shutdown = (sig) => {
@@ -136,12 +213,11 @@ async function main () {
     return
   }
 
-  const blpopSecs = Math.max(1, Math.ceil((deadline - Date.now()) / 1000))
-  const res = await redis.blPop('listenerAddr', blpopSecs)
+  const addr = (await takeListenerAddr(redis) ?? '').trim()
   await redis.quit().catch(() => {})
-  if (res == null) throw new Error(`no listenerAddr in redis within ${blpopSecs}s`)
-  // Same fix-up the js interop dialer applies (no-op for tcp).
-  const ma = multiaddr(res.element.replace('/tls/ws', '/wss'))
+  if (!addr.startsWith('/')) throw new Error(`bad listener address ${JSON.stringify(addr)} in ${redisKey}`)
+  // The fix-up the upstream js dialer applies: go publishes /tls/ws for wss.
+  const ma = multiaddr(addr.replace('/tls/ws', '/wss'))
 
   const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()))
   const start = performance.now()
@@ -151,8 +227,8 @@ async function main () {
   const pingRTT = await node.services.ping.ping(ma, { signal })
   const handshakePlusOneRTT = performance.now() - start
 
-  const line = JSON.stringify({ handshakePlusOneRTTMillis: handshakePlusOneRTT, pingRTTMilllis: pingRTT }) + '\n'
-  await new Promise((resolve, reject) => process.stdout.write(line, err => err ? reject(err) : resolve()))
+  const text = resultText(handshakePlusOneRTT, pingRTT)
+  await new Promise((resolve, reject) => process.stdout.write(text, err => err ? reject(err) : resolve()))
   await stopQuietly(node)
   process.exit(0)
 }
