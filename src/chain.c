@@ -11,6 +11,7 @@ struct lp2p_chain {
   lp2p_io io;
   lp2p_conn *conn;
   int conn_started;
+  int eof; /* EOF went up: once, whichever layer saw the end first */
   int err;
   size_t n;
   const lp2p_layer_ops *ops[LP2P_CHAIN_MAX_LAYERS];
@@ -76,7 +77,10 @@ static int layer_event(void *ud, const lp2p_event *ev) {
     LP2P_DEBUG("conn", "%s is up", c->ops[s->i]->name);
     return start_above(c, s->i + 1);
   case LP2P_EV_DATA: return data_above(c, s->i + 1, ev->data, ev->len);
-  case LP2P_EV_EOF: return c->io.event(c->io.ud, ev);
+  case LP2P_EV_EOF:
+    if (c->eof) return 0;
+    c->eof = 1;
+    return c->io.event(c->io.ud, ev);
   default: return 0;
   }
 }

@@ -150,7 +150,7 @@ const char *lp2p_config_usage(void) {
          "environment, meeting its peer through Redis.\n"
          "\n"
          "test-plans transport-interop (lowercase):\n"
-         "  transport             tcp | ws                     (required)\n"
+         "  transport             tcp | ws | wss               (required)\n"
          "  security              noise                        (required)\n"
          "  muxer                 yamux | mplex                (required)\n"
          "  is_dialer             true | false                 (required)\n"

@@ -23,12 +23,12 @@ typedef struct {
 } ma_proto;
 
 static const ma_proto PROTOS[] = {
-    {"ip4", LP2P_MA_IP4, MA_IP4},          {"ip6", LP2P_MA_IP6, MA_IP6},
-    {"dns4", LP2P_MA_DNS4, MA_DNS},        {"dns6", LP2P_MA_DNS6, MA_DNS},
-    {"tcp", LP2P_MA_TCP, MA_PORT},         {"udp", LP2P_MA_UDP, MA_PORT},
-    {"p2p", LP2P_MA_P2P, MA_P2P},          {"ws", LP2P_MA_WS, MA_NONE},
-    {"wss", LP2P_MA_WSS, MA_NONE},         {"tls", LP2P_MA_TLS, MA_NONE},
-    {"quic-v1", LP2P_MA_QUIC_V1, MA_NONE},
+    {"ip4", LP2P_MA_IP4, MA_IP4},   {"ip6", LP2P_MA_IP6, MA_IP6},
+    {"dns4", LP2P_MA_DNS4, MA_DNS}, {"dns6", LP2P_MA_DNS6, MA_DNS},
+    {"tcp", LP2P_MA_TCP, MA_PORT},  {"udp", LP2P_MA_UDP, MA_PORT},
+    {"p2p", LP2P_MA_P2P, MA_P2P},   {"ws", LP2P_MA_WS, MA_NONE},
+    {"wss", LP2P_MA_WSS, MA_NONE},  {"tls", LP2P_MA_TLS, MA_NONE},
+    {"sni", LP2P_MA_SNI, MA_DNS},   {"quic-v1", LP2P_MA_QUIC_V1, MA_NONE},
 };
 #define NPROTOS (sizeof PROTOS / sizeof PROTOS[0])
 

@@ -30,6 +30,8 @@ struct lp2p__tcp_listener {
   unsigned open;
   struct lp2p__tcp_conn *conns; /* open connections, torn down with us */
   int closing;
+  void (*on_free)(void *arg); /* what the transport made for the listener */
+  void *on_free_arg;
 };
 
 struct lp2p__tcp_conn {
@@ -404,7 +406,18 @@ void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l, const lp2p_multiaddr *a
 
 unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) { return l->open; }
 
-static void listener_closed(uv_handle_t *h) { free(h->data); }
+/* Runs once the loop is past every connection's teardown: nothing still
+ * uses what on_free releases. */
+static void listener_closed(uv_handle_t *h) {
+  lp2p__tcp_listener *l = h->data;
+  if (l->on_free) l->on_free(l->on_free_arg);
+  free(l);
+}
+
+void lp2p__tcp_listener_on_free(lp2p__tcp_listener *l, void (*fn)(void *), void *arg) {
+  l->on_free = fn;
+  l->on_free_arg = arg;
+}
 
 /* The listener's connections end with it: they point at it, and it is
  * freed once its handle has closed. */

@@ -34,6 +34,8 @@ void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l, const lp2p_multiaddr *a
 /* The bound port. */
 int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port);
 void lp2p__tcp_listener_close(lp2p__tcp_listener *l);
+/* fn(arg) runs when the listener is freed, after its last connection. */
+void lp2p__tcp_listener_on_free(lp2p__tcp_listener *l, void (*fn)(void *), void *arg);
 /* Connections currently open under the listener. */
 unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l);
 

@@ -2,10 +2,13 @@
  * (see transport.h). */
 #include "transport.h"
 
+#include "lp2p/tls_layer.h"
+#include "lp2p/tls_session.h"
 #include "lp2p/ws.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the addresses each transport dials ---- */
 
@@ -31,7 +34,31 @@ static const lp2p__transport ws = {.name = "ws",
                                    .suffix = "/ws",
                                    .dialable = ws_dialable};
 
-static const lp2p__transport *const transports[] = {&tcp, &ws};
+/* wss: TLS under WebSocket, in every form the multiaddr table has for it:
+ * /wss (deprecated there), /tls/ws and /tls/sni/<host>/ws. */
+static int wss_dialable(const lp2p_ma_part *after, size_t n, lp2p__dial_plan *plan) {
+  if (n == 1 && after[0].code == LP2P_MA_WSS) return 0;
+  if (n == 2 && after[0].code == LP2P_MA_TLS && after[1].code == LP2P_MA_WS) return 0;
+  if (n == 3 && after[0].code == LP2P_MA_TLS && after[1].code == LP2P_MA_SNI &&
+      after[2].code == LP2P_MA_WS && after[1].len < sizeof plan->sni) {
+    memcpy(plan->sni, after[1].value, after[1].len);
+    plan->sni[after[1].len] = 0;
+    return 0;
+  }
+  return LP2P_EADDR;
+}
+
+static const lp2p_layer_ops *const wss_layers[] = {&lp2p_tls_layer, &lp2p_ws_layer};
+/* Publishes /tls/ws: go-libp2p publishes and dials that form, js and py
+ * dialers rewrite it to /wss themselves, rust dials both (README.md). */
+static const lp2p__transport wss = {.name = "wss",
+                                    .layers = wss_layers,
+                                    .n_layers = 2,
+                                    .tls_cert = 1,
+                                    .suffix = "/tls/ws",
+                                    .dialable = wss_dialable};
+
+static const lp2p__transport *const transports[] = {&tcp, &ws, &wss};
 #define N_TRANSPORTS (sizeof transports / sizeof *transports)
 
 const lp2p__transport *lp2p__transport_find(const char *name) {
@@ -53,6 +80,8 @@ const char *lp2p__transport_names(void) {
 
 /* ---- listen ---- */
 
+static void free_creds(void *creds) { lp2p_tls_creds_free(creds); }
+
 static lp2p_chain_config chain_of(const lp2p__transport *t, const lp2p_conn_config *cc,
                                   const lp2p_layer_params *p) {
   lp2p_chain_config c = {.conn = cc, .layers = t->layers, .n_layers = t->n_layers};
@@ -64,8 +93,21 @@ static lp2p_chain_config chain_of(const lp2p__transport *t, const lp2p_conn_conf
 int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
                            const char *ip, const lp2p_conn_config *cc,
                            const lp2p__link_handlers *h, lp2p__link_listener **out) {
-  lp2p_chain_config c = chain_of(t, cc, NULL);
-  return lp2p__tcp_listen_chain(loop, env, ip, 0, &c, h, out);
+  lp2p_layer_params p = {0};
+  lp2p_tls_creds *creds = NULL;
+  if (t->tls_cert) {
+    env->unix_s = (int64_t)time(NULL);
+    int rc = lp2p_tls_selfsigned_credentials(&creds, env);
+    if (rc) return rc;
+    p.tls_creds = creds;
+  }
+  lp2p_chain_config c = chain_of(t, cc, &p);
+  int rc = lp2p__tcp_listen_chain(loop, env, ip, 0, &c, h, out);
+  if (rc)
+    lp2p_tls_creds_free(creds);
+  else if (creds)
+    lp2p__tcp_listener_on_free(*out, free_creds, creds);
+  return rc;
 }
 
 int lp2p__transport_published(const lp2p__transport *t, lp2p__link_listener *l,

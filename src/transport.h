@@ -31,6 +31,8 @@ typedef struct lp2p__transport {
   /* Byte layers below the connection, bottom first. */
   const lp2p_layer_ops *const *layers;
   size_t n_layers;
+  /* The listener serves a fresh self-signed TLS certificate (wss). */
+  int tls_cert;
   /* What the listener publishes after /ip4|ip6/<ip>/tcp/<port>. */
   const char *suffix;
   /* Checks that ma (already known to have a host and tcp port) is a form of

@@ -293,7 +293,8 @@ static void *ws_create(lp2p_env *env, int initiator, const lp2p_layer_params *p,
   w->io = io;
   w->initiator = initiator;
   w->step_ms = p->step_timeout_ms ? p->step_timeout_ms : 10000;
-  w->deadline = env->now_ms + w->step_ms;
+  /* The clock starts with start(), once the layers below are up. */
+  w->deadline = LP2P_NO_DEADLINE;
   const char *host = p->host && *p->host ? p->host : "localhost";
   /* RFC 7230 section 5.4: an IPv6 literal goes in brackets. */
   snprintf(w->host, sizeof w->host, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,

@@ -26,6 +26,9 @@ typedef struct lp2p_layer_params {
   const char *host;
   uint16_t port;
   uint32_t step_timeout_ms; /* each handshake */
+  /* Listener of a TLS layer (wss): the certificate it serves, made once
+   * when the listener starts; must outlive every layer made with it. */
+  const struct lp2p_tls_creds *tls_creds;
 } lp2p_layer_params;
 
 typedef struct lp2p_layer_ops {
