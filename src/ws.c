@@ -27,6 +27,7 @@ typedef struct lp2p_ws {
   int err;            /* a failure inside a wslay callback */
   uint8_t msg_opcode; /* opcode of the data message being received */
   uint8_t frame_opcode;
+  uint16_t refused; /* the close code we refused a frame with */
 } lp2p_ws;
 
 /* ---- wslay callbacks: our buffers in, io.write out ---- */
@@ -69,6 +70,7 @@ static int ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 
 /* Ends reading with a close frame carrying code (section 7.4.1). */
 static void refuse(lp2p_ws *w, uint16_t code) {
+  if (!w->refused) w->refused = code;
   wslay_event_queue_close(w->ctx, code, NULL, 0);
   wslay_event_shutdown_read(w->ctx);
 }
@@ -83,6 +85,9 @@ static void ws_frame_start_cb(wslay_event_context_ptr ctx,
     w->msg_opcode = a->opcode;
   /* The libp2p stream is binary; a text message is not ours to read. */
   if (a->opcode == WSLAY_TEXT_FRAME) refuse(w, WSLAY_CODE_UNSUPPORTED_DATA);
+  /* Section 5.5.1: a close body starts with a two-byte code. */
+  if (a->opcode == WSLAY_CONNECTION_CLOSE && a->payload_length == 1)
+    refuse(w, WSLAY_CODE_PROTOCOL_ERROR);
 }
 
 static void ws_frame_chunk_cb(wslay_event_context_ptr ctx,
@@ -136,11 +141,11 @@ static const char *code_text(uint16_t code) {
 static int after_read(lp2p_ws *w) {
   if (wslay_event_get_read_enabled(w->ctx) || w->state != WS_ST_OPEN) return 0;
   w->state = WS_ST_ENDED;
-  if (wslay_event_get_close_received(w->ctx)) {
+  if (wslay_event_get_close_received(w->ctx) && !w->refused) {
     LP2P_DEBUG("ws", "peer sent close %u", wslay_event_get_status_code_received(w->ctx));
     return lp2p_io_emit(&w->io, LP2P_EV_EOF, 0, NULL, 0);
   }
-  uint16_t code = wslay_event_get_status_code_sent(w->ctx);
+  uint16_t code = w->refused ? w->refused : wslay_event_get_status_code_sent(w->ctx);
   LP2P_REASON("ws", "closed with %u: the peer sent %s (RFC 6455 section 5)", code,
               code_text(code));
   return code == WSLAY_CODE_MESSAGE_TOO_BIG ? LP2P_ETOOBIG : LP2P_EPROTO;
@@ -155,6 +160,17 @@ static int frames_recv(lp2p_ws *w, const uint8_t *in, size_t len) {
   w->in_recv = 0;
   w->in_len = 0;
   if (w->err) return w->err;
+  if (rc == WSLAY_ERR_CALLBACK_FAILURE) {
+    /* wslay's frame parser refused a header (a control frame over 125
+     * bytes or fragmented, a 64-bit length with the top bit or not
+     * minimal: section 5.2, 5.5) and queued a close frame without a
+     * status code, which section 7.1.7 allows; it goes out first. */
+    w->state = WS_ST_ENDED;
+    flush(w);
+    LP2P_REASON("ws", "closed: the peer sent a malformed frame header (RFC 6455 "
+                      "section 5.2)");
+    return LP2P_EPROTO;
+  }
   if (rc) {
     LP2P_REASON("ws", "frame engine failed to read (wslay %d)", rc);
     return LP2P_EPROTO;
