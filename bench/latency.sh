@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Latency benchmark (not a test: no thresholds) of the transport-interop ping
-# exchange on loopback, tcp/noise/$muxer (default yamux):
+# exchange on loopback, tcp/noise/$muxer (default yamux), all measured in one
+# run:
+#   floor: build/lp2p-floor, a minimal blocking client and server doing the
+#          same real work in the fewest round trips (bench/floor.c), a fresh
+#          client process per run
 #   ours listener + ours dialer   vs   js listener + js dialer
 #   (BASELINE=noinline: vs ours without inlined muxer negotiation)
+# and prints ours/floor and ours/baseline ratios of the medians.
 #
 #   bench/latency.sh [RUNS]     (RUNS default 20)
 #
@@ -36,8 +41,27 @@ case ${BASELINE:-js} in
   *) echo "BASELINE must be js or noinline" >&2; exit 2 ;;
 esac
 
+FLOOR_BIN=${FLOOR_BIN:-$(dirname "$LP2P_BIN")/lp2p-floor}
 RES=$(mktemp -d "${TMPDIR:-/tmp}/bench-latency.XXXXXX")
-trap 'rm -rf "$RES"' EXIT
+FLOOR_PID=
+trap '[[ -n $FLOOR_PID ]] && kill "$FLOOR_PID" 2>/dev/null; rm -rf "$RES"' EXIT
+
+# The floor: one server, a fresh client process per run.
+run_floor() {
+  : >"$RES/floor.hs"; : >"$RES/floor.ping"
+  "$FLOOR_BIN" server >"$RES/floor.port" 2>"$RES/floor.err" &
+  FLOOR_PID=$!
+  for _ in $(seq 50); do [[ -s $RES/floor.port ]] && break; sleep 0.05; done
+  local port out
+  port=$(head -n1 "$RES/floor.port")
+  for _ in $(seq 1 "$RUNS"); do
+    if out=$("$FLOOR_BIN" client "$port" 2>>"$RES/floor.err"); then
+      echo "${out% *}" >>"$RES/floor.hs"; echo "${out#* }" >>"$RES/floor.ping"
+    fi
+  done
+  kill "$FLOOR_PID" 2>/dev/null; wait "$FLOOR_PID" 2>/dev/null || true; FLOOR_PID=
+  echo "floor: $(wc -l <"$RES/floor.hs")/$RUNS runs ok" >&2
+}
 
 # run_side NAME CMD: RUNS pairs with CMD in both roles; samples to $RES/NAME.{hs,ping}
 run_side() {
@@ -79,6 +103,10 @@ if [[ $BASE_NAME == js && ! -d tests/interop/js/node_modules ]]; then
   exit 1
 fi
 run_side "$BASE_NAME" "$BASE_CMD"
+HAVE_FLOOR=0
+if [[ -x $FLOOR_BIN && $transport/$security/$muxer == tcp/noise/yamux ]]; then
+  HAVE_FLOOR=1; run_floor
+fi
 
 fmt() { [[ -n $1 ]] && echo "$1 ms" || echo "n/a"; }
 for metric in hs ping; do
@@ -87,6 +115,10 @@ for metric in hs ping; do
   if [[ $HAVE_OURS == 1 ]]; then
     ours=$(median "$RES/ours.$metric")
     echo "$label median: ours $(fmt "$ours"), $BASE_NAME $(fmt "$js"), ratio $(ratio "$ours" "$js")"
+    if [[ $HAVE_FLOOR == 1 ]]; then
+      fl=$(median "$RES/floor.$metric")
+      echo "$label median: ours $(fmt "$ours"), floor $(fmt "$fl"), ratio ours/floor $(ratio "$ours" "$fl")"
+    fi
   else
     echo "$label median: ours n/a (binary missing), $BASE_NAME $(fmt "$js"), ratio n/a"
   fi

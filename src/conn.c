@@ -71,6 +71,7 @@ struct lp2p_conn {
   int has_observed;
   lp2p_identify_peer identified;
   int has_identified;
+  int identify_due; /* open our identify stream once this input is handled */
 };
 
 /* Records the first failure and says it in one line: the step, and the
@@ -310,10 +311,10 @@ static int start_muxer(lp2p_conn *c) {
   c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
   if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
   step_to(c, ST_MUXED);
-  if (c->cfg.identify_peer) {
-    int rc = open_identify(c);
-    if (rc) return rc;
-  }
+  /* Not now: the rest of this input (the dialer's ping, sent right behind
+   * Noise message 3) is answered first, so the echo leads our next write
+   * and the peer's measurement never waits behind identify. */
+  c->identify_due = c->cfg.identify_peer;
   lp2p_event ev = {
       .type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol, .peer = &c->remote};
   return c->io.event(c->io.ud, &ev);
@@ -370,14 +371,26 @@ static int sec_mss_event(void *ud, const lp2p_event *ev) {
   if (ev->type == LP2P_EV_DATA) return c->cfg.security->recv(c->sec, ev->data, ev->len);
   if (ev->type != LP2P_EV_READY) return 0;
   lp2p_io io = {.write = wire_write, .event = sec_event, .ud = c};
-  c->sec = c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity,
-                                   c->mux_proto, c->cfg.no_inline_muxer ? 0 : 1, io);
+  c->sec =
+      c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity, c->mux_proto,
+                              c->cfg.no_inline_muxer ? 0 : 1, c->cfg.security_shared, io);
   if (!c->sec) return conn_fail(c, LP2P_ENOMEM, "security");
   step_to(c, ST_SECURING);
   return c->cfg.security->start(c->sec);
 }
 
 /* ---- public ---- */
+
+void *lp2p_conn_shared_new(lp2p_env *env, const lp2p_conn_config *cfg) {
+  if (!cfg->security->shared_new) return NULL;
+  /* The muxer list every connection hands the security layer (below). */
+  const char *mux[1] = {cfg->muxer->protocol};
+  return cfg->security->shared_new(env, cfg->identity, mux, cfg->no_inline_muxer ? 0 : 1);
+}
+
+void lp2p_conn_shared_free(const lp2p_conn_config *cfg, void *shared) {
+  if (shared && cfg->security->shared_free) cfg->security->shared_free(shared);
+}
 
 lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io) {
   lp2p_conn *c = calloc(1, sizeof *c);
@@ -407,6 +420,11 @@ static void enter(lp2p_conn *c) {
 }
 
 static int finish(lp2p_conn *c, int rc, const char *what) {
+  if (c->depth == 1 && rc == 0 && !c->err && c->identify_due) {
+    c->identify_due = 0;
+    rc = open_identify(c);
+    what = "identify";
+  }
   if (rc && !c->err) conn_fail(c, rc, what);
   if (--c->depth == 0) sweep(c);
   return c->err;

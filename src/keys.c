@@ -172,8 +172,17 @@ static int secp_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
  * and an EC key is on P-256, P-384 or P-521, and that the bytes are the
  * canonical DER GnuTLS writes back (so the peer id is the one others derive
  * after re-encoding the key). The caller frees *out. */
+int lp2p_gnutls_init(void) {
+  static int done;
+  if (done) return 0;
+  if (gnutls_global_init() < 0) return LP2P_ENOMEM;
+  done = 1;
+  return 0;
+}
+
 static int spki_import(gnutls_pubkey_t *out, const lp2p_pubkey *pk) {
   gnutls_pubkey_t key;
+  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
   gnutls_datum_t der = {(unsigned char *)pk->key, (unsigned)pk->len};
   gnutls_datum_t x = {0}, y = {0};
   gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;

@@ -337,6 +337,9 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
       .no_inline_muxer = cfg->no_inline_muxer,
       .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
                                                                  : STEP_TIMEOUT_MS};
+  /* Made before any address is published or taken: no connection pays
+   * for our static key or its signature. */
+  n->conn_cfg.security_shared = lp2p_conn_shared_new(&n->env, &n->conn_cfg);
   if ((rc = uv_loop_init(&n->loop))) return rc;
   uv_signal_init(&n->loop, &n->sigint);
   uv_signal_init(&n->loop, &n->sigterm);
@@ -363,6 +366,7 @@ int lp2p_node_run(const lp2p_config *cfg, lp2p_result *res) {
   uv_walk(&n.loop, walk_close, NULL);
   uv_run(&n.loop, UV_RUN_DEFAULT);
   uv_loop_close(&n.loop);
+  lp2p_conn_shared_free(&n.conn_cfg, n.conn_cfg.security_shared);
   lp2p_identity_clear(&n.id);
   return n.rc;
 }

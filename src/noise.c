@@ -35,6 +35,7 @@ struct lp2p_noise {
 
   uint8_t *payload; /* our NoiseHandshakePayload, packed */
   size_t payload_len;
+  int payload_borrowed; /* payload belongs to a lp2p_noise_shared */
 
   lp2p_pubkey remote;
   int has_remote;
@@ -173,18 +174,79 @@ int lp2p_noise_payload_encode(uint8_t *out, size_t cap, const lp2p_identity *id,
 
 /* Builds our signed NoiseHandshakePayload, once per engine, kept at its
  * exact size. */
-static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
+/* Our payload for static key pk, packed into a fresh allocation. */
+static int pack_payload(uint8_t **out, size_t *out_len, const lp2p_identity *id,
+                        const uint8_t *pk, const char *const *muxers, size_t n_muxers) {
   /* Our own payload must fit the cap we impose on peers. */
   uint8_t buf[LP2P_NOISE_PAYLOAD_MAX];
-  int len =
-      lp2p_noise_payload_encode(buf, sizeof buf, id, lp2p_noise_hs_local_static(&n->hs),
-                                (const char *const *)n->muxers, n->n_muxers);
+  int len = lp2p_noise_payload_encode(buf, sizeof buf, id, pk, muxers, n_muxers);
   if (len < 0) return len == LP2P_ETOOBIG ? LP2P_EINVAL : len;
-  n->payload = malloc(len ? (size_t)len : 1);
-  if (!n->payload) return LP2P_ENOMEM;
-  memcpy(n->payload, buf, (size_t)len);
-  n->payload_len = (size_t)len;
+  *out = malloc(len ? (size_t)len : 1);
+  if (!*out) return LP2P_ENOMEM;
+  memcpy(*out, buf, (size_t)len);
+  *out_len = (size_t)len;
   return 0;
+}
+
+static int build_payload(lp2p_noise *n, const lp2p_identity *id) {
+  return pack_payload(&n->payload, &n->payload_len, id,
+                      lp2p_noise_hs_local_static(&n->hs), (const char *const *)n->muxers,
+                      n->n_muxers);
+}
+
+struct lp2p_noise_shared {
+  uint8_t s_sk[32], s_pk[32];
+  uint8_t e_sk[32], e_pk[32];
+  int has_e; /* the ephemeral pair drawn ahead is still unused */
+  uint8_t *payload;
+  size_t payload_len;
+};
+
+lp2p_noise_shared *lp2p_noise_shared_new(lp2p_env *env, const lp2p_identity *id,
+                                         const char *const *muxers, size_t n_muxers) {
+  if (!env || !env->random || !id || sodium_init() < 0) return NULL;
+  lp2p_noise_shared *sh = calloc(1, sizeof *sh);
+  if (!sh) return NULL;
+  if (env->random(env->random_ud, sh->s_sk, 32) ||
+      env->random(env->random_ud, sh->e_sk, 32) ||
+      crypto_scalarmult_base(sh->s_pk, sh->s_sk) ||
+      crypto_scalarmult_base(sh->e_pk, sh->e_sk) ||
+      pack_payload(&sh->payload, &sh->payload_len, id, sh->s_pk, muxers, n_muxers)) {
+    lp2p_noise_shared_free(sh);
+    return NULL;
+  }
+  sh->has_e = 1;
+  return sh;
+}
+
+void lp2p_noise_shared_free(lp2p_noise_shared *sh) {
+  if (!sh) return;
+  free(sh->payload);
+  sodium_memzero(sh, sizeof *sh);
+  free(sh);
+}
+
+/* Keys from the shared state: its static pair, and its ephemeral pair if
+ * no engine took it yet, else a fresh one. */
+static int init_shared_keys(lp2p_noise *n, lp2p_noise_shared *sh) {
+  uint8_t e_sk[32], e_pk[32];
+  if (sh->has_e) {
+    memcpy(e_sk, sh->e_sk, 32);
+    memcpy(e_pk, sh->e_pk, 32);
+    sodium_memzero(sh->e_sk, 32);
+    sh->has_e = 0;
+  } else if (n->env->random(n->env->random_ud, e_sk, 32) ||
+             crypto_scalarmult_base(e_pk, e_sk)) {
+    sodium_memzero(e_sk, 32);
+    return LP2P_EINVAL;
+  }
+  int rc = lp2p_noise_hs_init_keys(&n->hs, n->initiator, NULL, 0, sh->s_sk, sh->s_pk,
+                                   e_sk, e_pk);
+  sodium_memzero(e_sk, 32);
+  n->payload = sh->payload;
+  n->payload_len = sh->payload_len;
+  n->payload_borrowed = 1;
+  return rc;
 }
 
 /* Inlined negotiation: the first muxer of the initiator's list that the
@@ -339,7 +401,8 @@ static lp2p_noise *alloc_engine(lp2p_env *env, lp2p_io io) {
 
 lp2p_noise *lp2p_noise_new(lp2p_env *env, const lp2p_noise_config *cfg, lp2p_io io) {
   if (!cfg || !cfg->identity) return NULL;
-  if ((!cfg->static_sk || !cfg->ephemeral_sk) && (!env || !env->random)) return NULL;
+  if ((cfg->shared || !cfg->static_sk || !cfg->ephemeral_sk) && (!env || !env->random))
+    return NULL;
   uint8_t s[32], e[32];
   int rc;
   lp2p_noise *n = alloc_engine(env, io);
@@ -355,6 +418,12 @@ lp2p_noise *lp2p_noise_new(lp2p_env *env, const lp2p_noise_config *cfg, lp2p_io 
       if (!cfg->muxers[i] || !(n->muxers[i] = dupstr(cfg->muxers[i]))) goto fail;
   }
 
+  if (cfg->shared) {
+    if (init_shared_keys(n, cfg->shared)) goto fail;
+    LP2P_DEBUG("noise", "new %s engine, %zu muxers, shared static key",
+               n->initiator ? "initiator" : "responder", n->n_muxers);
+    return n;
+  }
   if (cfg->static_sk)
     memcpy(s, cfg->static_sk, 32);
   else if (env->random(env->random_ud, s, 32))
@@ -478,7 +547,7 @@ void lp2p_noise_free(lp2p_noise *n) {
   for (size_t i = 0; i < n->n_muxers; i++)
     free(n->muxers[i]);
   free(n->muxers);
-  free(n->payload);
+  if (!n->payload_borrowed) free(n->payload);
   sodium_memzero(n, sizeof *n);
   free(n);
 }

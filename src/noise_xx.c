@@ -157,16 +157,29 @@ static int mix_dh(lp2p_noise_ss *ss, const uint8_t sk[32], const uint8_t pk[32])
 int lp2p_noise_hs_init(lp2p_noise_hs *hs, int initiator, const uint8_t *prologue,
                        size_t prologue_len, const uint8_t s_sk[LP2P_NOISE_DHLEN],
                        const uint8_t e_sk[LP2P_NOISE_DHLEN]) {
-  memset(hs, 0, sizeof *hs);
+  uint8_t s_pk[32], e_pk[32];
   /* Idempotent; picks libsodium's implementations before first use. */
+  if (sodium_init() < 0) return LP2P_EINVAL;
+  crypto_scalarmult_base(s_pk, s_sk);
+  crypto_scalarmult_base(e_pk, e_sk);
+  return lp2p_noise_hs_init_keys(hs, initiator, prologue, prologue_len, s_sk, s_pk, e_sk,
+                                 e_pk);
+}
+
+int lp2p_noise_hs_init_keys(lp2p_noise_hs *hs, int initiator, const uint8_t *prologue,
+                            size_t prologue_len, const uint8_t s_sk[LP2P_NOISE_DHLEN],
+                            const uint8_t s_pk[LP2P_NOISE_DHLEN],
+                            const uint8_t e_sk[LP2P_NOISE_DHLEN],
+                            const uint8_t e_pk[LP2P_NOISE_DHLEN]) {
+  memset(hs, 0, sizeof *hs);
   if (sodium_init() < 0) return LP2P_EINVAL;
   hs->initiator = initiator ? 1 : 0;
   ss_init(&hs->ss);
   ss_mix_hash(&hs->ss, prologue, prologue ? prologue_len : 0);
   memcpy(hs->s_sk, s_sk, 32);
+  memcpy(hs->s_pk, s_pk, 32);
   memcpy(hs->e_sk, e_sk, 32);
-  crypto_scalarmult_base(hs->s_pk, hs->s_sk);
-  crypto_scalarmult_base(hs->e_pk, hs->e_sk);
+  memcpy(hs->e_pk, e_pk, 32);
   return 0;
 }
 

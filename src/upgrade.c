@@ -7,10 +7,19 @@
 
 #include <string.h>
 
+static void *noise_shared_new(lp2p_env *env, const lp2p_identity *id,
+                              const char *const *muxers, size_t n_muxers) {
+  return lp2p_noise_shared_new(env, id, muxers, n_muxers);
+}
+static void noise_shared_free(void *shared) { lp2p_noise_shared_free(shared); }
 static void *noise_create(lp2p_env *env, int initiator, const lp2p_identity *id,
-                          const char *const *muxers, size_t n_muxers, lp2p_io io) {
-  lp2p_noise_config cfg = {
-      .initiator = initiator, .identity = id, .muxers = muxers, .n_muxers = n_muxers};
+                          const char *const *muxers, size_t n_muxers, void *shared,
+                          lp2p_io io) {
+  lp2p_noise_config cfg = {.initiator = initiator,
+                           .identity = id,
+                           .muxers = muxers,
+                           .n_muxers = n_muxers,
+                           .shared = shared};
   return lp2p_noise_new(env, &cfg, io);
 }
 static int noise_start(void *s) { return lp2p_noise_start(s); }
@@ -24,6 +33,8 @@ static void noise_destroy(void *s) { lp2p_noise_free(s); }
 
 static const lp2p_security_ops noise_ops = {.name = "noise",
                                             .protocol = "/noise",
+                                            .shared_new = noise_shared_new,
+                                            .shared_free = noise_shared_free,
                                             .create = noise_create,
                                             .start = noise_start,
                                             .recv = noise_recv,

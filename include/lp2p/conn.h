@@ -31,7 +31,15 @@ typedef struct lp2p_conn_config {
   int identify_peer;                  /* open /ipfs/id/1.0.0 once muxed */
   const lp2p_multiaddr *listen_addrs; /* what our identify reply lists */
   size_t n_listen_addrs;
+  void *security_shared; /* from lp2p_conn_shared_new, or NULL */
 } lp2p_conn_config;
+
+/* The security protocol's per-process state for connections made with cfg
+ * (see lp2p_security_ops.shared_new), for cfg->security_shared: made once,
+ * it outlives every connection using it. NULL when the protocol keeps
+ * none, or on failure (connections then make their own). */
+void *lp2p_conn_shared_new(lp2p_env *env, const lp2p_conn_config *cfg);
+void lp2p_conn_shared_free(const lp2p_conn_config *cfg, void *shared);
 
 lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io);
 /* Sends our first bytes (both roles send the multistream header at once). */

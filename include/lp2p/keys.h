@@ -55,6 +55,14 @@ void lp2p_identity_clear(lp2p_identity *id);
  * P-384, P-521); RSASSA-PKCS1-v1_5 with SHA-256 for RSA keys of at least
  * LP2P_RSA_MIN_BITS. */
 #define LP2P_RSA_MIN_BITS 2048
+
+/* GnuTLS's global state, set up on first use and kept for the process:
+ * 0 or LP2P_ENOMEM. The binary skips GnuTLS's implicit set-up at load
+ * (GNUTLS_SKIP_GLOBAL_INIT in main.c), which reads its configuration files
+ * and costs a fresh dialer about 0.7 MB and a few hundred page faults even
+ * on a tcp/noise run that never needs GnuTLS; every module that calls
+ * GnuTLS calls this first. Idempotent and cheap after the first call. */
+int lp2p_gnutls_init(void);
 int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
                        const uint8_t *sig, size_t sig_len);
 

@@ -79,6 +79,13 @@ typedef struct lp2p_noise_hs {
 int lp2p_noise_hs_init(lp2p_noise_hs *hs, int initiator, const uint8_t *prologue,
                        size_t prologue_len, const uint8_t s_sk[LP2P_NOISE_DHLEN],
                        const uint8_t e_sk[LP2P_NOISE_DHLEN]);
+/* The same with both public keys already derived (they must match the
+ * secret keys): for keys made ahead of the connection. */
+int lp2p_noise_hs_init_keys(lp2p_noise_hs *hs, int initiator, const uint8_t *prologue,
+                            size_t prologue_len, const uint8_t s_sk[LP2P_NOISE_DHLEN],
+                            const uint8_t s_pk[LP2P_NOISE_DHLEN],
+                            const uint8_t e_sk[LP2P_NOISE_DHLEN],
+                            const uint8_t e_pk[LP2P_NOISE_DHLEN]);
 /* WriteMessage: the next handshake message carrying payload, into out
  * (cap bytes). Returns the message length, or LP2P_EINVAL when it is not
  * our turn, LP2P_ETOOBIG when the message would exceed cap or
@@ -117,6 +124,19 @@ void lp2p_noise_hs_clear(lp2p_noise_hs *hs);
 
 typedef struct lp2p_noise lp2p_noise;
 
+/* Per-process state every engine of one identity and muxer list can
+ * share. noise/README.md "Static Key Authentication": "a single static
+ * keypair may be generated when noise-libp2p is initialized and used for
+ * all sessions". So the static key pair and our signed handshake payload
+ * are made once, and a connection pays for neither the key nor the
+ * identity signature. It also keeps one ephemeral key pair drawn ahead,
+ * which the next engine takes: a dialer's one connection starts with its
+ * keys ready. Engines borrow from it: free it after the last engine. */
+typedef struct lp2p_noise_shared lp2p_noise_shared;
+lp2p_noise_shared *lp2p_noise_shared_new(lp2p_env *env, const lp2p_identity *id,
+                                         const char *const *muxers, size_t n_muxers);
+void lp2p_noise_shared_free(lp2p_noise_shared *sh);
+
 typedef struct lp2p_noise_config {
   int initiator;
   const lp2p_identity *identity; /* signs our static key; only used by
@@ -128,6 +148,9 @@ typedef struct lp2p_noise_config {
                                   key (tests); else env->random */
   const uint8_t *ephemeral_sk; /* optional fixed ephemeral key (tests);
                                   else env->random */
+  lp2p_noise_shared *shared;   /* optional: static key and payload from
+                                  here (identity and muxers must be the
+                                  ones it was made for) */
 } lp2p_noise_config;
 
 /* Encodes a libp2p NoiseHandshakePayload for `id` over the X25519 static

@@ -9,12 +9,20 @@
 #include "lp2p/keys.h"
 
 /* Security: READY (peer = const lp2p_pubkey*, protocol = inlined muxer or
- * NULL), then DATA. */
+ * NULL), then DATA.
+ * shared_new (optional, may be NULL) makes the per-process state every
+ * connection of one identity and muxer list can share (Noise's static key
+ * and signed payload, a TLS certificate), once, before any connection;
+ * create then gets it (or NULL, when there is none: the engine makes its
+ * own per connection). */
 typedef struct lp2p_security_ops {
   const char *name;     /* harness name: "noise" */
   const char *protocol; /* multistream id: "/noise" */
+  void *(*shared_new)(lp2p_env *env, const lp2p_identity *id, const char *const *muxers,
+                      size_t n_muxers);
+  void (*shared_free)(void *shared);
   void *(*create)(lp2p_env *env, int initiator, const lp2p_identity *id,
-                  const char *const *muxers, size_t n_muxers, lp2p_io io);
+                  const char *const *muxers, size_t n_muxers, void *shared, lp2p_io io);
   int (*start)(void *s);
   int (*recv)(void *s, const uint8_t *in, size_t len);
   int (*send)(void *s, const uint8_t *p, size_t len);
