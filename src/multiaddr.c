@@ -302,7 +302,7 @@ int lp2p_multiaddr_dial_target(lp2p_dial_target *t, const lp2p_multiaddr *ma) {
       memcpy(t->host, p.value, p.len); /* p.len <= MA_DNS_MAX < sizeof host */
       t->host[p.len] = 0;
       have_host = took_host = 1;
-    } else if (p.code == LP2P_MA_TCP && host_was_last) {
+    } else if ((p.code == LP2P_MA_TCP || p.code == LP2P_MA_UDP) && host_was_last) {
       t->port = (uint16_t)(p.value[0] << 8 | p.value[1]);
       have_port = 1;
     } else if (p.code == LP2P_MA_P2P) {

@@ -27,6 +27,7 @@ typedef struct node {
   const lp2p__transport *t;
   lp2p__link_listener *listener;
   lp2p__link *dial;
+  lp2p__link_handlers dial_h; /* outlives the dialed link */
   lp2p_peerid expected;
   lp2p_multiaddr listen_ma; /* for identify: the address we publish */
   lp2p__dial_plan plan;
@@ -55,9 +56,9 @@ static void node_stop(node *n, int rc) {
   n->rc = rc;
   if (n->redis) lp2p__redis_close(n->redis);
   n->redis = NULL;
-  if (n->dial) lp2p__transport_close(n->dial);
+  if (n->dial) lp2p__transport_close(n->t, n->dial);
   n->dial = NULL;
-  if (n->listener) lp2p__transport_listener_close(n->listener);
+  if (n->listener) lp2p__transport_listener_close(n->t, n->listener);
   n->listener = NULL;
   uv_close((uv_handle_t *)&n->sigint, NULL);
   uv_close((uv_handle_t *)&n->sigterm, NULL);
@@ -173,7 +174,7 @@ static int start_listener(node *n) {
     return rc;
   }
   if (lp2p_multiaddr_parse(&n->listen_ma, listen_addr) == 0)
-    lp2p__transport_listener_set_addrs(n->listener, &n->listen_ma, 1);
+    lp2p__transport_listener_set_addrs(n->t, n->listener, &n->listen_ma, 1);
   size_t used = strlen(listen_addr);
   snprintf(listen_addr + used, sizeof listen_addr - used, "/p2p/%s", n->id_text);
   LP2P_INFO("node", "listening on %s", listen_addr);
@@ -190,7 +191,7 @@ static void dialer_ready(void *ud, lp2p__link *tc, const lp2p_peerid *peer) {
   node *n = ud;
   (void)peer;
   LP2P_DEBUG("node", "connected after %.3f ms; pinging", ms_since(n->t_start));
-  int rc = lp2p__transport_ping(tc);
+  int rc = lp2p__transport_ping(n->t, tc);
   if (rc) fail(n, rc, "ping");
 }
 
@@ -201,7 +202,7 @@ static void dialer_pong(void *ud, lp2p__link *tc) {
   if (++n->pongs == 1) {
     n->res->handshake_plus_one_rtt_ms = ms_since(n->t_start);
     n->t_ping = uv_hrtime();
-    int rc = lp2p__transport_ping(tc);
+    int rc = lp2p__transport_ping(n->t, tc);
     if (rc) fail(n, rc, "ping");
     return;
   }
@@ -220,12 +221,10 @@ static void dialer_closed(void *ud, lp2p__link *tc, int err) {
 }
 
 static void dial_addr(node *n, const struct sockaddr *sa) {
-  static const lp2p__link_handlers h0 = {
-      .ready = dialer_ready, .pong = dialer_pong, .closed = dialer_closed};
-  lp2p__link_handlers h = h0;
-  h.ud = n;
-  int rc = lp2p__transport_dial(n->t, &n->loop, &n->env, &n->plan, sa, &n->conn_cfg, &h,
-                                &n->dial);
+  n->dial_h = (lp2p__link_handlers){
+      .ready = dialer_ready, .pong = dialer_pong, .closed = dialer_closed, .ud = n};
+  int rc = lp2p__transport_dial(n->t, &n->loop, &n->env, &n->plan, sa, &n->conn_cfg,
+                                &n->dial_h, &n->dial);
   if (rc) fail(n, rc, "dial");
 }
 

@@ -78,7 +78,7 @@ const char *lp2p__transport_names(void) {
   return names;
 }
 
-/* ---- listen ---- */
+/* ---- the stream driver (tcp.c) ---- */
 
 static void free_creds(void *creds) { lp2p_tls_creds_free(creds); }
 
@@ -90,9 +90,32 @@ static lp2p_chain_config chain_of(const lp2p__transport *t, const lp2p_conn_conf
   return c;
 }
 
-int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
-                           const char *ip, const lp2p_conn_config *cc,
-                           const lp2p__link_handlers *h, lp2p__link_listener **out) {
+/* tcp.c reports its own connection type; the app holds it as a link. The
+ * handlers (ud) outlive the connection by the transport contract. */
+static void glue_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer) {
+  const lp2p__link_handlers *h = ud;
+  if (h->ready) h->ready(h->ud, (lp2p__link *)tc, peer);
+}
+
+static void glue_pong(void *ud, lp2p__tcp_conn *tc) {
+  const lp2p__link_handlers *h = ud;
+  if (h->pong) h->pong(h->ud, (lp2p__link *)tc);
+}
+
+static void glue_closed(void *ud, lp2p__tcp_conn *tc, int err) {
+  const lp2p__link_handlers *h = ud;
+  if (h->closed) h->closed(h->ud, (lp2p__link *)tc, err);
+}
+
+static lp2p__tcp_handlers glue(const lp2p__link_handlers *h) {
+  lp2p__tcp_handlers g = {
+      .ready = glue_ready, .pong = glue_pong, .closed = glue_closed, .ud = (void *)h};
+  return g;
+}
+
+static int stream_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                         const char *ip, const lp2p_conn_config *cc,
+                         const lp2p__link_handlers *h, lp2p__link_listener **out) {
   lp2p_layer_params p = {0};
   lp2p_tls_creds *creds = NULL;
   if (t->tls_cert) {
@@ -102,36 +125,88 @@ int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *
     p.tls_creds = creds;
   }
   lp2p_chain_config c = chain_of(t, cc, &p);
-  int rc = lp2p__tcp_listen_chain(loop, env, ip, 0, &c, h, out);
+  lp2p__tcp_handlers g = glue(h);
+  lp2p__tcp_listener *l;
+  int rc = lp2p__tcp_listen_chain(loop, env, ip, 0, &c, &g, &l);
   if (rc)
     lp2p_tls_creds_free(creds);
   else if (creds)
-    lp2p__tcp_listener_on_free(*out, free_creds, creds);
+    lp2p__tcp_listener_on_free(l, free_creds, creds);
+  if (rc == 0) *out = (lp2p__link_listener *)l;
   return rc;
+}
+
+static int stream_port(lp2p__link_listener *l, uint16_t *port) {
+  return lp2p__tcp_listener_port((lp2p__tcp_listener *)l, port);
+}
+
+static void stream_set_addrs(lp2p__link_listener *l, const lp2p_multiaddr *addrs,
+                             size_t n) {
+  lp2p__tcp_listener_set_addrs((lp2p__tcp_listener *)l, addrs, n);
+}
+
+static void stream_listener_close(lp2p__link_listener *l) {
+  lp2p__tcp_listener_close((lp2p__tcp_listener *)l);
+}
+
+static int stream_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                       const lp2p__dial_plan *plan, const struct sockaddr *addr,
+                       const lp2p_conn_config *cc, const lp2p__link_handlers *h,
+                       lp2p__link **out) {
+  lp2p_chain_config c = chain_of(t, cc, &plan->params);
+  lp2p__tcp_handlers g = glue(h);
+  lp2p__tcp_conn *tc;
+  int rc = lp2p__tcp_dial_chain(loop, env, addr, &c, &g, &tc);
+  if (rc == 0) *out = (lp2p__link *)tc;
+  return rc;
+}
+
+static int stream_ping(lp2p__link *c) { return lp2p__tcp_ping((lp2p__tcp_conn *)c); }
+
+static void stream_close(lp2p__link *c) { lp2p__tcp_close((lp2p__tcp_conn *)c); }
+
+static const lp2p__driver stream_driver = {.listen = stream_listen,
+                                           .port = stream_port,
+                                           .set_addrs = stream_set_addrs,
+                                           .listener_close = stream_listener_close,
+                                           .dial = stream_dial,
+                                           .ping = stream_ping,
+                                           .close = stream_close};
+
+static const lp2p__driver *driver(const lp2p__transport *t) {
+  return t->driver ? t->driver : &stream_driver;
+}
+
+/* ---- listen ---- */
+
+int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                           const char *ip, const lp2p_conn_config *cc,
+                           const lp2p__link_handlers *h, lp2p__link_listener **out) {
+  return driver(t)->listen(t, loop, env, ip, cc, h, out);
 }
 
 int lp2p__transport_published(const lp2p__transport *t, lp2p__link_listener *l,
                               const char *host_ip, char *out, size_t cap) {
   uint16_t port;
-  int rc = lp2p__tcp_listener_port(l, &port);
+  int rc = driver(t)->port(l, &port);
   if (rc) return rc;
-  int n = snprintf(out, cap, "/%s/%s/tcp/%u%s", strchr(host_ip, ':') ? "ip6" : "ip4",
-                   host_ip, port, t->suffix);
+  int n = snprintf(out, cap, "/%s/%s/%s/%u%s", strchr(host_ip, ':') ? "ip6" : "ip4",
+                   host_ip, t->udp ? "udp" : "tcp", port, t->suffix);
   return n < 0 || (size_t)n >= cap ? LP2P_ETOOBIG : 0;
 }
 
-void lp2p__transport_listener_set_addrs(lp2p__link_listener *l,
+void lp2p__transport_listener_set_addrs(const lp2p__transport *t, lp2p__link_listener *l,
                                         const lp2p_multiaddr *addrs, size_t n) {
-  lp2p__tcp_listener_set_addrs(l, addrs, n);
+  driver(t)->set_addrs(l, addrs, n);
 }
 
-void lp2p__transport_listener_close(lp2p__link_listener *l) {
-  lp2p__tcp_listener_close(l);
+void lp2p__transport_listener_close(const lp2p__transport *t, lp2p__link_listener *l) {
+  driver(t)->listener_close(l);
 }
 
 /* ---- dial ---- */
 
-/* The components after the host's /tcp/<port>, without /p2p/. */
+/* The components after the host's /tcp|udp/<port>, without /p2p/. */
 #define MAX_AFTER 8
 
 int lp2p__transport_plan(const lp2p__transport *t, const char *text,
@@ -142,12 +217,15 @@ int lp2p__transport_plan(const lp2p__transport *t, const char *text,
   if (rc == 0) rc = lp2p_multiaddr_dial_target(&plan->target, &ma);
   lp2p_ma_part after[MAX_AFTER], p;
   size_t n = 0, off = 0;
-  int seen_tcp = 0;
+  int seen_port = 0;
+  uint64_t port_code = t->udp ? LP2P_MA_UDP : LP2P_MA_TCP;
   while (rc == 0 && (rc = lp2p_multiaddr_next(&ma, &off, &p)) == 1) {
     rc = 0;
-    if (p.code == LP2P_MA_TCP && !seen_tcp)
-      seen_tcp = 1;
-    else if (seen_tcp && p.code != LP2P_MA_P2P)
+    if (p.code == port_code && !seen_port)
+      seen_port = 1;
+    else if (!seen_port && (p.code == LP2P_MA_TCP || p.code == LP2P_MA_UDP))
+      rc = LP2P_EADDR; /* the other kind of port */
+    else if (seen_port && p.code != LP2P_MA_P2P)
       rc = n < MAX_AFTER ? (after[n++] = p, 0) : LP2P_EADDR;
   }
   if (rc == 0) rc = t->dialable(after, n, plan);
@@ -166,10 +244,13 @@ int lp2p__transport_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *en
                          const lp2p__dial_plan *plan, const struct sockaddr *addr,
                          const lp2p_conn_config *cc, const lp2p__link_handlers *h,
                          lp2p__link **out) {
-  lp2p_chain_config c = chain_of(t, cc, &plan->params);
-  return lp2p__tcp_dial_chain(loop, env, addr, &c, h, out);
+  return driver(t)->dial(t, loop, env, plan, addr, cc, h, out);
 }
 
-int lp2p__transport_ping(lp2p__link *c) { return lp2p__tcp_ping(c); }
+int lp2p__transport_ping(const lp2p__transport *t, lp2p__link *c) {
+  return driver(t)->ping(c);
+}
 
-void lp2p__transport_close(lp2p__link *c) { lp2p__tcp_close(c); }
+void lp2p__transport_close(const lp2p__transport *t, lp2p__link *c) {
+  driver(t)->close(c);
+}

@@ -51,8 +51,8 @@ typedef struct lp2p_ma_part {
 int lp2p_multiaddr_next(const lp2p_multiaddr *ma, size_t *off, lp2p_ma_part *p);
 
 /* Extracts what a dialer needs: host text (ip4/ip6 dotted form, or dns name),
- * tcp port, and the /p2p/ peer id bytes (multihash) if present. Returns 0,
- * or LP2P_EADDR when there is no host directly followed by a tcp port.
+ * tcp or udp port, and the /p2p/ peer id bytes (multihash) if present. Returns 0,
+ * or LP2P_EADDR when there is no host directly followed by a tcp or udp port.
  * Other components (ws, tls, ...) are not reflected here: a caller that only
  * speaks raw TCP checks them with lp2p_multiaddr_next. */
 typedef struct lp2p_dial_target {

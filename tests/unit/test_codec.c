@@ -494,8 +494,14 @@ static void test_dial_target(void **state) {
   assert_int_equal(t.family, 0);
   assert_int_equal(t.port, 80);
 
+  /* A udp port too (quic-v1); what follows the port is the transport's
+   * business (transport.c). */
+  assert_int_equal(lp2p_multiaddr_parse(&ma, "/ip4/127.0.0.1/udp/1234/quic-v1"), 0);
+  assert_int_equal(lp2p_multiaddr_dial_target(&t, &ma), 0);
+  assert_int_equal(t.port, 1234);
+
   static const char *nodial[] = {
-      "/ip4/127.0.0.1/udp/1234/quic-v1",  "/tcp/1", "/ip4/127.0.0.1", "/p2p/" ED_ID,
+      "/ip4/127.0.0.1/quic-v1/udp/1234",  "/tcp/1", "/ip4/127.0.0.1", "/p2p/" ED_ID,
       "/ip4/1.2.3.4/p2p/" ED_ID "/tcp/1", "/ws",
   };
   for (size_t i = 0; i < sizeof nodial / sizeof nodial[0]; i++) {
