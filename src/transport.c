@@ -2,6 +2,8 @@
  * (see transport.h). */
 #include "transport.h"
 
+#include "udp.h"
+
 #include "lp2p/tls_layer.h"
 #include "lp2p/tls_session.h"
 #include "lp2p/ws.h"
@@ -58,7 +60,21 @@ static const lp2p__transport wss = {.name = "wss",
                                     .suffix = "/tls/ws",
                                     .dialable = wss_dialable};
 
-static const lp2p__transport *const transports[] = {&tcp, &ws, &wss};
+/* quic-v1 (quic/README.md): /udp/<port>/quic-v1; TLS and streams are
+ * QUIC's own, so no security or muxer is chosen. */
+static int quic_dialable(const lp2p_ma_part *after, size_t n, lp2p__dial_plan *plan) {
+  (void)plan;
+  return n == 1 && after[0].code == LP2P_MA_QUIC_V1 ? 0 : LP2P_EADDR;
+}
+
+static const lp2p__transport quic_v1 = {.name = "quic-v1",
+                                        .driver = &lp2p__udp_driver,
+                                        .udp = 1,
+                                        .secure_muxed = 1,
+                                        .suffix = "/quic-v1",
+                                        .dialable = quic_dialable};
+
+static const lp2p__transport *const transports[] = {&tcp, &ws, &wss, &quic_v1};
 #define N_TRANSPORTS (sizeof transports / sizeof *transports)
 
 const lp2p__transport *lp2p__transport_find(const char *name) {
