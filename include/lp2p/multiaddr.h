@@ -23,7 +23,7 @@ enum {
   LP2P_MA_DNS6 = 0x37,
   LP2P_MA_P2P = 0x01a5,
   LP2P_MA_UDP = 0x0111,
-  LP2P_MA_QUIC_V1 = 0x01cc,
+  LP2P_MA_QUIC_V1 = 0x01cd, /* multicodec table: quic is 0x01cc */
   LP2P_MA_TLS = 0x01c0,
   LP2P_MA_SNI = 0x01c1,
   LP2P_MA_WS = 0x01dd,
