@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The release build, the one the Dockerfile's build stage runs (and
 # tests/packaging/image.sh runs in a clean Debian 12 chroot): Release,
-# -Werror, libuv/libsodium/hiredis/secp256k1/protobuf-c linked from their
+# -Werror, libuv/libsodium/hiredis/secp256k1/protobuf-c/ngtcp2 linked from their
 # static archives so only glibc and the GnuTLS chain stay dynamic (checked
 # below; scripts/make-rootfs.sh copies them into the image); unit and in-memory
 # integration tests (everything but the process-level tests, which need
@@ -56,6 +56,8 @@ for lib in $LOADED; do
   is_glibc "$lib" || [[ " $(echo $GNUTLS_CHAIN) " == *" $lib "* ]] || bad+=("$lib (via ldd)")
 done
 grep -qx libgnutls.so.30 <<<"$NEEDED" || bad+=("libgnutls.so.30 missing from NEEDED")
+# QUIC: ngtcp2 and its GnuTLS helper come from their static archives.
+grep -q '^libngtcp2' <<<"$NEEDED$LOADED" && bad+=("libngtcp2* (must be static)")
 while read -r lib; do bad+=("$lib (not found)"); done < <(LC_ALL=C ldd "$BIN" | awk '/not found/ {print $1}')
 if ((${#bad[@]})); then
   echo "build-release: $BIN: unexpected shared libraries (only glibc and the GnuTLS chain are allowed):" >&2
