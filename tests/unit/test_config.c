@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+/* src/transport.h (internal): the transport table. */
+const struct lp2p__transport *lp2p__transport_find(const char *name);
+
 static const char *const *fake_env;
 
 static const char *fake_getenv(const char *name) {
@@ -72,8 +75,8 @@ static void expect_error(const char *const *env, const char *needle) {
 
 static void test_errors_name_what_is_supported(void **state) {
   (void)state;
-  const char *quic[] = {"transport", "quic-v1", "is_dialer", "true", NULL};
-  expect_error(quic, "supported: tcp");
+  const char *udp[] = {"transport", "udp", "is_dialer", "true", NULL};
+  expect_error(udp, "supported: tcp");
   const char *tls[] = {"transport", "tcp",       "security", "tls", "muxer",
                        "yamux",     "is_dialer", "true",     NULL};
   expect_error(tls, "supported: noise");
@@ -96,8 +99,28 @@ static void test_errors_name_what_is_supported(void **state) {
   expect_error(none, "transport is required");
 }
 
+/* quic-v1 brings its own TLS and streams: neither security nor muxer is
+ * required or read, in both conventions. */
+static void test_quic_needs_no_stack(void **state) {
+  (void)state;
+  lp2p_config cfg;
+  char err[256] = "";
+  const char *legacy[] = {"transport", "quic-v1", "is_dialer", "true", NULL};
+  assert_int_equal(load(legacy, &cfg, err), 0);
+  assert_ptr_equal(cfg.transport, lp2p__transport_find("quic-v1"));
+  assert_null(cfg.security);
+  assert_null(cfg.muxer);
+  const char *unified[] = {"TRANSPORT",      "quic-v1",  "IS_DIALER",
+                           "false",          "TEST_KEY", "a1b2",
+                           "SECURE_CHANNEL", "noise",    NULL};
+  assert_int_equal(load(unified, &cfg, err), 0);
+  assert_ptr_equal(cfg.transport, lp2p__transport_find("quic-v1"));
+  assert_null(cfg.security);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_quic_needs_no_stack),
       cmocka_unit_test(test_legacy_defaults),
       cmocka_unit_test(test_unified_names),
       cmocka_unit_test(test_errors_name_what_is_supported),
