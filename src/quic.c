@@ -284,7 +284,7 @@ static int stop_sending_cb(ngtcp2_conn *conn, int64_t id, uint64_t code, void *u
 
 static int stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t code,
                            void *ud, void *sud) {
-  (void)conn, (void)flags, (void)code, (void)sud;
+  (void)sud;
   lp2p_quic_conn *q = ud;
   qstream *s = stream_find(q, id);
   int rc = 0;
@@ -292,6 +292,10 @@ static int stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64
     rc = emit(q, LP2P_EV_STREAM_RESET, id, NULL, 0);
   /* ngtcp2 holds no pointer into a closed stream's data. */
   stream_remove(q, id);
+  /* A peer's stream is done: it may open another (ngtcp2 does not extend
+   * MAX_STREAMS itself, RFC 9000 section 4.6). */
+  if (ngtcp2_is_bidi_stream(id) && (id & 1) == (q->client ? 1 : 0))
+    ngtcp2_conn_extend_max_streams_bidi(conn, 1);
   return rc ? cb_fail(q, rc) : 0;
 }
 

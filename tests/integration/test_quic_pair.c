@@ -376,6 +376,36 @@ static void test_stream_reset(void **state) {
   assert_int_equal(cur->pongs, 3);
 }
 
+/* More streams over the connection's life than the peer allows at once
+ * (LP2P_QUIC_MAX_STREAMS): closed ones give their credit back. */
+static void test_many_streams(void **state) {
+  (void)state;
+  up_and_ping();
+  for (int i = 0; i < LP2P_QUIC_MAX_STREAMS + 50; i++) {
+    uint32_t sid;
+    int rc = lp2p_quic_muxer.open(cur->q, &sid);
+    for (int tries = 0; rc == LP2P_ELIMIT && tries < 100; tries++) {
+      run(never, 1);
+      rc = lp2p_quic_muxer.open(cur->q, &sid);
+    }
+    assert_int_equal(rc, 0);
+    /* Data first, so the listener sees the stream open (a stream that
+     * only ever sees a reset gives its credit back inside ngtcp2). */
+    static const uint8_t hello[] = "\x13/multistream/1.0.0\n";
+    assert_int_equal(lp2p_quic_muxer.send(cur->q, sid, hello, sizeof hello - 1), 0);
+    while (queue)
+      run(never, 1);
+    assert_int_equal(lp2p_quic_muxer.reset(cur->q, sid), 0);
+    while (queue)
+      run(never, 1);
+  }
+  assert_int_equal(cur->err, 0);
+  assert_int_equal(lp2p_conn_ping(cur->conn), 0);
+  want_pongs = 3;
+  run(cur_pong, 100000);
+  assert_int_equal(cur->pongs, 3);
+}
+
 /* The listener goes silent: the dialer's idle timer ends the connection. */
 static void test_idle_timeout(void **state) {
   (void)state;
@@ -490,6 +520,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_handshake_ping_identify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lossy_network, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stream_reset, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_many_streams, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wrong_peer, setup, teardown),
       cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
