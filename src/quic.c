@@ -673,13 +673,20 @@ static int read_error(lp2p_quic_conn *q, int rv) {
 int lp2p_quic_conn_recv(lp2p_quic_conn *q, const lp2p_quic_addr *from, const uint8_t *p,
                         size_t len) {
   if (q->over) return q->err ? q->err : LP2P_ECLOSED;
+  /* ngtcp2 sees the datagram's real path (it validates a new one, RFC
+   * 9000 section 9); we send to a new address only once a packet from it
+   * decrypted, so forged datagrams cannot redirect the connection. */
+  lp2p_quic_addr before = q->remote;
   if (from) q->remote = *from;
   ngtcp2_path path = path_of(q);
   ngtcp2_pkt_info pi = {0};
   q->depth++;
   int rv = ngtcp2_conn_read_pkt(q->conn, &path, &pi, p, len, ts(q));
   q->depth--;
-  if (rv) return read_error(q, rv);
+  if (rv) {
+    q->remote = before;
+    return read_error(q, rv);
+  }
   return flush(q);
 }
 
@@ -713,10 +720,13 @@ int lp2p_quic_conn_expire(lp2p_quic_conn *q) {
 int lp2p_quic_conn_close(lp2p_quic_conn *q) {
   if (q->over) return 0;
   flush(q);
+  /* NO_ERROR: an application close once the handshake is done, a
+   * transport one before (RFC 9000 section 10.2.3). */
   ngtcp2_connection_close_error ce;
   ngtcp2_connection_close_error_default(&ce);
-  ngtcp2_connection_close_error_set_application_error(&ce, 0, NULL, 0);
-  conn_over(q, LP2P_ECLOSED, q->handshake_done ? &ce : NULL);
+  if (q->handshake_done)
+    ngtcp2_connection_close_error_set_application_error(&ce, 0, NULL, 0);
+  conn_over(q, LP2P_ECLOSED, &ce);
   return 0;
 }
 
