@@ -70,10 +70,23 @@ static void expect_error(const char *const *env, const char *needle) {
   assert_null(strchr(err, '\n'));
 }
 
+static void test_transports(void **state) {
+  (void)state;
+  const char *names[] = {"tcp", "ws", "wss"};
+  for (int i = 0; i < 3; i++) {
+    const char *env[] = {"transport", names[i],    "security", "noise", "muxer",
+                         "yamux",     "is_dialer", "true",     NULL};
+    lp2p_config cfg;
+    char err[256];
+    assert_int_equal(load(env, &cfg, err), 0);
+    assert_non_null(cfg.transport);
+  }
+}
+
 static void test_errors_name_what_is_supported(void **state) {
   (void)state;
   const char *quic[] = {"transport", "quic-v1", "is_dialer", "true", NULL};
-  expect_error(quic, "supported: tcp");
+  expect_error(quic, "supported: tcp, ws, wss");
   const char *tls[] = {"transport", "tcp",       "security", "tls", "muxer",
                        "yamux",     "is_dialer", "true",     NULL};
   expect_error(tls, "supported: noise");
@@ -100,6 +113,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_legacy_defaults),
       cmocka_unit_test(test_unified_names),
+      cmocka_unit_test(test_transports),
       cmocka_unit_test(test_errors_name_what_is_supported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
