@@ -87,9 +87,9 @@ static void test_errors_name_what_is_supported(void **state) {
   (void)state;
   const char *quic[] = {"transport", "quic-v1", "is_dialer", "true", NULL};
   expect_error(quic, "supported: tcp, ws, wss");
-  const char *tls[] = {"transport", "tcp",       "security", "tls", "muxer",
+  const char *sec[] = {"transport", "tcp",       "security", "secio", "muxer",
                        "yamux",     "is_dialer", "true",     NULL};
-  expect_error(tls, "supported: noise");
+  expect_error(sec, "supported: noise, tls, plaintext");
   const char *mux[] = {"transport", "tcp",       "security", "noise", "muxer",
                        "quic",      "is_dialer", "true",     NULL};
   expect_error(mux, "supported: yamux, mplex");
