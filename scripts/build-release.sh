@@ -2,8 +2,9 @@
 # The release build, the one the Dockerfile's build stage runs (and
 # tests/packaging/image.sh runs in a clean Debian 12 chroot): Release,
 # -Werror, libuv/libsodium/hiredis/secp256k1/protobuf-c/ngtcp2 linked from their
-# static archives so only glibc and the GnuTLS chain stay dynamic (checked
-# below; scripts/make-rootfs.sh copies them into the image); unit and in-memory
+# static archives so only glibc, the GnuTLS chain and wslay (Debian ships
+# no libwslay.a) stay dynamic (checked below; scripts/make-rootfs.sh copies
+# them into the image); unit and in-memory
 # integration tests (everything but the process-level tests, which need
 # redis-server and node); then the binary is stripped.
 #

@@ -158,7 +158,7 @@ const char *lp2p_config_usage(void) {
          "\n"
          "test-plans transport-interop (lowercase):\n"
          "  transport             tcp | ws | wss | quic-v1     (required)\n"
-         "  security              noise                        (required; not\n"
+         "  security              noise | tls | plaintext      (required; not\n"
          "  muxer                 yamux | mplex                 read for quic-v1)\n"
          "  is_dialer             true | false                 (required)\n"
          "  ip                    listen IP                    (0.0.0.0)\n"
@@ -177,5 +177,6 @@ const char *lp2p_config_usage(void) {
          "  KEY_TYPE              secp256k1 | ed25519          (secp256k1)\n"
          "  DEBUG=true or LIBP2P_DEBUG=1   per-layer debug lines on stderr\n"
          "  LP2P_NO_INLINE_MUXER=1        negotiate the muxer with multistream\n"
-         "                                even when the peer lists it in Noise\n";
+         "                                even when the peer lists it in Noise\n"
+         "                                or TLS ALPN\n";
 }

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Each upgrade step and each ping gets this long, inside the test bound
  * (HARNESS.md pitfall 7). */
@@ -320,6 +321,11 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   /* Before any address is published or taken, so a broken key fails here
    * and no connection pays for the first use of the signature code. */
   if (rc == 0) rc = lp2p_identity_self_check(&n->id);
+  /* Per-process work of the security protocol (TLS: our certificate),
+   * likewise before the first connection. */
+  n->env.unix_s = (int64_t)time(NULL);
+  if (rc == 0 && cfg->security && cfg->security->prepare)
+    rc = cfg->security->prepare(&n->id, &n->env);
   lp2p_peerid pid;
   if (rc == 0) rc = lp2p_peerid_from_pubkey(&pid, &n->id.pub);
   if (rc == 0 && lp2p_peerid_to_text(n->id_text, sizeof n->id_text, &pid) < 0)

@@ -50,7 +50,8 @@ struct lp2p__tcp_conn {
   int read_paused;      /* backpressure: the peer is not taking our output */
   uint64_t write_since; /* start of the write in flight (loop time) */
   uint32_t step_ms;
-  int depth; /* driver calls on the stack */
+  const char *addr_suffix; /* static: the transport's */
+  int depth;               /* driver calls on the stack */
   int close_after_flush;
   int closed_reported;
   int handles_open;
@@ -299,6 +300,7 @@ static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
   tc->env = env;
   tc->h = *h;
   tc->step_ms = cfg->conn->step_timeout_ms ? cfg->conn->step_timeout_ms : 10000;
+  tc->addr_suffix = cfg->addr_suffix ? cfg->addr_suffix : "";
   lp2p_io io = {.write = conn_write, .event = conn_event, .ud = tc};
   if (!(tc->chain = lp2p_chain_new(env, cfg, io))) {
     free(tc);
@@ -311,7 +313,8 @@ static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
   return tc;
 }
 
-/* identify's observedAddr: /ip4|ip6/<peer address>/tcp/<port>. */
+/* identify's observedAddr: /ip4|ip6/<peer address>/tcp/<port>, then what
+ * the byte layers add (/ws, /tls/ws). */
 static void set_observed(lp2p__tcp_conn *tc) {
   struct sockaddr_storage ss;
   int len = sizeof ss;
@@ -321,7 +324,8 @@ static void set_observed(lp2p__tcp_conn *tc) {
   uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                            : ((struct sockaddr_in *)&ss)->sin_port);
   if (uv_ip_name((struct sockaddr *)&ss, ip, sizeof ip)) return;
-  snprintf(text, sizeof text, "/%s/%s/tcp/%u", v6 ? "ip6" : "ip4", ip, port);
+  snprintf(text, sizeof text, "/%s/%s/tcp/%u%s", v6 ? "ip6" : "ip4", ip, port,
+           tc->addr_suffix);
   lp2p_multiaddr ma;
   if (lp2p_multiaddr_parse(&ma, text) == 0)
     lp2p_conn_set_observed(lp2p_chain_conn(tc->chain), &ma);

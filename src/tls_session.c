@@ -4,6 +4,8 @@
  * GnuTLS call. */
 #include "lp2p/tls_session.h"
 
+#include "lp2p/keys.h"
+
 #include <errno.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -32,13 +34,17 @@ struct lp2p_tls_session {
   lp2p_tls_config cfg;
   gnutls_session_t g;
   gnutls_certificate_credentials_t own_gc; /* client without creds */
+  gnutls_datum_t ticket_key;               /* send_tickets only */
   tls_state state;
   int err; /* sticky */
   int in_recv;
   int closed; /* we sent close_notify */
   int verify_err;
-  const uint8_t *src; /* unread bytes of the recv call in progress */
-  size_t src_len;
+  /* Received bytes. GnuTLS pulls from in.data[in_off..whole): only whole
+   * records, see frame_records(). */
+  lp2p_buf in;
+  size_t in_off, whole;
+  int starved;  /* pull found nothing since the last GnuTLS call began */
   lp2p_buf out; /* pushed by GnuTLS, not yet written */
   char *alpn[LP2P_TLS_ALPN_MAX];
   const char *agreed;
@@ -51,6 +57,8 @@ int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_le
                        const uint8_t *key, size_t key_len) {
   *out = NULL;
   if (cert_len > UINT32_MAX || key_len > UINT32_MAX) return LP2P_EINVAL;
+  /* GnuTLS is set up on first use (keys.h). */
+  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
   lp2p_tls_creds *c = calloc(1, sizeof *c);
   if (!c) return LP2P_ENOMEM;
   if (gnutls_certificate_allocate_credentials(&c->gc) < 0) {
@@ -124,6 +132,7 @@ static int export_der(lp2p_buf *out, gnutls_datum_t *d) {
 int lp2p_tls_selfsigned(lp2p_buf *cert, lp2p_buf *key, const lp2p_env *env,
                         const lp2p_tls_ext *ext) {
   if (!env || !env->random || env->unix_s <= 0) return LP2P_EINVAL;
+  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
   gnutls_x509_privkey_t k = NULL;
   gnutls_x509_crt_t crt = NULL;
   gnutls_datum_t d = {0};
@@ -177,21 +186,23 @@ static ssize_t push_cb(gnutls_transport_ptr_t ud, const void *p, size_t len) {
 
 static ssize_t pull_cb(gnutls_transport_ptr_t ud, void *p, size_t len) {
   lp2p_tls_session *s = ud;
-  if (s->src_len == 0) {
+  size_t avail = s->whole - s->in_off;
+  if (avail == 0) {
     /* Not EOF: the bytes just have not arrived yet. */
+    s->starved = 1;
     gnutls_transport_set_errno(s->g, EAGAIN);
     return -1;
   }
-  size_t n = len < s->src_len ? len : s->src_len;
-  memcpy(p, s->src, n);
-  s->src += n;
-  s->src_len -= n;
+  size_t n = len < avail ? len : avail;
+  memcpy(p, s->in.data + s->in_off, n);
+  s->in_off += n;
   return (ssize_t)n;
 }
 
 static int pull_timeout_cb(gnutls_transport_ptr_t ud, unsigned ms) {
   (void)ms;
-  return ((lp2p_tls_session *)ud)->src_len > 0;
+  lp2p_tls_session *s = ud;
+  return s->whole > s->in_off;
 }
 
 static int flush(lp2p_tls_session *s) {
@@ -257,14 +268,56 @@ static int verify_cb(gnutls_session_t g) {
   return 0;
 }
 
+/* ---- record framing ---------------------------------------------------- */
+
+/* RFC 8446 5.1/5.2: a record is type, legacy version, 2-byte length, then
+ * at most 2^14 + 256 bytes. */
+#define REC_HEADER 5
+#define REC_BODY_MAX (LP2P_TLS_RECORD_MAX + 256)
+
+/* Appends input and moves `whole` past every complete record, so GnuTLS
+ * only ever pulls whole records. Checking each header here refuses a peer
+ * that does not speak TLS at its first five bytes, with a reason that says
+ * so, and an oversized record before it is buffered. */
+static int take_input(lp2p_tls_session *s, const uint8_t *in, size_t len) {
+  int rc = lp2p_buf_append(&s->in, in, len);
+  if (rc) return rc;
+  while (s->in.len - s->whole >= REC_HEADER) {
+    const uint8_t *h = s->in.data + s->whole;
+    size_t body = (size_t)h[3] << 8 | h[4];
+    /* Content types 20..23 (RFC 8446 5.1), legacy version 3.x. */
+    if (h[0] < 20 || h[0] > 23 || h[1] != 3) {
+      LP2P_REASON("tls", "not a TLS record (type %u, version %u.%u)", h[0], h[1], h[2]);
+      return LP2P_EPROTO;
+    }
+    if (body > REC_BODY_MAX) {
+      LP2P_REASON("tls", "record of %zu bytes: over the limit", body);
+      return LP2P_ETOOBIG;
+    }
+    if (s->in.len - s->whole < REC_HEADER + body) break;
+    s->whole += REC_HEADER + body;
+  }
+  return 0;
+}
+
 /* ---- session ----------------------------------------------------------- */
 
 static int setup(lp2p_tls_session *s) {
   const lp2p_tls_config *cfg = &s->cfg;
+  /* A server sends no session tickets (we never resume) unless a test asks
+   * for them. A client takes the ones a Node server sends and never uses
+   * them. */
   unsigned flags =
-      (cfg->client ? GNUTLS_CLIENT : GNUTLS_SERVER) | GNUTLS_NONBLOCK | GNUTLS_NO_TICKETS;
+      (cfg->client ? GNUTLS_CLIENT
+                   : GNUTLS_SERVER | (cfg->send_tickets ? 0 : GNUTLS_NO_TICKETS)) |
+      GNUTLS_NONBLOCK;
   if (gnutls_init(&s->g, flags) < 0) return LP2P_ENOMEM;
   gnutls_session_set_ptr(s->g, s);
+  if (!cfg->client && cfg->send_tickets) {
+    if (gnutls_session_ticket_key_generate(&s->ticket_key) < 0 ||
+        gnutls_session_ticket_enable_server(s->g, &s->ticket_key) < 0)
+      return LP2P_ENOMEM;
+  }
   if (gnutls_priority_set_direct(s->g, PRIORITY, NULL) < 0) return LP2P_EINVAL;
   if (!cfg->creds && !cfg->client) return LP2P_EINVAL;
   /* A client without a certificate still needs (empty) certificate
@@ -294,6 +347,7 @@ static int setup(lp2p_tls_session *s) {
 lp2p_tls_session *lp2p_tls_session_new(lp2p_env *env, const lp2p_tls_config *cfg,
                                        lp2p_io io) {
   if (!cfg || cfg->n_alpn > LP2P_TLS_ALPN_MAX || (cfg->n_alpn && !cfg->alpn)) return NULL;
+  if (lp2p_gnutls_init()) return NULL;
   lp2p_tls_session *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->env = env;
@@ -327,10 +381,20 @@ static int handshake_done(lp2p_tls_session *s) {
   return emit(s, &ev);
 }
 
+/* GNUTLS_E_AGAIN means "call again", not always "no input left": after a
+ * post-handshake message (a NewSessionTicket, which js-libp2p's Node server
+ * sends two of) GnuTLS returns it with records still buffered. Only an
+ * AGAIN after pull ran dry (starved) waits for the next recv. */
+static int again(ssize_t g) { return g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED; }
+
 static int step_handshake(lp2p_tls_session *s) {
-  int g = gnutls_handshake(s->g);
+  int g;
+  do {
+    s->starved = 0;
+    g = gnutls_handshake(s->g);
+  } while (again(g) && !s->starved && s->whole > s->in_off);
   int rc = flush(s); /* our alert, if any, goes out before we stop */
-  if (g == GNUTLS_E_AGAIN || g == GNUTLS_E_INTERRUPTED) return rc ? rc : 1;
+  if (again(g)) return rc ? rc : 1;
   if (g < 0) return tls_error(s, g, "handshake");
   if (rc) return rc;
   return handshake_done(s);
@@ -340,9 +404,11 @@ static int step_handshake(lp2p_tls_session *s) {
 static int read_records(lp2p_tls_session *s) {
   /* Each turn consumes input, so the loop ends with it. */
   while (s->state == ST_OPEN) {
+    s->starved = 0;
     ssize_t n = gnutls_record_recv(s->g, s->plain, sizeof s->plain);
     int rc = flush(s); /* e.g. a KeyUpdate answer */
-    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) return rc;
+    if (again(n) && !s->starved && !rc) continue;
+    if (again(n)) return rc;
     if (rc) return rc;
     if (n == 0) {
       LP2P_DEBUG("tls", "peer sent close_notify");
@@ -377,10 +443,8 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
   if (s->in_recv || s->state == ST_NEW) return fail(s, LP2P_EINVAL);
   if (s->state == ST_PEER_DONE) return 0;
   s->in_recv = 1;
-  s->src = in;
-  s->src_len = len;
-  int rc = 0;
-  if (s->state == ST_HANDSHAKE) {
+  int rc = take_input(s, in, len);
+  if (rc == 0 && s->state == ST_HANDSHAKE) {
     rc = step_handshake(s);
     if (rc == 1)
       rc = 0;
@@ -388,8 +452,9 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
       rc = s->err;
   }
   if (rc == 0) rc = read_records(s);
-  s->src = NULL;
-  s->src_len = 0;
+  lp2p_buf_consume(&s->in, s->in_off);
+  s->whole -= s->in_off;
+  s->in_off = 0;
   s->in_recv = 0;
   return rc ? fail(s, rc) : 0;
 }
@@ -435,9 +500,14 @@ void lp2p_tls_session_free(lp2p_tls_session *s) {
   if (!s) return;
   if (s->g) gnutls_deinit(s->g);
   if (s->own_gc) gnutls_certificate_free_credentials(s->own_gc);
+  if (s->ticket_key.data) {
+    gnutls_memset(s->ticket_key.data, 0, s->ticket_key.size);
+    gnutls_free(s->ticket_key.data);
+  }
   for (size_t i = 0; i < LP2P_TLS_ALPN_MAX; i++)
     free(s->alpn[i]);
   lp2p_buf_free_secret(&s->out);
+  lp2p_buf_free(&s->in);
   sodium_memzero(s->plain, sizeof s->plain);
   free(s);
 }

@@ -100,7 +100,8 @@ static void free_creds(void *creds) { lp2p_tls_creds_free(creds); }
 
 static lp2p_chain_config chain_of(const lp2p__transport *t, const lp2p_conn_config *cc,
                                   const lp2p_layer_params *p) {
-  lp2p_chain_config c = {.conn = cc, .layers = t->layers, .n_layers = t->n_layers};
+  lp2p_chain_config c = {
+      .conn = cc, .layers = t->layers, .n_layers = t->n_layers, .addr_suffix = t->suffix};
   if (p) c.params = *p;
   c.params.step_timeout_ms = cc->step_timeout_ms;
   return c;

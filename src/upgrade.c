@@ -3,8 +3,11 @@
 
 #include "lp2p/mplex.h"
 #include "lp2p/noise.h"
+#include "lp2p/plaintext.h"
+#include "lp2p/tls.h"
 #include "lp2p/yamux.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void *noise_shared_new(lp2p_env *env, const lp2p_identity *id,
@@ -40,6 +43,60 @@ static const lp2p_security_ops noise_ops = {.name = "noise",
                                             .recv = noise_recv,
                                             .send = noise_send,
                                             .destroy = noise_destroy};
+
+/* TLS keeps no per-process state (yet): shared is always NULL. */
+static void *tls_create(lp2p_env *env, int initiator, const lp2p_identity *id,
+                        const char *const *muxers, size_t n_muxers, void *shared,
+                        lp2p_io io) {
+  (void)shared;
+  lp2p_tls_sec_config cfg = {
+      .initiator = initiator, .identity = id, .muxers = muxers, .n_muxers = n_muxers};
+  return lp2p_tls_new(env, &cfg, io);
+}
+static int tls_start(void *s) { return lp2p_tls_start(s); }
+static int tls_recv(void *s, const uint8_t *in, size_t len) {
+  return lp2p_tls_recv(s, in, len);
+}
+static int tls_send(void *s, const uint8_t *p, size_t len) {
+  return lp2p_tls_send(s, p, len);
+}
+static void tls_destroy(void *s) { lp2p_tls_free(s); }
+
+static const lp2p_security_ops tls_ops = {.name = "tls",
+                                          .protocol = LP2P_TLS_PROTOCOL,
+                                          .create = tls_create,
+                                          .start = tls_start,
+                                          .recv = tls_recv,
+                                          .send = tls_send,
+                                          .destroy = tls_destroy,
+                                          .prepare = lp2p_tls_prepare};
+
+/* Plaintext has no muxer negotiation of its own: the list is unused. */
+static void *plaintext_create(lp2p_env *env, int initiator, const lp2p_identity *id,
+                              const char *const *muxers, size_t n_muxers, void *shared,
+                              lp2p_io io) {
+  (void)shared;
+  (void)muxers;
+  (void)n_muxers;
+  lp2p_plaintext_config cfg = {.initiator = initiator, .identity = id};
+  return lp2p_plaintext_new(env, &cfg, io);
+}
+static int plaintext_start(void *s) { return lp2p_plaintext_start(s); }
+static int plaintext_recv(void *s, const uint8_t *in, size_t len) {
+  return lp2p_plaintext_recv(s, in, len);
+}
+static int plaintext_send(void *s, const uint8_t *p, size_t len) {
+  return lp2p_plaintext_send(s, p, len);
+}
+static void plaintext_destroy(void *s) { lp2p_plaintext_free(s); }
+
+static const lp2p_security_ops plaintext_ops = {.name = "plaintext",
+                                                .protocol = LP2P_PLAINTEXT_PROTOCOL,
+                                                .create = plaintext_create,
+                                                .start = plaintext_start,
+                                                .recv = plaintext_recv,
+                                                .send = plaintext_send,
+                                                .destroy = plaintext_destroy};
 
 static void *yamux_create(lp2p_env *env, int initiator, lp2p_io io) {
   lp2p_yamux_config cfg = {.initiator = initiator};
@@ -103,7 +160,8 @@ static const lp2p_muxer_ops mplex_ops = {.name = "mplex",
                                          .expire = mplex_expire,
                                          .destroy = mplex_destroy};
 
-static const lp2p_security_ops *const securities[] = {&noise_ops};
+static const lp2p_security_ops *const securities[] = {&noise_ops, &tls_ops,
+                                                      &plaintext_ops};
 static const lp2p_muxer_ops *const muxers[] = {&yamux_ops, &mplex_ops};
 
 const lp2p_security_ops *lp2p_security_find(const char *name) {
@@ -118,5 +176,31 @@ const lp2p_muxer_ops *lp2p_muxer_find(const char *name) {
   return NULL;
 }
 
-const char *lp2p_security_names(void) { return "noise"; }
-const char *lp2p_muxer_names(void) { return "yamux, mplex"; }
+/* "a, b, c" from the names of a table, made once. */
+#define NAMES_MAX 128
+static const char *join_names(char *out, const char *const *names, size_t n) {
+  if (out[0]) return out;
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    int w = snprintf(out + len, NAMES_MAX - len, "%s%s", i ? ", " : "", names[i]);
+    if (w < 0 || (size_t)w >= NAMES_MAX - len) break;
+    len += (size_t)w;
+  }
+  return out;
+}
+
+const char *lp2p_security_names(void) {
+  static char buf[NAMES_MAX];
+  const char *names[sizeof securities / sizeof *securities];
+  for (size_t i = 0; i < sizeof securities / sizeof *securities; i++)
+    names[i] = securities[i]->name;
+  return join_names(buf, names, sizeof securities / sizeof *securities);
+}
+
+const char *lp2p_muxer_names(void) {
+  static char buf[NAMES_MAX];
+  const char *names[sizeof muxers / sizeof *muxers];
+  for (size_t i = 0; i < sizeof muxers / sizeof *muxers; i++)
+    names[i] = muxers[i]->name;
+  return join_names(buf, names, sizeof muxers / sizeof *muxers);
+}

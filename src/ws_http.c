@@ -2,6 +2,8 @@
  * 4, with RFC 7230 section 3 for the message syntax). */
 #include "lp2p/ws.h"
 
+#include "lp2p/keys.h"
+
 #include <gnutls/crypto.h>
 #include <sodium.h>
 #include <string.h>
@@ -14,6 +16,8 @@ int lp2p_ws_accept(char out[LP2P_WS_ACCEPT_LEN + 1], const char *key) {
   size_t klen = strlen(key);
   uint8_t buf[64 + sizeof WS_GUID], digest[20];
   if (klen > 64) return LP2P_EINVAL;
+  /* GnuTLS is set up on first use (keys.h). */
+  if (lp2p_gnutls_init()) return LP2P_EINVAL;
   memcpy(buf, key, klen);
   memcpy(buf + klen, WS_GUID, sizeof WS_GUID - 1);
   if (gnutls_hash_fast(GNUTLS_DIG_SHA1, buf, klen + sizeof WS_GUID - 1, digest) < 0)

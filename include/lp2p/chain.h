@@ -21,6 +21,10 @@ typedef struct lp2p_chain_config {
   const lp2p_layer_ops *const *layers; /* bottom first */
   size_t n_layers;                     /* <= LP2P_CHAIN_MAX_LAYERS */
   lp2p_layer_params params;            /* read during lp2p_chain_new */
+  /* The multiaddr components the layers add after /tcp/<port> ("/ws",
+   * "/tls/ws"), for the observed address the driver reports; a static
+   * string, or NULL. */
+  const char *addr_suffix;
 } lp2p_chain_config;
 
 lp2p_chain *lp2p_chain_new(lp2p_env *env, const lp2p_chain_config *cfg, lp2p_io io);

@@ -85,6 +85,9 @@ typedef struct lp2p_tls_config {
   lp2p_tls_verify_cb verify; /* NULL: the peer's certificate is not
                                 checked at all */
   void *verify_ctx;
+  int send_tickets; /* server, tests: send two TLS 1.3 session tickets
+                       after the handshake, as a js-libp2p (Node) server
+                       does */
 } lp2p_tls_config;
 
 typedef struct lp2p_tls_session lp2p_tls_session;

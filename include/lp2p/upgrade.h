@@ -27,6 +27,10 @@ typedef struct lp2p_security_ops {
   int (*recv)(void *s, const uint8_t *in, size_t len);
   int (*send)(void *s, const uint8_t *p, size_t len);
   void (*destroy)(void *s);
+  /* Optional (NULL: nothing to do): work done once per process for an
+   * identity before its first connection (TLS: our certificate), so no
+   * connection pays for it. env->unix_s and env->random set. */
+  int (*prepare)(const lp2p_identity *id, const lp2p_env *env);
 } lp2p_security_ops;
 
 /* Muxer: STREAM_OPEN / STREAM_DATA / STREAM_FIN / STREAM_RESET / EOF. */

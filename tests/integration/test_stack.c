@@ -32,13 +32,28 @@ static int side_event(void *ud, const lp2p_event *ev) {
   return 0;
 }
 
-/* Delivers what `from` wrote to `to`, `chunk` bytes per call (0: all). */
-static int deliver(side *from, side *to, size_t chunk) {
+/* How deliveries are cut: `chunk` bytes per call (0: all), or, when
+ * `split` is set, each delivery in two at that offset. */
+typedef struct cut {
+  size_t chunk, split;
+} cut;
+
+static int conn_feed(void *ud, const uint8_t *p, size_t n) {
+  return lp2p_conn_recv(ud, p, n);
+}
+
+/* Delivers what `from` wrote to `to`, cut as `c` says. */
+static int deliver(side *from, side *to, cut c) {
   lp2p_buf b = from->out;
   from->out = (lp2p_buf){0};
   int rc = 0;
+  if (c.split) {
+    rc = b.len ? tu_feed((int)c.split + 1, b.data, b.len, conn_feed, to->conn) : 0;
+    lp2p_buf_free(&b);
+    return rc;
+  }
   for (size_t off = 0; off < b.len && rc == 0;) {
-    size_t n = chunk && chunk < b.len - off ? chunk : b.len - off;
+    size_t n = c.chunk && c.chunk < b.len - off ? c.chunk : b.len - off;
     rc = lp2p_conn_recv(to->conn, b.data + off, n);
     off += n;
   }
@@ -46,11 +61,16 @@ static int deliver(side *from, side *to, size_t chunk) {
   return rc;
 }
 
-static int pump(side *a, side *b, size_t chunk) {
+/* The largest delivery seen, to bound the split offsets. */
+static size_t largest;
+
+static int pump(side *a, side *b, cut c) {
   for (int i = 0; i < 1000 && (a->out.len || b->out.len); i++) {
-    int rc = deliver(a, b, chunk);
+    if (a->out.len > largest) largest = a->out.len;
+    int rc = deliver(a, b, c);
     if (rc) return rc;
-    if ((rc = deliver(b, a, chunk))) return rc;
+    if (b->out.len > largest) largest = b->out.len;
+    if ((rc = deliver(b, a, c))) return rc;
   }
   return 0;
 }
@@ -61,6 +81,8 @@ typedef struct scenario {
   int no_inline;
   size_t chunk;
   int wrong_peer;
+  const char *security; /* NULL: noise */
+  size_t split;
   int shared; /* per-process security state, as our node uses */
 } scenario;
 
@@ -69,6 +91,8 @@ static int run(const scenario *sc, side *d, side *l) {
   static uint64_t seed = 7;
   env.random = tu_random;
   env.random_ud = &seed;
+  env.unix_s = 1790000000; /* 2026-09: certificate validity (TLS) */
+  cut c = {sc->chunk, sc->split};
   lp2p_identity di, li, other;
   assert_int_equal(lp2p_identity_generate(&di, sc->keys, &env), 0);
   assert_int_equal(lp2p_identity_generate(&li, sc->keys, &env), 0);
@@ -77,7 +101,8 @@ static int run(const scenario *sc, side *d, side *l) {
   lp2p_peerid_from_pubkey(&expect, sc->wrong_peer ? &other.pub : &li.pub);
   lp2p_conn_config dc = {.initiator = 1,
                          .identity = &di,
-                         .security = lp2p_security_find("noise"),
+                         .security =
+                             lp2p_security_find(sc->security ? sc->security : "noise"),
                          .muxer = lp2p_muxer_find(sc->muxer),
                          .expected_peer = &expect,
                          .step_timeout_ms = 1000,
@@ -103,10 +128,10 @@ static int run(const scenario *sc, side *d, side *l) {
   assert_non_null(l->conn);
   assert_int_equal(lp2p_conn_start(d->conn), 0);
   assert_int_equal(lp2p_conn_start(l->conn), 0);
-  int rc = pump(d, l, sc->chunk);
+  int rc = pump(d, l, c);
   for (int i = 0; rc == 0 && i < 3; i++) {
     if ((rc = lp2p_conn_ping(d->conn))) break;
-    rc = pump(d, l, sc->chunk);
+    rc = pump(d, l, c);
   }
   /* Engines only borrow the shared state: free it before them, so the
    * sanitizer build shows any engine that still reads it. */
@@ -131,6 +156,7 @@ static void check_ok(const scenario *sc) {
   assert_int_equal(d.ready, 1);
   assert_int_equal(l.ready, 1);
   assert_string_equal(d.muxer, lp2p_muxer_find(sc->muxer)->protocol);
+  assert_string_equal(l.muxer, lp2p_muxer_find(sc->muxer)->protocol);
   assert_int_equal(d.pongs, 3);
   assert_int_equal(l.pongs, 0);
   assert_non_null(lp2p_conn_peer(l.conn));
@@ -152,14 +178,54 @@ static void test_all_paths(void **state) {
     for (int k = 0; k < 2; k++)
       for (int inl = 0; inl < 2; inl++)
         for (int c = 0; c < 3; c++) {
-          scenario sc = {muxers[m], keys[k], inl, chunks[c], 0, c == 1};
+          scenario sc = {muxers[m], keys[k], inl, chunks[c], 0, NULL, 0, c == 1};
           check_ok(&sc);
         }
 }
 
+/* tls and plaintext: both muxers, both key types, muxer agreed in ALPN or
+ * with multistream-select; every delivery whole, byte by byte, and split at
+ * every offset. */
+static void test_tls_plaintext(void **state) {
+  (void)state;
+  const char *secs[] = {"tls", "plaintext"};
+  const char *muxers[] = {"yamux", "mplex"};
+  lp2p_key_type keys[] = {LP2P_KEY_SECP256K1, LP2P_KEY_ED25519};
+  for (int s = 0; s < 2; s++)
+    for (int m = 0; m < 2; m++)
+      for (int k = 0; k < 2; k++) {
+        largest = 0;
+        for (int inl = 0; inl < 2; inl++) {
+          scenario sc = {muxers[m], keys[k], inl, 0, 0, secs[s], 0, 0};
+          check_ok(&sc);
+          sc.chunk = 1;
+          check_ok(&sc);
+        }
+        /* Every offset, the two muxer paths taking turns (both are
+         * covered whole and byte by byte above). */
+        size_t max = largest;
+        for (size_t off = 1; off < max; off++) {
+          scenario sc = {muxers[m], keys[k], (int)(off & 1), 0, 0, secs[s], off, 0};
+          check_ok(&sc);
+        }
+      }
+}
+
+static void test_tls_wrong_peer(void **state) {
+  (void)state;
+  const char *secs[] = {"tls", "plaintext"};
+  for (int s = 0; s < 2; s++) {
+    scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, secs[s], 0, 0};
+    side d = {0}, l = {0};
+    assert_int_equal(run(&sc, &d, &l), LP2P_EPEERID);
+    assert_int_equal(d.ready, 0);
+    finish(&d, &l);
+  }
+}
+
 static void test_wrong_peer_aborts(void **state) {
   (void)state;
-  scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, 1};
+  scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, NULL, 0, 1};
   side d = {0}, l = {0};
   assert_int_equal(run(&sc, &d, &l), LP2P_EPEERID);
   assert_int_equal(d.ready, 0);
@@ -194,8 +260,8 @@ static void test_step_deadline(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_all_paths),
-      cmocka_unit_test(test_wrong_peer_aborts),
+      cmocka_unit_test(test_all_paths),     cmocka_unit_test(test_wrong_peer_aborts),
+      cmocka_unit_test(test_tls_plaintext), cmocka_unit_test(test_tls_wrong_peer),
       cmocka_unit_test(test_step_deadline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

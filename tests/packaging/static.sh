@@ -8,7 +8,8 @@
 #   dialer, lowercase env, working defaults), through `docker compose
 #   config` / `docker-compose config` too when one is installed;
 # - .github/workflows/interop.yml: the matrix covers the registered muxers;
-# - interop/: the registration entries list exactly tcp / noise / yamux,mplex,
+# - interop/: the registration entries list exactly tcp / noise,tls,plaintext /
+#   yamux,mplex,
 #   and the binary accepts each listed capability and refuses others.
 set -euo pipefail
 # shellcheck source=tests/packaging/lib.sh
@@ -53,7 +54,8 @@ if re.search(r"(?m)^RUN ", runtime):
 pkgs = [l.split("#")[0].strip() for l in open("scripts/build-packages.txt")]
 pkgs = [p for p in pkgs if p]
 for p in ("libuv1-dev", "libsodium-dev", "libhiredis-dev", "libsecp256k1-dev",
-          "libprotobuf-c-dev", "libgnutls28-dev", "protobuf-c-compiler", "cmake", "gcc"):
+          "libprotobuf-c-dev", "libgnutls28-dev", "libwslay-dev", "protobuf-c-compiler", "cmake",
+          "gcc"):
     if p not in pkgs:
         fail("scripts/build-packages.txt lacks %s" % p)
 
@@ -83,7 +85,8 @@ for role, dialer in (("listener", "false"), ("dialer", "true")):
             fail("compose.yml: %s %s=%r, want ${%s:-%s}" % (role, k, env.get(k), k, v))
 
 # ---- registration
-CAPS = {"transports": ["tcp"], "secureChannels": ["noise"], "muxers": ["yamux", "mplex"]}
+CAPS = {"transports": ["tcp", "ws", "wss"], "secureChannels": ["noise", "tls", "plaintext"],
+        "muxers": ["yamux", "mplex"]}
 v = json.load(open("interop/test-plans/versionsInput.entry.json"))
 if v != dict(id="c-lp2p-v0.1", **CAPS):
     fail("versionsInput.entry.json: %r" % v)
@@ -143,11 +146,15 @@ pick_binary
 probe() {
   env -i transport="$1" security="$2" muxer="$3" is_dialer=probe "$BIN" 2>&1 >/dev/null || true
 }
-for m in yamux mplex; do
-  msg=$(probe tcp noise "$m")
-  [[ $msg == *"is_dialer must be true or false"* ]] || die "binary refuses tcp/noise/$m: $msg"
+for t in tcp ws wss; do
+  for s in noise tls plaintext; do
+    for m in yamux mplex; do
+      msg=$(probe "$t" "$s" "$m")
+      [[ $msg == *"is_dialer must be true or false"* ]] || die "binary refuses $t/$s/$m: $msg"
+    done
+  done
 done
-for bad in "ws noise yamux" "tcp tls yamux" "tcp noise quic"; do
+for bad in "quic-v1 noise yamux" "tcp secio yamux" "tcp noise quic"; do
   # shellcheck disable=SC2086
   msg=$(probe $bad)
   [[ $msg == *unsupported* ]] || die "binary accepts $bad, which is not registered: $msg"

@@ -73,13 +73,26 @@ static void expect_error(const char *const *env, const char *needle) {
   assert_null(strchr(err, '\n'));
 }
 
+static void test_transports(void **state) {
+  (void)state;
+  const char *names[] = {"tcp", "ws", "wss"};
+  for (int i = 0; i < 3; i++) {
+    const char *env[] = {"transport", names[i],    "security", "noise", "muxer",
+                         "yamux",     "is_dialer", "true",     NULL};
+    lp2p_config cfg;
+    char err[256];
+    assert_int_equal(load(env, &cfg, err), 0);
+    assert_non_null(cfg.transport);
+  }
+}
+
 static void test_errors_name_what_is_supported(void **state) {
   (void)state;
   const char *udp[] = {"transport", "udp", "is_dialer", "true", NULL};
-  expect_error(udp, "supported: tcp");
-  const char *tls[] = {"transport", "tcp",       "security", "tls", "muxer",
+  expect_error(udp, "supported: tcp, ws, wss, quic-v1");
+  const char *sec[] = {"transport", "tcp",       "security", "secio", "muxer",
                        "yamux",     "is_dialer", "true",     NULL};
-  expect_error(tls, "supported: noise");
+  expect_error(sec, "supported: noise, tls, plaintext");
   const char *mux[] = {"transport", "tcp",       "security", "noise", "muxer",
                        "quic",      "is_dialer", "true",     NULL};
   expect_error(mux, "supported: yamux, mplex");
@@ -123,6 +136,7 @@ int main(void) {
       cmocka_unit_test(test_quic_needs_no_stack),
       cmocka_unit_test(test_legacy_defaults),
       cmocka_unit_test(test_unified_names),
+      cmocka_unit_test(test_transports),
       cmocka_unit_test(test_errors_name_what_is_supported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
