@@ -115,18 +115,25 @@ static int load_role(lp2p_config *cfg, lp2p_getenv_fn env, const names *a, const
 
 static int load_extras(lp2p_config *cfg, lp2p_getenv_fn env, char *err, size_t n) {
   const char *k = env("KEY_TYPE");
-  cfg->key_type = LP2P_KEY_SECP256K1;
+  /* Ed25519 by default: every implementation in the matrix takes it, while
+   * rust-libp2p's harness app is built without secp256k1 support and
+   * refuses such a peer in the handshake. */
+  cfg->key_type = LP2P_KEY_ED25519;
   if (k && *k) {
-    if (!strcmp(k, "ed25519"))
-      cfg->key_type = LP2P_KEY_ED25519;
-    else if (strcmp(k, "secp256k1") != 0)
+    if (!strcmp(k, "secp256k1"))
+      cfg->key_type = LP2P_KEY_SECP256K1;
+    else if (strcmp(k, "ed25519") != 0)
       return bad(err, n, "unsupported KEY_TYPE '%s' (supported: %s)", k,
-                 "secp256k1, ed25519");
+                 "ed25519, secp256k1");
   }
   const char *dbg = env("DEBUG"), *ldbg = env("LIBP2P_DEBUG");
   cfg->debug = (dbg && !strcmp(dbg, "true")) || (ldbg && !strcmp(ldbg, "1"));
   const char *noinl = env("LP2P_NO_INLINE_MUXER");
   cfg->no_inline_muxer = noinl && !strcmp(noinl, "1");
+  /* On unless turned off: the js, py, go and rust listeners (and ours) all
+   * keep the handshake bytes that arrive behind the proposal. */
+  const char *opt = env("LP2P_OPTIMISTIC_SECURITY");
+  cfg->optimistic_security = !(opt && !strcmp(opt, "0"));
   return 0;
 }
 
@@ -174,9 +181,13 @@ const char *lp2p_config_usage(void) {
          "  latency: block.\n"
          "\n"
          "Both:\n"
-         "  KEY_TYPE              secp256k1 | ed25519          (secp256k1)\n"
+         "  KEY_TYPE              ed25519 | secp256k1          (ed25519)\n"
          "  DEBUG=true or LIBP2P_DEBUG=1   per-layer debug lines on stderr\n"
          "  LP2P_NO_INLINE_MUXER=1        negotiate the muxer with multistream\n"
          "                                even when the peer lists it in Noise\n"
-         "                                or TLS ALPN\n";
+         "                                or TLS ALPN\n"
+         "  LP2P_OPTIMISTIC_SECURITY=0    dialer: wait for the listener's echo\n"
+         "                                of the security protocol before the\n"
+         "                                handshake's first message (default:\n"
+         "                                send it behind the proposal)\n";
 }

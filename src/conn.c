@@ -372,17 +372,23 @@ static int sec_event(void *ud, const lp2p_event *ev) {
   return LP2P_EPROTO;
 }
 
-static int sec_mss_event(void *ud, const lp2p_event *ev) {
-  lp2p_conn *c = ud;
-  if (ev->type == LP2P_EV_DATA) return c->cfg.security->recv(c->sec, ev->data, ev->len);
-  if (ev->type != LP2P_EV_READY) return 0;
+static int start_security(lp2p_conn *c) {
   lp2p_io io = {.write = wire_write, .event = sec_event, .ud = c};
   c->sec =
       c->cfg.security->create(c->env, c->cfg.initiator, c->cfg.identity, c->mux_proto,
                               c->cfg.no_inline_muxer ? 0 : 1, c->cfg.security_shared, io);
   if (!c->sec) return conn_fail(c, LP2P_ENOMEM, "security");
-  step_to(c, ST_SECURING);
   return c->cfg.security->start(c->sec);
+}
+
+static int sec_mss_event(void *ud, const lp2p_event *ev) {
+  lp2p_conn *c = ud;
+  if (ev->type == LP2P_EV_DATA) return c->cfg.security->recv(c->sec, ev->data, ev->len);
+  if (ev->type != LP2P_EV_READY) return 0;
+  /* An optimistic dialer started the handshake already. */
+  int started = c->sec != NULL;
+  step_to(c, ST_SECURING);
+  return started ? 0 : start_security(c);
 }
 
 /* ---- public ---- */
@@ -417,6 +423,9 @@ lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io)
 int lp2p_conn_start(lp2p_conn *c) {
   step_to(c, ST_SEC_NEGOTIATE);
   int rc = lp2p_mss_start(&c->sec_mss);
+  /* The handshake's first message rides behind the proposal; a refusal
+   * ("na") still fails the connection in multistream-select. */
+  if (rc == 0 && c->cfg.initiator && c->cfg.optimistic_security) rc = start_security(c);
   return rc ? conn_fail(c, rc, "start") : 0;
 }
 

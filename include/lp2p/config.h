@@ -24,8 +24,9 @@ typedef struct lp2p_config {
   uint32_t timeout_s; /* whole-test bound */
   lp2p_key_type key_type;
   int debug;
-  int no_inline_muxer; /* LP2P_NO_INLINE_MUXER=1: benchmark baseline */
-  char redis_key[96];  /* listenerAddr or <TEST_KEY>_listener_multiaddr */
+  int no_inline_muxer;     /* LP2P_NO_INLINE_MUXER=1: benchmark baseline */
+  int optimistic_security; /* on unless LP2P_OPTIMISTIC_SECURITY=0 (conn.h) */
+  char redis_key[96];      /* listenerAddr or <TEST_KEY>_listener_multiaddr */
 } lp2p_config;
 
 typedef const char *(*lp2p_getenv_fn)(const char *name);

@@ -29,6 +29,11 @@ typedef struct lp2p_conn_config {
   int no_inline_muxer;                /* list no muxers in the handshake: the
                                          muxer is always negotiated with mss */
   int identify_peer;                  /* open /ipfs/id/1.0.0 once muxed */
+  int optimistic_security;            /* dialer: start the security handshake
+                                         behind its multistream proposal,
+                                         without waiting for the echo (one
+                                         round trip less; the listener must
+                                         keep bytes read past the protocol) */
   const lp2p_multiaddr *listen_addrs; /* what our identify reply lists */
   size_t n_listen_addrs;
   void *security_shared; /* from lp2p_conn_shared_new, or NULL */

@@ -8,7 +8,7 @@
 
 typedef struct lp2p_result {
   double handshake_plus_one_rtt_ms; /* from the address in hand to 1st pong */
-  double ping_rtt_ms;               /* one more ping on the open stream */
+  double ping_rtt_ms;               /* that ping: its stream opened to echo */
 } lp2p_result;
 
 /* Runs the configured role to its end. Returns 0 on success (a listener

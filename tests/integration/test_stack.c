@@ -83,7 +83,8 @@ typedef struct scenario {
   int wrong_peer;
   const char *security; /* NULL: noise */
   size_t split;
-  int shared; /* per-process security state, as our node uses */
+  int shared;     /* per-process security state, as our node uses */
+  int optimistic; /* the dialer's Noise message 1 behind its proposal */
 } scenario;
 
 static int run(const scenario *sc, side *d, side *l) {
@@ -106,7 +107,8 @@ static int run(const scenario *sc, side *d, side *l) {
                          .muxer = lp2p_muxer_find(sc->muxer),
                          .expected_peer = &expect,
                          .step_timeout_ms = 1000,
-                         .no_inline_muxer = sc->no_inline};
+                         .no_inline_muxer = sc->no_inline,
+                         .optimistic_security = sc->optimistic};
   lp2p_conn_config lc = dc;
   lc.initiator = 0;
   lc.identity = &li;
@@ -178,7 +180,7 @@ static void test_all_paths(void **state) {
     for (int k = 0; k < 2; k++)
       for (int inl = 0; inl < 2; inl++)
         for (int c = 0; c < 3; c++) {
-          scenario sc = {muxers[m], keys[k], inl, chunks[c], 0, NULL, 0, c == 1};
+          scenario sc = {muxers[m], keys[k], inl, chunks[c], 0, NULL, 0, c == 1, c != 1};
           check_ok(&sc);
         }
 }
@@ -196,7 +198,7 @@ static void test_tls_plaintext(void **state) {
       for (int k = 0; k < 2; k++) {
         largest = 0;
         for (int inl = 0; inl < 2; inl++) {
-          scenario sc = {muxers[m], keys[k], inl, 0, 0, secs[s], 0, 0};
+          scenario sc = {muxers[m], keys[k], inl, 0, 0, secs[s], 0, 0, 0};
           check_ok(&sc);
           sc.chunk = 1;
           check_ok(&sc);
@@ -205,7 +207,7 @@ static void test_tls_plaintext(void **state) {
          * covered whole and byte by byte above). */
         size_t max = largest;
         for (size_t off = 1; off < max; off++) {
-          scenario sc = {muxers[m], keys[k], (int)(off & 1), 0, 0, secs[s], off, 0};
+          scenario sc = {muxers[m], keys[k], (int)(off & 1), 0, 0, secs[s], off, 0, 0};
           check_ok(&sc);
         }
       }
@@ -215,7 +217,7 @@ static void test_tls_wrong_peer(void **state) {
   (void)state;
   const char *secs[] = {"tls", "plaintext"};
   for (int s = 0; s < 2; s++) {
-    scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, secs[s], 0, 0};
+    scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, secs[s], 0, 0, 0};
     side d = {0}, l = {0};
     assert_int_equal(run(&sc, &d, &l), LP2P_EPEERID);
     assert_int_equal(d.ready, 0);
@@ -225,7 +227,7 @@ static void test_tls_wrong_peer(void **state) {
 
 static void test_wrong_peer_aborts(void **state) {
   (void)state;
-  scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, NULL, 0, 1};
+  scenario sc = {"yamux", LP2P_KEY_ED25519, 0, 0, 1, NULL, 0, 1, 0};
   side d = {0}, l = {0};
   assert_int_equal(run(&sc, &d, &l), LP2P_EPEERID);
   assert_int_equal(d.ready, 0);

@@ -27,7 +27,7 @@
 #   MATRIX_INSTALL 1 (default): run each peer's install.sh first (idempotent,
 #                  cached); 0: install nothing, take what is ready (the
 #                  peer's ready.sh, else an existing cache dir
-#                  /var/cache/lp2p-interop/<impl>-*; ours: the binary)
+#                  /var/cache/lp2p-interop/<impl>-<16 hex>/)
 #   KEEP_LOGS=1    keep the logs of passing runs too (failing runs always
 #                  keep theirs in $RESULTS_DIR/logs/)
 #   test_timeout_seconds (default 30 here), PAIR_TIMEOUT: per run bounds
@@ -122,8 +122,12 @@ ready_check() {
     why="not ready: $(tail -n 1 <<<"$why")"
     return 1
   fi
-  if compgen -G "$CACHE_ROOT/$n-*" >/dev/null; then return 0; fi
-  why="not installed (no $CACHE_ROOT/$n-*; run tests/interop/$n/install.sh)"
+  # The contract's cache entry: <impl>-<16 hex>, not e.g. go-modcache.
+  local c
+  for c in "$CACHE_ROOT/$n"-*; do
+    [[ -d $c && ${c##*/} =~ ^$n-[0-9a-f]{16}$ ]] && return 0
+  done
+  why="not installed (no $CACHE_ROOT/$n-<key>/; run tests/interop/$n/install.sh)"
   return 1
 }
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Static checks of the packaging files, no network, no root:
 # - Dockerfile: the build stage installs scripts/build-packages.txt and runs
-#   scripts/build-release.sh then scripts/make-rootfs.sh /rootfs (what
-#   image.sh replays), the runtime stage is FROM scratch, copies only that
+#   scripts/build-release.sh then scripts/make-rootfs.sh /rootfs, the
+#   runtime stage is FROM scratch, copies only that
 #   /rootfs and has the binary as ENTRYPOINT;
 # - compose.yml: the harness's wiring (redis:7-alpine, listener with init,
 #   dialer, lowercase env, working defaults), through `docker compose
 #   config` / `docker-compose config` too when one is installed;
+# - compose.unified.yml: unified-testing's per-test wiring (listener and
+#   dialer with init, the dialer after the listener, the shared external
+#   network and redis, UPPERCASE env, TEST_KEY required);
+# - lib.sh's harness_json / harness_yaml (the harnesses' rules podman.sh
+#   reads results with) accept and refuse what those harnesses do;
 # - .github/workflows/interop.yml: the matrix covers the registered muxers;
 # - interop/: the registration entries list exactly tcp / noise,tls,plaintext /
 #   yamux,mplex,
@@ -32,12 +37,21 @@ def fail(msg):
 
 # ---- Dockerfile
 df = open("Dockerfile").read()
-stages = re.split(r"(?m)^FROM ", df)[1:]
-if len(stages) != 2:
-    fail("Dockerfile: want two stages, got %d" % len(stages))
-build, runtime = stages
-if not build.startswith("debian:12 AS build"):
+# Stages by name: "build" and "runtime" must be there; other final stages
+# (a perf target) may follow, tests/packaging/podman.sh builds each.
+stages = {}
+for st in re.split(r"(?m)^FROM ", df)[1:]:
+    m = re.match(r"(\S+) AS (\S+)\n", st)
+    if not m:
+        fail("Dockerfile: every stage needs a name (FROM <image> AS <name>)")
+    stages[m.group(2)] = (m.group(1), st)
+if "build" not in stages or "runtime" not in stages:
+    fail("Dockerfile: want stages build and runtime, got %r" % sorted(stages))
+if stages["build"][0] != "debian:12":
     fail("Dockerfile: build stage must be FROM debian:12 AS build")
+build, runtime = stages["build"][1], stages["runtime"][1]
+if list(stages)[-1] != "runtime":
+    fail("Dockerfile: the last stage must be runtime: it is what `docker build .` and compose build")
 for need in ("scripts/build-packages.txt", "--no-install-recommends", "scripts/build-release.sh",
              "scripts/make-rootfs.sh /rootfs /build/lp2p-interop"):
     if need not in build:
@@ -84,6 +98,39 @@ for role, dialer in (("listener", "false"), ("dialer", "true")):
         if env.get(k) != "${%s:-%s}" % (k, v):
             fail("compose.yml: %s %s=%r, want ${%s:-%s}" % (role, k, env.get(k), k, v))
 
+# ---- compose.unified.yml: unified-testing's per-test compose file
+# (transport/lib/run-single-test.sh): listener and dialer only, both with
+# init, the dialer after the listener, on an external shared network where
+# one redis serves every test; UPPERCASE env, TEST_KEY required.
+u = yaml.safe_load(open("compose.unified.yml"))
+s = u.get("services", {})
+if set(s) != {"listener", "dialer"}:
+    fail("compose.unified.yml: services must be listener and dialer (the redis is shared): %r" % sorted(s))
+net = u.get("networks", {}).get("default", {})
+if net.get("external") is not True or net.get("name") != "${TRANSPORT_NETWORK:-transport-network}":
+    fail("compose.unified.yml: the default network must be the external shared one, got %r" % net)
+if "listener" not in s["dialer"].get("depends_on", []):
+    fail("compose.unified.yml: the dialer must depend on the listener")
+if s["listener"].get("depends_on"):
+    fail("compose.unified.yml: the listener depends on nothing")
+for role, dialer in (("listener", "false"), ("dialer", "true")):
+    svc = s[role]
+    if svc.get("init") is not True:
+        fail("compose.unified.yml: %s needs init: true" % role)
+    if svc.get("build") != "." or svc.get("image") != "lp2p-interop":
+        fail("compose.unified.yml: %s must be build: . / image: lp2p-interop" % role)
+    env = svc.get("environment", {})
+    want = {"IS_DIALER": dialer, "REDIS_ADDR": "${REDIS_ADDR:-transport-redis:6379}",
+            "TRANSPORT": "${TRANSPORT:-tcp}", "LISTENER_IP": "0.0.0.0", "DEBUG": "${DEBUG:-false}",
+            "SECURE_CHANNEL": None, "MUXER": None, "TEST_TIMEOUT_SECS": None}
+    for k, v in want.items():
+        if k not in env or env[k] != v:
+            fail("compose.unified.yml: %s %s=%r, want %r" % (role, k, env.get(k, "(missing)"), v))
+    if not str(env.get("TEST_KEY", "")).startswith("${TEST_KEY:?"):
+        fail("compose.unified.yml: %s TEST_KEY must be required from the shell" % role)
+    if set(env) != set(want) | {"TEST_KEY"}:
+        fail("compose.unified.yml: %s has unexpected variables %r" % (role, sorted(set(env) - set(want))))
+
 # ---- registration
 CAPS = {"transports": ["tcp", "ws", "wss"], "secureChannels": ["noise", "tls", "plaintext"],
         "muxers": ["yamux", "mplex"]}
@@ -120,7 +167,7 @@ if m.get("transport") != CAPS["transports"] or m.get("security") != CAPS["secure
     fail("interop.yml matrix %r does not match the capabilities %r" % (m, CAPS))
 if "bash .ci/run" not in json.dumps(w["jobs"]):
     fail("interop.yml: no job runs bash .ci/run")
-print("static: Dockerfile, compose.yml, workflow, registration ok")
+print("static: Dockerfile, compose.yml, compose.unified.yml, workflow, registration ok")
 EOF
 
 # compose's own parser, when one is here (no engine needed for `config`).
@@ -135,10 +182,88 @@ if ((${#DC[@]})); then
   for kv in 'transport: tcp' 'security: noise' 'muxer: yamux'; do
     grep -q "$kv" <<<"$out" || die "compose config: default $kv missing"
   done
+  out=$(TEST_KEY=0123abcd SECURE_CHANNEL=noise MUXER=mplex "${DC[@]}" -f compose.unified.yml config) \
+    || die "compose config rejected compose.unified.yml"
+  for kv in 'TEST_KEY: 0123abcd' 'MUXER: mplex' 'SECURE_CHANNEL: noise'; do
+    grep -q "$kv" <<<"$out" || die "compose config: compose.unified.yml lacks $kv"
+  done
+  if env -u TEST_KEY "${DC[@]}" -f compose.unified.yml config >/dev/null 2>&1; then
+    die "compose config accepted compose.unified.yml without TEST_KEY"
+  fi
   say "${DC[*]} config: ok"
 else
   say "no docker compose here: YAML checks only"
 fi
+
+# No package mirror is named here: lib.sh takes it from the machine's apt
+# sources (and fails when there is none).
+if grep -rnE '(https?|ftp)://' tests/packaging compose.yml compose.unified.yml; then
+  die "a URL in the packaging files (the mirror must come from the machine's apt sources)"
+fi
+
+# The harness rules podman.sh reads results with (lib.sh): what they must
+# accept and refuse. The split-JSON case is the shape test-plans'
+# compose-stdout-helper.ts keeps as its own test case.
+T=$(mktemp -d "${TMPDIR:-/tmp}/lp2p-static.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+rule() {  # RULE EXPECT(ok|fail) NAME: stdin is the compose log
+  cat >"$T/log"
+  local rc=0
+  "$1" "$T/log" >"$T/out" 2>&1 || rc=$?
+  if [[ $2 == ok && $rc != 0 ]]; then die "$1 refused $3: $(cat "$T/out")"; fi
+  if [[ $2 == fail && $rc == 0 ]]; then die "$1 accepted $3: $(cat "$T/out")"; fi
+}
+rule harness_json ok "one JSON line" <<'EOF'
+p-redis-1     | Ready to accept connections
+p-listener-1  | lp2p: listening
+p-dialer-1    | {"handshakePlusOneRTTMillis":1.5,"pingRTTMilllis":0.2}
+p-dialer-1 exited with code 0
+EOF
+rule harness_json ok "JSON split over lines" <<'EOF'
+p-dialer-1    | {"handshakePlusOneRTTMillis":
+p-dialer-1    | 8.849
+p-dialer-1    | , "pingRTTMilllis":
+p-dialer-1    | 7.897}
+EOF
+rule harness_json ok "log lines with braces before the result" <<'EOF'
+p-dialer-1    | debug {not json}
+p-dialer-1    | {"handshakePlusOneRTTMillis":2,"pingRTTMilllis":1}
+EOF
+rule harness_json fail "the result on the listener's lines only" <<'EOF'
+p-listener-1  | {"handshakePlusOneRTTMillis":1.5,"pingRTTMilllis":0.2}
+EOF
+rule harness_json fail "pingRTTMillis with two l's" <<'EOF'
+p-dialer-1    | {"handshakePlusOneRTTMillis":1.5,"pingRTTMillis":0.2}
+EOF
+rule harness_json fail "a nested object" <<'EOF'
+p-dialer-1    | {"handshakePlusOneRTTMillis":1.5,"pingRTTMilllis":0.2,"x":{"y":1}}
+EOF
+rule harness_yaml ok "the latency block among debug lines" <<'EOF'
+p_dialer_1  | [noise] handshake done
+p_dialer_1  | latency:
+p_dialer_1  |   handshake_plus_one_rtt: 5.011
+p_dialer_1  | [ping] rtt measured
+p_dialer_1  |   ping_rtt: 0.599
+p_dialer_1  |   unit: ms
+EOF
+rule harness_yaml fail "no unit" <<'EOF'
+p_dialer_1  | latency:
+p_dialer_1  |   handshake_plus_one_rtt: 5.011
+p_dialer_1  |   ping_rtt: 0.599
+EOF
+rule harness_yaml fail "fields at the wrong indent" <<'EOF'
+p_dialer_1  | latency:
+p_dialer_1  | handshake_plus_one_rtt: 5.011
+p_dialer_1  |   ping_rtt: 0.599
+p_dialer_1  |   unit: ms
+EOF
+rule harness_yaml fail "the block on the listener's lines" <<'EOF'
+p_listener_1  | latency:
+p_listener_1  |   handshake_plus_one_rtt: 5.011
+p_listener_1  |   ping_rtt: 0.599
+p_listener_1  |   unit: ms
+EOF
+say "harness result rules (test-plans JSON, unified-testing YAML): ok"
 
 # The binary agrees with the capabilities listed: config is checked before
 # anything touches the network, so a bad is_dialer shows the stack passed.

@@ -14,7 +14,9 @@
 #    SET, and only then starts the dialer.
 # 3. The same with the dialer already blocked on its key when the test SETs
 #    it (a blocked BLPOP is not woken by SET).
-# Only the unified variables are passed (env -i). Binary: as netns.sh.
+# Only the unified variables are passed (env -i). Binary: the image's
+# (copied out by podman.sh) if there, else build/lp2p-interop; LP2P_BIN
+# overrides.
 set -euo pipefail
 # shellcheck source=tests/packaging/lib.sh
 source "$(dirname "$0")/lib.sh"

@@ -39,7 +39,7 @@ static void test_legacy_defaults(void **state) {
   assert_string_equal(cfg.redis_key, "listenerAddr");
   assert_string_equal(cfg.muxer->protocol, "/yamux/1.0.0");
   assert_string_equal(cfg.security->protocol, "/noise");
-  assert_int_equal(cfg.key_type, LP2P_KEY_SECP256K1);
+  assert_int_equal(cfg.key_type, LP2P_KEY_ED25519);
 }
 
 static void test_unified_names(void **state) {
@@ -48,7 +48,7 @@ static void test_unified_names(void **state) {
       "TEST_KEY",    "a1b2c3d4", "TRANSPORT",  "tcp",        "SECURE_CHANNEL",
       "noise",       "MUXER",    "mplex",      "IS_DIALER",  "false",
       "LISTENER_IP", "10.0.0.2", "REDIS_ADDR", "[::1]:7000", "TEST_TIMEOUT_SECS",
-      "30",          "DEBUG",    "true",       "KEY_TYPE",   "ed25519",
+      "30",          "DEBUG",    "true",       "KEY_TYPE",   "secp256k1",
       NULL};
   lp2p_config cfg;
   char err[256];
@@ -60,7 +60,7 @@ static void test_unified_names(void **state) {
   assert_int_equal(cfg.redis_port, 7000);
   assert_int_equal(cfg.timeout_s, 30);
   assert_true(cfg.debug);
-  assert_int_equal(cfg.key_type, LP2P_KEY_ED25519);
+  assert_int_equal(cfg.key_type, LP2P_KEY_SECP256K1);
   assert_string_equal(cfg.redis_key, "a1b2c3d4_listener_multiaddr");
   assert_string_equal(cfg.muxer->protocol, "/mplex/6.7.0");
 }

@@ -124,35 +124,37 @@ def plan(work):
 
 # ---------------------------------------------------------------- render
 
-def first_error_line(path):
-    """The failing side's telling line: the first error-like stderr line,
-    else its first non-empty line."""
+def stderr_lines(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            lines = [l.strip() for l in f.read().splitlines() if l.strip()]
+            text = f.read()
     except OSError:
-        return ""
-    # Drop our own log prefixes and ANSI colours, keep the message.
-    lines = [re.sub(r"\x1b\[[0-9;]*m", "", l) for l in lines]
-    for l in lines:
-        if ERRLIKE.search(l):
-            return l
-    return lines[0] if lines else ""
+        return []
+    # ANSI colours out; keep the message.
+    return [re.sub(r"\x1b\[[0-9;]*m", "", l).strip() for l in text.splitlines() if l.strip()]
+
+
+def first_error(lines):
+    return next((l for l in lines if ERRLIKE.search(l)), "")
 
 
 def failure(reason, logdir):
-    """(side, line) for a failed run from run-pair's reason and the logs."""
-    d = first_error_line(os.path.join(logdir, "dialer.err"))
-    li = first_error_line(os.path.join(logdir, "listener.err"))
-    listener_first = ("listener exited" in reason or "listener already gone" in reason
-                      or (not d and li))
-    if listener_first and li:
-        return "listener", li
-    if d:
-        return "dialer", d
-    if li:
-        return "listener", li
-    return "dialer", reason
+    """(side, line) for a failed run: which side failed, from run-pair's
+    reason and both stderr logs, and that side's first error-like stderr
+    line (else its first line, or run-pair's reason when that says more)."""
+    d = stderr_lines(os.path.join(logdir, "dialer.err"))
+    li = stderr_lines(os.path.join(logdir, "listener.err"))
+    if "listener exited" in reason or "listener already gone" in reason:
+        return "listener", first_error(li) or (li[0] if li else reason)
+    if reason.startswith("bad dialer output"):
+        return "dialer", reason
+    if first_error(d):
+        return "dialer", first_error(d)
+    if first_error(li):
+        return "listener", first_error(li)
+    if "timed out" in reason or not d:
+        return "dialer", reason
+    return "dialer", d[0]
 
 
 def fmt_ms(v):
@@ -358,12 +360,12 @@ def marker(s, x, y, col, hollow, r=6):
     fill = "#fff" if hollow else col
     st = f'fill="{fill}" stroke="{col}" stroke-width="2"'
     if s == "tls":
-        return f'<rect x="{x - r + 1:.1f}" y="{y - r + 1}" width="{2 * r - 2}" height="{2 * r - 2}" {st}/>'
+        return f'<rect x="{x - r + 1:.1f}" y="{y - r + 1:.1f}" width="{2 * r - 2}" height="{2 * r - 2}" {st}/>'
     if s == "plaintext":
-        return f'<path d="M{x:.1f},{y - r} L{x + r:.1f},{y + r - 1} L{x - r:.1f},{y + r - 1} Z" {st}/>'
+        return f'<path d="M{x:.1f},{y - r:.1f} L{x + r:.1f},{y + r - 1:.1f} L{x - r:.1f},{y + r - 1:.1f} Z" {st}/>'
     if s == "-":
-        return f'<path d="M{x:.1f},{y - r} L{x + r:.1f},{y} L{x:.1f},{y + r} L{x - r:.1f},{y} Z" {st}/>'
-    return f'<circle cx="{x:.1f}" cy="{y}" r="{r - 1}" {st}/>'
+        return f'<path d="M{x:.1f},{y - r:.1f} L{x + r:.1f},{y:.1f} L{x:.1f},{y + r:.1f} L{x - r:.1f},{y:.1f} Z" {st}/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r - 1}" {st}/>'
 
 
 def chart(cells, order):
@@ -380,7 +382,7 @@ def chart(cells, order):
         c = cells[k]
         if c.kind() == "pass":
             pts[(c.d, c.l)].append(c)
-            vals += [r[2] for r in c.runs if r[1] == "pass"]
+            vals.append(c.hs())
         elif c.kind() in ("fail", "missing"):
             pts[(c.d, c.l)].append(c)
     pairs = [p for p in pairs if pts[p]]
@@ -390,7 +392,13 @@ def chart(cells, order):
     hi = 10 ** math.ceil(math.log10(max(vals))) if vals else 1000
     if hi <= lo:
         hi = lo * 10
-    left, right, top, rowh = 150, 60, 34, 30
+    # One lane per transport inside each pair's row, so that tcp, ws and
+    # quic dots of one pair do not sit on top of each other.
+    lanes = sorted({c.c[0] for p in pairs for c in pts[p]}, key=lambda x: rank(T_ORDER, x))
+    lane_h = 13
+    rowh = max(30, lane_h * len(lanes) + 12)
+    anyfail = any(c.kind() in ("fail", "missing") for p in pairs for c in pts[p])
+    left, right, top = 150, 60, 34
     plotw = 760
     W = left + plotw + right
     H = top + rowh * len(pairs) + 44
@@ -400,7 +408,10 @@ def chart(cells, order):
 
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
          f'viewBox="0 0 {W} {H}" role="img" aria-label="handshake latency per pair">']
-    o.append(f'<rect x="{left}" y="{top - 8}" width="{plotw}" height="{rowh * len(pairs) + 8}" fill="#fbfcfd" stroke="#d0d7de"/>')
+    o.append(f'<rect x="{left}" y="{top}" width="{plotw}" height="{rowh * len(pairs)}" fill="#fbfcfd" stroke="#d0d7de"/>')
+    for i in range(len(pairs)):
+        if i % 2:
+            o.append(f'<rect x="{left}" y="{top + i * rowh}" width="{plotw}" height="{rowh}" fill="#eef1f4" opacity="0.7"/>')
     e = math.log10(lo)
     while e <= math.log10(hi) + 1e-9:
         for mult in (1, 2, 5):
@@ -409,36 +420,39 @@ def chart(cells, order):
                 continue
             x = X(v)
             major = mult == 1
-            o.append(f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{top + rowh * len(pairs)}" '
-                     f'stroke="{"#c2c8cf" if major else "#eaeef2"}"/>')
+            o.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + rowh * len(pairs)}" '
+                     f'stroke="{"#b8c0c8" if major else "#e3e7eb"}"/>')
             o.append(f'<text x="{x:.1f}" y="{top + rowh * len(pairs) + 16}" font-size="11" '
                      f'fill="{"#1b1f24" if major else "#8c959f"}" text-anchor="middle">{v:g}</text>')
         e += 1
     o.append(f'<text x="{left + plotw / 2}" y="{H - 8}" font-size="12" fill="#57606a" '
              f'text-anchor="middle">median handshake + 1 RTT, ms (log scale)</text>')
-    o.append(f'<text x="{left + plotw + 8}" y="{top - 14}" font-size="11" fill="#a40e26">FAIL</text>')
+    if anyfail:
+        o.append(f'<text x="{left + plotw + 22}" y="{top - 6}" font-size="11" fill="#a40e26" '
+                 f'text-anchor="middle">FAIL</text>')
     for i, (d, l) in enumerate(pairs):
-        y = top + i * rowh + rowh // 2 - 4
-        if i % 2:
-            o.append(f'<rect x="{left}" y="{y - rowh // 2 + 1}" width="{plotw}" height="{rowh}" fill="#f3f5f7" opacity="0.6"/>')
-        o.append(f'<text x="{left - 10}" y="{y + 4}" font-size="13" text-anchor="end">'
+        y0 = top + i * rowh
+        o.append(f'<text x="{left - 10}" y="{y0 + rowh / 2 + 4:.1f}" font-size="13" text-anchor="end">'
                  f'{html.escape(d)} → {html.escape(l)}</text>')
+        nfail = 0
         for c in pts[(d, l)]:
+            y = y0 + 6 + lane_h * lanes.index(c.c[0]) + lane_h / 2 + (rowh - 12 - lane_h * len(lanes)) / 2
             tip = html.escape(f"{d} → {l} {label(c.c)}: {c.text()}")
             if c.kind() == "pass":
                 x = X(c.hs())
                 col = TCOL.get(c.c[0], "#57606a")
-                o.append(f'<g><title>{tip}</title>{marker(c.c[1], x, y, col, c.c[2] == "mplex")}</g>')
+                o.append(f'<g><title>{tip}</title>{marker(c.c[1], x, y, col, c.c[2] == "mplex", 5)}</g>')
             else:
-                x = left + plotw + 22
-                o.append(f'<g><title>{tip}</title><path d="M{x - 5},{y - 5} L{x + 5},{y + 5} '
-                         f'M{x + 5},{y - 5} L{x - 5},{y + 5}" stroke="#cf222e" stroke-width="2.5"/></g>')
+                x = left + plotw + 14 + 9 * nfail  # side by side, never hidden
+                nfail += 1
+                o.append(f'<g><title>{tip}</title><path d="M{x - 4},{y - 4} L{x + 4},{y + 4} '
+                         f'M{x + 4},{y - 4} L{x - 4},{y + 4}" stroke="#cf222e" stroke-width="2.2"/></g>')
     o.append("</svg>")
     # Legend as its own small SVG so it wraps under narrow windows.
     items = []
-    for t in sorted({k[2][0] for k in order}, key=lambda x: rank(T_ORDER, x)):
+    for t in lanes:
         items.append((t, marker("noise", 0, 0, TCOL.get(t, "#57606a"), False)))
-    secs = sorted({k[2][1] for k in order}, key=lambda x: rank(S_ORDER, x))
+    secs = sorted({c.c[1] for p in pairs for c in pts[p]}, key=lambda x: rank(S_ORDER, x))
     for s in secs:
         items.append((s if s != "-" else "standalone (quic)", marker(s, 0, 0, "#57606a", False)))
     items.append(("yamux", marker("noise", 0, 0, "#57606a", False)))
@@ -504,7 +518,7 @@ def write_html(out, secs, cells, order, runs, stamp, peers, passed, failed, ni):
 def render(work, out, runs):
     cells, order = load(work)
     peers = read_tsv(os.path.join(work, "peers.tsv"))
-    peers = [(r + ["", "", ""])[:3] for r in peers]
+    peers = sorted(((r + ["", "", ""])[:3] for r in peers), key=lambda p: impl_key(p[0]))
     secs = sections(cells, order)
     passed, failed, ni = counts(cells)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
