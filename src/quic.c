@@ -221,6 +221,11 @@ static int stream_open_cb(ngtcp2_conn *conn, int64_t id, void *ud) {
   /* Our transport parameters allow no unidirectional streams, and libp2p
    * uses bidirectional ones only (quic/README.md). */
   if (!ngtcp2_is_bidi_stream(id)) return 0;
+  /* A listener sends on streams only once its handshake is complete, so
+   * after it accepted our certificate: a stream of its reaching us before
+   * HANDSHAKE_DONE (reordering, frame order) confirms as much. */
+  if (!q->up && q->client && q->handshake_done && go_up(q))
+    return NGTCP2_ERR_CALLBACK_FAILURE;
   if (!stream_add(q, id)) return cb_fail(q, LP2P_ENOMEM);
   int rc = q->up ? emit(q, LP2P_EV_STREAM_OPEN, id, NULL, 0) : LP2P_EPROTO;
   return rc ? cb_fail(q, rc) : 0;

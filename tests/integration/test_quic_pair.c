@@ -52,6 +52,7 @@ static int srv_ready, srv_gone, srv_gone_err, srv_pongs;
 static dgram *queue;
 static unsigned sent_count;
 static int lossy; /* drop every 5th, duplicate every 7th, reorder */
+static unsigned drop_every = 5, dup_every = 7, jump_every = 3;
 static int listener_mute;
 
 static lp2p_quic_addr addr_of(uint16_t port) {
@@ -69,8 +70,8 @@ static uint16_t port_of(const lp2p_quic_addr *a) {
 
 static void enqueue(uint16_t from, uint16_t to, const uint8_t *p, size_t len) {
   sent_count++;
-  if (lossy && sent_count % 5 == 0) return;
-  int copies = lossy && sent_count % 7 == 0 ? 2 : 1;
+  if (lossy && sent_count % drop_every == 0) return;
+  int copies = lossy && sent_count % dup_every == 0 ? 2 : 1;
   for (int i = 0; i < copies; i++) {
     dgram *d = malloc(sizeof *d + len);
     assert_non_null(d);
@@ -79,7 +80,7 @@ static void enqueue(uint16_t from, uint16_t to, const uint8_t *p, size_t len) {
     d->len = len;
     memcpy(d->data, p, len);
     /* Reorder: every third datagram jumps the queue. */
-    if (lossy && sent_count % 3 == 0) {
+    if (lossy && sent_count % jump_every == 0) {
       d->next = queue;
       queue = d;
     } else {
@@ -309,6 +310,7 @@ static int teardown(void **state) {
   memset(srv, 0, sizeof srv);
   srv_ready = srv_gone = srv_gone_err = srv_pongs = 0;
   lossy = listener_mute = 0;
+  drop_every = 5, dup_every = 7, jump_every = 3;
   return 0;
 }
 
@@ -355,6 +357,23 @@ static void test_lossy_network(void **state) {
   (void)state;
   lossy = 1;
   up_and_ping();
+}
+
+/* More loss patterns, one dialer each on the same listener: handshake
+ * packets, HANDSHAKE_DONE and the listener's identify stream lost,
+ * duplicated and overtaken in different places. */
+static void test_lossy_variants(void **state) {
+  (void)state;
+  static const unsigned patterns[][3] = {{3, 11, 4}, {4, 5, 2}, {6, 4, 5},
+                                         {7, 3, 2},  {9, 2, 3}, {2, 13, 5}};
+  lossy = 1;
+  for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++) {
+    drop_every = patterns[i][0];
+    dup_every = patterns[i][1];
+    jump_every = patterns[i][2];
+    sent_count = 0;
+    up_and_ping();
+  }
 }
 
 /* A stream the dialer opens and resets at once: the listener's session
@@ -519,6 +538,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_handshake_ping_identify, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lossy_network, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lossy_variants, setup, teardown),
       cmocka_unit_test_setup_teardown(test_stream_reset, setup, teardown),
       cmocka_unit_test_setup_teardown(test_many_streams, setup, teardown),
       cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
