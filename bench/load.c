@@ -10,6 +10,7 @@
  * A benchmark, not a test: no thresholds, but the exit status is 1 when
  * any connection failed. */
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 #include "tcp.h"
 
 #include <sodium.h>

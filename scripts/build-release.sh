@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The release build, the one the Dockerfile's build stage runs (and
 # tests/packaging/image.sh runs in a clean Debian 12 chroot): Release,
-# -Werror, libuv/libsodium/hiredis/secp256k1/protobuf-c linked from their
-# static archives so only glibc and the GnuTLS chain stay dynamic (checked
-# below; scripts/make-rootfs.sh copies them into the image); unit and in-memory
+# -Werror, libuv/libsodium/hiredis/secp256k1/protobuf-c/ngtcp2 linked from their
+# static archives so only glibc, the GnuTLS chain and wslay (Debian ships
+# no libwslay.a) stay dynamic (checked below; scripts/make-rootfs.sh copies
+# them into the image); unit and in-memory
 # integration tests (everything but the process-level tests, which need
 # redis-server and node); then the binary is stripped.
 #
@@ -33,9 +34,10 @@ BIN=$BUILD_DIR/lp2p-interop
 step "strip"
 strip --strip-all "$BIN"
 
-# Only glibc and GnuTLS (with what it links) may remain dynamic: anything
-# else means a dependency slipped out of LP2P_STATIC_DEPS. The binary itself
-# must name only glibc and libgnutls; everything the loader then pulls in
+# Only glibc, GnuTLS (with what it links) and wslay (Debian ships no
+# libwslay.a) may remain dynamic: anything else means a dependency slipped
+# out of LP2P_STATIC_DEPS. The binary itself must name only glibc, libgnutls
+# and libwslay; everything the loader then pulls in
 # (ldd) must be glibc or GnuTLS's own chain.
 is_glibc() {
   case $1 in
@@ -44,17 +46,19 @@ is_glibc() {
   return 1
 }
 GNUTLS_CHAIN="libgnutls.so.30 libp11-kit.so.0 libidn2.so.0 libunistring.so.2 libtasn1.so.6
-  libnettle.so.8 libhogweed.so.6 libgmp.so.10 libffi.so.8"
+  libnettle.so.8 libhogweed.so.6 libgmp.so.10 libffi.so.8 libwslay.so.1"
 NEEDED=$(LC_ALL=C readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort)
 LOADED=$(LC_ALL=C ldd "$BIN" | awk '{print $1}' | xargs -rn1 basename | sort -u)
 bad=()
 for lib in $NEEDED; do
-  is_glibc "$lib" || [[ $lib == libgnutls.so.30 ]] || bad+=("$lib (NEEDED)")
+  is_glibc "$lib" || [[ $lib == libgnutls.so.30 || $lib == libwslay.so.1 ]] || bad+=("$lib (NEEDED)")
 done
 for lib in $LOADED; do
   is_glibc "$lib" || [[ " $(echo $GNUTLS_CHAIN) " == *" $lib "* ]] || bad+=("$lib (via ldd)")
 done
 grep -qx libgnutls.so.30 <<<"$NEEDED" || bad+=("libgnutls.so.30 missing from NEEDED")
+# QUIC: ngtcp2 and its GnuTLS helper come from their static archives.
+grep -q '^libngtcp2' <<<"$NEEDED$LOADED" && bad+=("libngtcp2* (must be static)")
 while read -r lib; do bad+=("$lib (not found)"); done < <(LC_ALL=C ldd "$BIN" | awk '/not found/ {print $1}')
 if ((${#bad[@]})); then
   echo "build-release: $BIN: unexpected shared libraries (only glibc and the GnuTLS chain are allowed):" >&2

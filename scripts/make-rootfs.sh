@@ -8,7 +8,7 @@
 #
 # DEST (created; must not exist or be empty) gets:
 # - BINARY at /usr/local/bin/lp2p-interop;
-# - every shared library `ldd BINARY` lists (glibc and the GnuTLS chain, see
+# - every shared library `ldd BINARY` lists (glibc, the GnuTLS chain and wslay, see
 #   scripts/build-release.sh), symlinks resolved, each copied as a regular
 #   file at the path the loader found it under, plus the dynamic loader at
 #   the binary's PT_INTERP path. No ld.so.cache: the loader's built-in

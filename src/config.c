@@ -1,5 +1,7 @@
 #include "lp2p/config.h"
 
+#include "transport.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +60,19 @@ static int parse_hostport(lp2p_config *cfg, const char *v) {
 static int load_stack(lp2p_config *cfg, lp2p_getenv_fn env, const names *a,
                       const names *b, char *err, size_t n) {
   const char *t = get(env, a->transport, b->transport);
-  if (!t) return bad(err, n, "%s is required (supported: %s)", a->transport, "tcp");
-  if (strcmp(t, "tcp") != 0)
-    return bad(err, n, "unsupported transport '%s' (supported: %s)", t, "tcp");
+  if (!t)
+    return bad(err, n, "%s is required (supported: %s)", a->transport,
+               lp2p__transport_names());
+  if (!(cfg->transport = lp2p__transport_find(t)))
+    return bad(err, n, "unsupported transport '%s' (supported: %s)", t,
+               lp2p__transport_names());
+  /* quic-v1 secures and multiplexes itself: any security or muxer given
+   * is not read (the harnesses leave them unset). */
+  if (cfg->transport->secure_muxed) {
+    cfg->security = NULL;
+    cfg->muxer = NULL;
+    return 0;
+  }
   const char *s = get(env, a->security, b->security);
   if (!s)
     return bad(err, n, "%s is required (supported: %s)", a->security,
@@ -152,9 +164,9 @@ const char *lp2p_config_usage(void) {
          "environment, meeting its peer through Redis.\n"
          "\n"
          "test-plans transport-interop (lowercase):\n"
-         "  transport             tcp                          (required)\n"
-         "  security              noise | tls | plaintext      (required)\n"
-         "  muxer                 yamux | mplex                (required)\n"
+         "  transport             tcp | ws | wss | quic-v1     (required)\n"
+         "  security              noise | tls | plaintext      (required; not\n"
+         "  muxer                 yamux | mplex                 read for quic-v1)\n"
          "  is_dialer             true | false                 (required)\n"
          "  ip                    listen IP                    (0.0.0.0)\n"
          "  redis_addr            host:port                    (redis:6379)\n"

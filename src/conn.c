@@ -72,6 +72,7 @@ struct lp2p_conn {
   lp2p_identify_peer identified;
   int has_identified;
   int identify_due; /* open our identify stream once this input is handled */
+  int mux_borrowed; /* the muxer instance is the transport's (QUIC) */
 };
 
 /* Records the first failure and says it in one line: the step, and the
@@ -306,10 +307,8 @@ static int open_identify(lp2p_conn *c) {
   return rc ? stream_fail(s, rc) : 0;
 }
 
-static int start_muxer(lp2p_conn *c) {
-  lp2p_io io = {.write = secure_write, .event = mux_event, .ud = c};
-  c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
-  if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
+/* The muxer runs: streams may open from now on. */
+static int muxed(lp2p_conn *c) {
   step_to(c, ST_MUXED);
   /* Not now: the rest of this input (the dialer's ping, sent right behind
    * Noise message 3) is answered first, so the echo leads our next write
@@ -318,6 +317,13 @@ static int start_muxer(lp2p_conn *c) {
   lp2p_event ev = {
       .type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol, .peer = &c->remote};
   return c->io.event(c->io.ud, &ev);
+}
+
+static int start_muxer(lp2p_conn *c) {
+  lp2p_io io = {.write = secure_write, .event = mux_event, .ud = c};
+  c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
+  if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
+  return muxed(c);
 }
 
 static int mux_mss_event(void *ud, const lp2p_event *ev) {
@@ -392,7 +398,7 @@ static int sec_mss_event(void *ud, const lp2p_event *ev) {
 /* ---- public ---- */
 
 void *lp2p_conn_shared_new(lp2p_env *env, const lp2p_conn_config *cfg) {
-  if (!cfg->security->shared_new) return NULL;
+  if (!cfg->security || !cfg->security->shared_new) return NULL;
   /* The muxer list every connection hands the security layer (below). */
   const char *mux[1] = {cfg->muxer->protocol};
   lp2p_security_params p = {
@@ -401,7 +407,8 @@ void *lp2p_conn_shared_new(lp2p_env *env, const lp2p_conn_config *cfg) {
 }
 
 void lp2p_conn_shared_free(const lp2p_conn_config *cfg, void *shared) {
-  if (shared && cfg->security->shared_free) cfg->security->shared_free(shared);
+  if (shared && cfg->security && cfg->security->shared_free)
+    cfg->security->shared_free(shared);
 }
 
 lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io) {
@@ -410,8 +417,9 @@ lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io)
   c->env = env;
   c->cfg = *cfg;
   c->io = io;
-  c->sec_proto[0] = cfg->security->protocol;
-  c->mux_proto[0] = cfg->muxer->protocol;
+  /* Both NULL for a transport that brings its own (lp2p_conn_start_secured). */
+  c->sec_proto[0] = cfg->security ? cfg->security->protocol : NULL;
+  c->mux_proto[0] = cfg->muxer ? cfg->muxer->protocol : NULL;
   c->ping_deadline = LP2P_NO_DEADLINE;
   lp2p_io mio = {.write = wire_write, .event = sec_mss_event, .ud = c};
   lp2p_mss_init(&c->sec_mss, cfg->initiator, c->sec_proto, 1, mio);
@@ -425,6 +433,25 @@ int lp2p_conn_start(lp2p_conn *c) {
    * ("na") still fails the connection in multistream-select. */
   if (rc == 0 && c->cfg.initiator && c->cfg.optimistic_security) rc = start_security(c);
   return rc ? conn_fail(c, rc, "start") : 0;
+}
+
+static void enter(lp2p_conn *c);
+static int finish(lp2p_conn *c, int rc, const char *what);
+
+int lp2p_conn_start_secured(lp2p_conn *c, const lp2p_pubkey *remote,
+                            const lp2p_muxer_ops *muxer, void *instance) {
+  if (!muxer->bind) return LP2P_EINVAL;
+  enter(c);
+  c->cfg.muxer = muxer;
+  c->mux_proto[0] = muxer->protocol;
+  c->state = ST_MUX_NEGOTIATE;
+  int rc = check_peer(c, remote);
+  if (rc) return finish(c, rc, "peer check");
+  c->mux = instance;
+  c->mux_borrowed = 1;
+  lp2p_io io = {.write = NULL, .event = mux_event, .ud = c};
+  muxer->bind(instance, io);
+  return finish(c, muxed(c), "start");
 }
 
 /* Entry points run between enter() and finish(): finish records a failure
@@ -535,7 +562,7 @@ void lp2p_conn_free(lp2p_conn *c) {
   for (conn_stream *s = c->streams; s; s = s->next)
     s->state = SS_DEAD;
   sweep(c);
-  if (c->mux) c->cfg.muxer->destroy(c->mux);
+  if (c->mux && !c->mux_borrowed) c->cfg.muxer->destroy(c->mux);
   if (c->sec) c->cfg.security->destroy(c->sec);
   free(c);
 }

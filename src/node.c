@@ -1,8 +1,9 @@
 #include "lp2p/node.h"
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 #include "redis.h"
-#include "tcp.h"
+#include "transport.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -24,11 +25,13 @@ typedef struct node {
   uv_timer_t deadline;
   uv_getaddrinfo_t gai;
   lp2p__redis *redis;
-  lp2p__tcp_listener *listener;
-  lp2p__tcp_conn *dial;
+  const lp2p__transport *t;
+  lp2p__link_listener *listener;
+  lp2p__link *dial;
+  lp2p__link_handlers dial_h; /* outlives the dialed link */
   lp2p_peerid expected;
   lp2p_multiaddr listen_ma; /* for identify: the address we publish */
-  lp2p_dial_target target;
+  lp2p__dial_plan plan;
   uint64_t t_start, t_ping;
   int stopped;
   int rc;
@@ -53,9 +56,9 @@ static void node_stop(node *n, int rc) {
   n->rc = rc;
   if (n->redis) lp2p__redis_close(n->redis);
   n->redis = NULL;
-  if (n->dial) lp2p__tcp_close(n->dial);
+  if (n->dial) lp2p__transport_close(n->t, n->dial);
   n->dial = NULL;
-  if (n->listener) lp2p__tcp_listener_close(n->listener);
+  if (n->listener) lp2p__transport_listener_close(n->t, n->listener);
   n->listener = NULL;
   uv_close((uv_handle_t *)&n->sigint, NULL);
   uv_close((uv_handle_t *)&n->sigterm, NULL);
@@ -95,7 +98,7 @@ static uint64_t ms_left(node *n) {
 
 /* ---- listener ---- */
 
-static void listener_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer) {
+static void listener_ready(void *ud, lp2p__link *tc, const lp2p_peerid *peer) {
   (void)ud;
   (void)tc;
   char text[128] = "?";
@@ -103,7 +106,7 @@ static void listener_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer
   LP2P_INFO("node", "connection from %s is up", text);
 }
 
-static void listener_closed(void *ud, lp2p__tcp_conn *tc, int err) {
+static void listener_closed(void *ud, lp2p__link *tc, int err) {
   (void)ud;
   (void)tc;
   if (err) LP2P_INFO("node", "a connection ended: %s", lp2p_strerror(err));
@@ -157,23 +160,21 @@ static void listener_redis_ready(void *ud, int err) {
 }
 
 static int start_listener(node *n) {
-  static const lp2p__tcp_handlers h = {.ready = listener_ready,
-                                       .closed = listener_closed};
-  int rc =
-      lp2p__tcp_listen(&n->loop, &n->env, n->cfg->ip, 0, &n->conn_cfg, &h, &n->listener);
-  uint16_t port = 0;
-  if (rc == 0) rc = lp2p__tcp_listener_port(n->listener, &port);
+  static const lp2p__link_handlers h = {.ready = listener_ready,
+                                        .closed = listener_closed};
+  char ip[64];
+  published_ip(n->cfg->ip, ip, sizeof ip);
+  int rc = lp2p__transport_listen(n->t, &n->loop, &n->env, n->cfg->ip, &n->conn_cfg, &h,
+                                  &n->listener);
+  if (rc == 0)
+    rc =
+        lp2p__transport_published(n->t, n->listener, ip, listen_addr, sizeof listen_addr);
   if (rc) {
     fprintf(stderr, "lp2p-interop: listen on %s: %s\n", n->cfg->ip, lp2p_strerror(rc));
     return rc;
   }
-  char ip[64];
-  published_ip(n->cfg->ip, ip, sizeof ip);
-  snprintf(listen_addr, sizeof listen_addr, "/%s/%s/tcp/%u",
-           strchr(ip, ':') ? "ip6" : "ip4", ip, port);
-  if (lp2p_multiaddr_parse(&n->listen_ma, listen_addr) == 0) {
-    lp2p__tcp_listener_set_addrs(n->listener, &n->listen_ma, 1);
-  }
+  if (lp2p_multiaddr_parse(&n->listen_ma, listen_addr) == 0)
+    lp2p__transport_listener_set_addrs(n->t, n->listener, &n->listen_ma, 1);
   size_t used = strlen(listen_addr);
   snprintf(listen_addr + used, sizeof listen_addr - used, "/p2p/%s", n->id_text);
   LP2P_INFO("node", "listening on %s", listen_addr);
@@ -186,12 +187,12 @@ static int start_listener(node *n) {
 
 static double ms_since(uint64_t t0_ns) { return (double)(uv_hrtime() - t0_ns) / 1e6; }
 
-static void dialer_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer) {
+static void dialer_ready(void *ud, lp2p__link *tc, const lp2p_peerid *peer) {
   node *n = ud;
   (void)peer;
   LP2P_DEBUG("node", "connected after %.3f ms; pinging", ms_since(n->t_start));
   n->t_ping = uv_hrtime();
-  int rc = lp2p__tcp_ping(tc);
+  int rc = lp2p__transport_ping(n->t, tc);
   if (rc) fail(n, rc, "ping");
 }
 
@@ -199,7 +200,7 @@ static void dialer_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer) 
  * py app answers one ping per stream): the handshake plus one round trip
  * ends at its echo, and the ping RTT is that ping's own round trip, from
  * its stream's opening to the echo. */
-static void dialer_pong(void *ud, lp2p__tcp_conn *tc) {
+static void dialer_pong(void *ud, lp2p__link *tc) {
   node *n = ud;
   (void)tc;
   n->res->handshake_plus_one_rtt_ms = ms_since(n->t_start);
@@ -208,7 +209,7 @@ static void dialer_pong(void *ud, lp2p__tcp_conn *tc) {
 }
 
 /* The connection or the driver already said why in its error line. */
-static void dialer_closed(void *ud, lp2p__tcp_conn *tc, int err) {
+static void dialer_closed(void *ud, lp2p__link *tc, int err) {
   node *n = ud;
   (void)tc;
   n->dial = NULL;
@@ -218,53 +219,48 @@ static void dialer_closed(void *ud, lp2p__tcp_conn *tc, int err) {
 }
 
 static void dial_addr(node *n, const struct sockaddr *sa) {
-  static const lp2p__tcp_handlers h0 = {
-      .ready = dialer_ready, .pong = dialer_pong, .closed = dialer_closed};
-  lp2p__tcp_handlers h = h0;
-  h.ud = n;
-  int rc = lp2p__tcp_dial(&n->loop, &n->env, sa, &n->conn_cfg, &h, &n->dial);
+  n->dial_h = (lp2p__link_handlers){
+      .ready = dialer_ready, .pong = dialer_pong, .closed = dialer_closed, .ud = n};
+  int rc = lp2p__transport_dial(n->t, &n->loop, &n->env, &n->plan, sa, &n->conn_cfg,
+                                &n->dial_h, &n->dial);
   if (rc) fail(n, rc, "dial");
 }
 
 static void resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
   node *n = req->data;
   if (status || !res) {
-    fprintf(stderr, "lp2p-interop: cannot resolve %s: %s\n", n->target.host,
+    fprintf(stderr, "lp2p-interop: cannot resolve %s: %s\n", n->plan.target.host,
             uv_strerror(status));
     node_stop(n, status ? status : LP2P_EADDR);
   } else if (!n->stopped) {
-    ((struct sockaddr_in *)res->ai_addr)->sin_port = htons(n->target.port);
+    ((struct sockaddr_in *)res->ai_addr)->sin_port = htons(n->plan.target.port);
     dial_addr(n, res->ai_addr);
   }
   uv_freeaddrinfo(res);
 }
 
 static int dial_target(node *n, const char *text) {
-  lp2p_multiaddr ma;
-  int rc = lp2p_multiaddr_parse(&ma, text);
-  if (rc == 0) rc = lp2p_multiaddr_dial_target(&n->target, &ma);
-  if (rc) {
-    fprintf(stderr, "lp2p-interop: listener address '%s' is not a dialable multiaddr\n",
-            text);
-    return rc;
-  }
-  if (n->target.peer_len) {
-    memcpy(n->expected.bytes, n->target.peer, n->target.peer_len);
-    n->expected.len = n->target.peer_len;
+  int rc = lp2p__transport_plan(n->t, text, &n->plan);
+  if (rc) return rc;
+  if (n->plan.target.peer_len) {
+    memcpy(n->expected.bytes, n->plan.target.peer, n->plan.target.peer_len);
+    n->expected.len = n->plan.target.peer_len;
     n->conn_cfg.expected_peer = &n->expected;
   }
   struct sockaddr_storage ss;
-  if (n->target.family == 4 || n->target.family == 6) {
-    rc = n->target.family == 4
-             ? uv_ip4_addr(n->target.host, n->target.port, (struct sockaddr_in *)&ss)
-             : uv_ip6_addr(n->target.host, n->target.port, (struct sockaddr_in6 *)&ss);
+  if (n->plan.target.family == 4 || n->plan.target.family == 6) {
+    rc = n->plan.target.family == 4
+             ? uv_ip4_addr(n->plan.target.host, n->plan.target.port,
+                           (struct sockaddr_in *)&ss)
+             : uv_ip6_addr(n->plan.target.host, n->plan.target.port,
+                           (struct sockaddr_in6 *)&ss);
     if (rc) return rc;
     dial_addr(n, (struct sockaddr *)&ss);
     return 0;
   }
   static struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
   n->gai.data = n;
-  return uv_getaddrinfo(&n->loop, &n->gai, resolved, n->target.host, NULL, &hints);
+  return uv_getaddrinfo(&n->loop, &n->gai, resolved, n->plan.target.host, NULL, &hints);
 }
 
 /* BLPOP in short slices: a listener that SETs the key instead of pushing
@@ -314,6 +310,7 @@ static int start_dialer(node *n) {
 static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   memset(n, 0, sizeof *n);
   n->cfg = cfg;
+  n->t = cfg->transport;
   n->res = res;
   n->env.random = env_random;
   if (sodium_init() < 0) return LP2P_EINVAL;
@@ -342,7 +339,8 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   /* Made before any address is published or taken: no connection pays
    * for our Noise static key and its signature, or our TLS certificate. */
   n->conn_cfg.security_shared = lp2p_conn_shared_new(&n->env, &n->conn_cfg);
-  if (cfg->security->shared_new && !n->conn_cfg.security_shared) return LP2P_ENOMEM;
+  if (cfg->security && cfg->security->shared_new && !n->conn_cfg.security_shared)
+    return LP2P_ENOMEM;
   if ((rc = uv_loop_init(&n->loop))) return rc;
   uv_signal_init(&n->loop, &n->sigint);
   uv_signal_init(&n->loop, &n->sigterm);

@@ -1,6 +1,7 @@
 #include "tcp.h"
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +25,13 @@ struct lp2p__tcp_listener {
   uv_loop_t *loop;
   lp2p_env *env;
   lp2p_conn_config conn_cfg;
+  lp2p_chain_config chain_cfg; /* .conn points at conn_cfg */
   lp2p__tcp_handlers h;
   unsigned open;
   struct lp2p__tcp_conn *conns; /* open connections, torn down with us */
   int closing;
+  void (*on_free)(void *arg); /* what the transport made for the listener */
+  void *on_free_arg;
 };
 
 struct lp2p__tcp_conn {
@@ -36,7 +40,7 @@ struct lp2p__tcp_conn {
   uv_connect_t connect_req;
   uv_write_t write_req;
   lp2p_env *env;
-  lp2p_conn *conn;
+  lp2p_chain *chain;
   lp2p__tcp_listener *listener;
   struct lp2p__tcp_conn *lnext, *lprev; /* in listener->conns */
   lp2p__tcp_handlers h;
@@ -46,7 +50,8 @@ struct lp2p__tcp_conn {
   int read_paused;      /* backpressure: the peer is not taking our output */
   uint64_t write_since; /* start of the write in flight (loop time) */
   uint32_t step_ms;
-  int depth; /* driver calls on the stack */
+  const char *addr_suffix; /* static: the transport's */
+  int depth;               /* driver calls on the stack */
   int close_after_flush;
   int closed_reported;
   int handles_open;
@@ -122,7 +127,7 @@ static void timer_cb(uv_timer_t *t);
 /* One timer: the connection's earliest deadline, or the end of the step
  * the peer has to take our output while reads are paused. */
 static void arm_timer(lp2p__tcp_conn *tc) {
-  uint64_t d = lp2p_conn_deadline(tc->conn), now = uv_now(tc->tcp.loop);
+  uint64_t d = lp2p_chain_deadline(tc->chain), now = uv_now(tc->tcp.loop);
   if (tc->read_paused && tc->writing && tc->write_since + tc->step_ms < d)
     d = tc->write_since + tc->step_ms;
   if (d == LP2P_NO_DEADLINE)
@@ -166,9 +171,18 @@ static int conn_write(void *ud, const uint8_t *p, size_t len) {
 static int conn_event(void *ud, const lp2p_event *ev) {
   lp2p__tcp_conn *tc = ud;
   if (ev->type == LP2P_EV_READY && tc->h.ready)
-    tc->h.ready(tc->h.ud, tc, lp2p_conn_peer(tc->conn));
+    tc->h.ready(tc->h.ud, tc, lp2p_conn_peer(lp2p_chain_conn(tc->chain)));
   else if (ev->type == LP2P_EV_PONG && tc->h.pong)
     tc->h.pong(tc->h.ud, tc);
+  else if (ev->type == LP2P_EV_EOF && !tc->close_after_flush) {
+    /* A byte layer saw the peer end the stream (WebSocket close): clean
+     * once the connection was up, else it ended a step early. */
+    int up = lp2p_chain_is_ready(tc->chain);
+    LP2P_DEBUG("tcp", "peer ended the stream");
+    if (!up) LP2P_ERROR("tcp", "the peer closed the connection before it was up");
+    tc->close_after_flush = 1;
+    report_closed(tc, up ? 0 : LP2P_EEOF);
+  }
   return 0;
 }
 
@@ -209,10 +223,10 @@ static void timer_cb(uv_timer_t *t) {
     return;
   }
   begin(tc);
-  int rc = lp2p_conn_expire(tc->conn);
+  int rc = lp2p_chain_expire(tc->chain);
   /* A deadline still due after expire() would re-arm a 0 ms timer, which
    * libuv runs again in the same loop turn, forever: end it instead. */
-  if (rc == 0 && lp2p_conn_deadline(tc->conn) <= tc->env->now_ms) {
+  if (rc == 0 && lp2p_chain_deadline(tc->chain) <= tc->env->now_ms) {
     LP2P_ERROR("tcp", "a deadline stayed due after it expired; closing");
     rc = LP2P_ETIMEDOUT;
   }
@@ -238,7 +252,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   if (n == 0 || tc->torn_down) return;
   begin(tc);
   int rc = 0;
-  if (n == UV_EOF && lp2p_conn_is_ready(tc->conn)) {
+  if (n == UV_EOF && lp2p_chain_is_ready(tc->chain)) {
     /* A peer closing a finished connection is a clean end. */
     LP2P_DEBUG("tcp", "peer closed");
     tc->close_after_flush = 1;
@@ -249,7 +263,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
                n == UV_EOF ? "the peer closed the connection before it was up"
                            : uv_strerror((int)n));
   } else {
-    rc = lp2p_conn_recv(tc->conn, (const uint8_t *)buf->base, (size_t)n);
+    rc = lp2p_chain_recv(tc->chain, (const uint8_t *)buf->base, (size_t)n);
   }
   end(tc, rc);
 }
@@ -266,8 +280,8 @@ static void teardown(lp2p__tcp_conn *tc) {
   tc->torn_down = 1;
   report_closed(tc, 0);
   unlink_listener(tc);
-  lp2p_conn_free(tc->conn);
-  tc->conn = NULL;
+  lp2p_chain_free(tc->chain);
+  tc->chain = NULL;
   lp2p_buf_free(&tc->pending);
   /* The in-flight buffer must live until its write callback. */
   if (tc->writing)
@@ -279,15 +293,16 @@ static void teardown(lp2p__tcp_conn *tc) {
 }
 
 static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
-                                const lp2p_conn_config *cfg,
+                                const lp2p_chain_config *cfg,
                                 const lp2p__tcp_handlers *h) {
   lp2p__tcp_conn *tc = calloc(1, sizeof *tc);
   if (!tc) return NULL;
   tc->env = env;
   tc->h = *h;
-  tc->step_ms = cfg->step_timeout_ms ? cfg->step_timeout_ms : 10000;
+  tc->step_ms = cfg->conn->step_timeout_ms ? cfg->conn->step_timeout_ms : 10000;
+  tc->addr_suffix = cfg->addr_suffix ? cfg->addr_suffix : "";
   lp2p_io io = {.write = conn_write, .event = conn_event, .ud = tc};
-  if (!(tc->conn = lp2p_conn_new(env, cfg, io))) {
+  if (!(tc->chain = lp2p_chain_new(env, cfg, io))) {
     free(tc);
     return NULL;
   }
@@ -298,7 +313,8 @@ static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
   return tc;
 }
 
-/* identify's observedAddr: /ip4|ip6/<peer address>/tcp/<port>. */
+/* identify's observedAddr: /ip4|ip6/<peer address>/tcp/<port>, then what
+ * the byte layers add (/ws, /tls/ws). */
 static void set_observed(lp2p__tcp_conn *tc) {
   struct sockaddr_storage ss;
   int len = sizeof ss;
@@ -308,9 +324,11 @@ static void set_observed(lp2p__tcp_conn *tc) {
   uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                            : ((struct sockaddr_in *)&ss)->sin_port);
   if (uv_ip_name((struct sockaddr *)&ss, ip, sizeof ip)) return;
-  snprintf(text, sizeof text, "/%s/%s/tcp/%u", v6 ? "ip6" : "ip4", ip, port);
+  snprintf(text, sizeof text, "/%s/%s/tcp/%u%s", v6 ? "ip6" : "ip4", ip, port,
+           tc->addr_suffix);
   lp2p_multiaddr ma;
-  if (lp2p_multiaddr_parse(&ma, text) == 0) lp2p_conn_set_observed(tc->conn, &ma);
+  if (lp2p_multiaddr_parse(&ma, text) == 0)
+    lp2p_conn_set_observed(lp2p_chain_conn(tc->chain), &ma);
 }
 
 static void start_conn(lp2p__tcp_conn *tc) {
@@ -320,7 +338,7 @@ static void start_conn(lp2p__tcp_conn *tc) {
   set_observed(tc);
   begin(tc);
   int rc = uv_read_start((uv_stream_t *)&tc->tcp, alloc_cb, read_cb);
-  if (rc == 0) rc = lp2p_conn_start(tc->conn);
+  if (rc == 0) rc = lp2p_chain_start(tc->chain);
   end(tc, rc);
 }
 
@@ -332,7 +350,7 @@ static void on_connection(uv_stream_t *server, int status) {
     LP2P_ERROR("tcp", "accept: %s", uv_strerror(status));
     return;
   }
-  lp2p__tcp_conn *tc = conn_new(l->loop, l->env, &l->conn_cfg, &l->h);
+  lp2p__tcp_conn *tc = conn_new(l->loop, l->env, &l->chain_cfg, &l->h);
   if (!tc) return;
   tc->listener = l;
   tc->lnext = l->conns;
@@ -347,9 +365,9 @@ static void on_connection(uv_stream_t *server, int status) {
   start_conn(tc);
 }
 
-int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
-                     const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
-                     lp2p__tcp_listener **out) {
+int lp2p__tcp_listen_chain(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
+                           const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
+                           lp2p__tcp_listener **out) {
   struct sockaddr_storage ss;
   int rc = strchr(ip, ':') ? uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)
                            : uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
@@ -358,7 +376,9 @@ int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t po
   if (!l) return LP2P_ENOMEM;
   l->loop = loop;
   l->env = env;
-  l->conn_cfg = *conn_cfg;
+  l->conn_cfg = *cc->conn;
+  l->chain_cfg = *cc;
+  l->chain_cfg.conn = &l->conn_cfg;
   l->h = *h;
   uv_tcp_init(loop, &l->tcp);
   l->tcp.data = l;
@@ -390,7 +410,18 @@ void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l, const lp2p_multiaddr *a
 
 unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) { return l->open; }
 
-static void listener_closed(uv_handle_t *h) { free(h->data); }
+/* Runs once the loop is past every connection's teardown: nothing still
+ * uses what on_free releases. */
+static void listener_closed(uv_handle_t *h) {
+  lp2p__tcp_listener *l = h->data;
+  if (l->on_free) l->on_free(l->on_free_arg);
+  free(l);
+}
+
+void lp2p__tcp_listener_on_free(lp2p__tcp_listener *l, void (*fn)(void *), void *arg) {
+  l->on_free = fn;
+  l->on_free_arg = arg;
+}
 
 /* The listener's connections end with it: they point at it, and it is
  * freed once its handle has closed. */
@@ -430,10 +461,10 @@ static void connect_timeout_cb(uv_timer_t *t) {
   teardown(tc);
 }
 
-int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
-                   const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
-                   lp2p__tcp_conn **out) {
-  lp2p__tcp_conn *tc = conn_new(loop, env, conn_cfg, h);
+int lp2p__tcp_dial_chain(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
+                         const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
+                         lp2p__tcp_conn **out) {
+  lp2p__tcp_conn *tc = conn_new(loop, env, cc, h);
   if (!tc) return LP2P_ENOMEM;
   int rc = uv_tcp_connect(&tc->connect_req, &tc->tcp, addr, connect_cb);
   if (rc) {
@@ -441,7 +472,7 @@ int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
     teardown(tc);
     return rc;
   }
-  uv_timer_start(&tc->timer, connect_timeout_cb, conn_cfg->step_timeout_ms, 0);
+  uv_timer_start(&tc->timer, connect_timeout_cb, cc->conn->step_timeout_ms, 0);
   *out = tc;
   return 0;
 }
@@ -449,7 +480,7 @@ int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
 int lp2p__tcp_ping(lp2p__tcp_conn *tc) {
   if (tc->torn_down || tc->close_after_flush) return LP2P_ECLOSED;
   begin(tc);
-  int rc = lp2p_conn_ping(tc->conn);
+  int rc = lp2p_chain_ping(tc->chain);
   end(tc, rc);
   return rc;
 }
@@ -458,7 +489,21 @@ void lp2p__tcp_close(lp2p__tcp_conn *tc) {
   if (tc->torn_down || tc->close_after_flush) return;
   tc->closed_reported = 1;
   begin(tc);
-  lp2p_conn_close(tc->conn);
+  lp2p_chain_close(tc->chain);
   tc->close_after_flush = 1;
   end(tc, 0);
+}
+
+int lp2p__tcp_listen(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
+                     const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
+                     lp2p__tcp_listener **out) {
+  lp2p_chain_config cc = {.conn = conn_cfg};
+  return lp2p__tcp_listen_chain(loop, env, ip, port, &cc, h, out);
+}
+
+int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
+                   const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
+                   lp2p__tcp_conn **out) {
+  lp2p_chain_config cc = {.conn = conn_cfg};
+  return lp2p__tcp_dial_chain(loop, env, addr, &cc, h, out);
 }

@@ -1,4 +1,6 @@
-/* Internal: the libuv TCP driver around lp2p_conn. One read buffer shared
+/* Internal: the libuv stream driver around lp2p_chain (byte layers, then
+ * lp2p_conn), shared by every transport over TCP (tcp, ws, wss): only the
+ * chain's layer list differs. One read buffer shared
  * by the loop (reads are consumed synchronously), a pending and an in-flight
  * transmit buffer with one uv_write_t, one timer set to the connection's
  * earliest deadline. Handlers may close the connection from inside a
@@ -6,7 +8,7 @@
 #ifndef LP2P_TCP_INTERNAL_H
 #define LP2P_TCP_INTERNAL_H
 
-#include "lp2p/conn.h"
+#include "lp2p/chain.h"
 
 #include <uv.h>
 
@@ -32,6 +34,8 @@ void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l, const lp2p_multiaddr *a
 /* The bound port. */
 int lp2p__tcp_listener_port(lp2p__tcp_listener *l, uint16_t *port);
 void lp2p__tcp_listener_close(lp2p__tcp_listener *l);
+/* fn(arg) runs when the listener is freed, after its last connection. */
+void lp2p__tcp_listener_on_free(lp2p__tcp_listener *l, void (*fn)(void *), void *arg);
 /* Connections currently open under the listener. */
 unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l);
 
@@ -40,6 +44,14 @@ int lp2p__tcp_dial(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
                    const lp2p_conn_config *conn_cfg, const lp2p__tcp_handlers *h,
                    lp2p__tcp_conn **out);
 int lp2p__tcp_ping(lp2p__tcp_conn *tc);
+/* The same, with byte layers below the connection (cc->layers; the layer
+ * params' strings must outlive the call only). */
+int lp2p__tcp_listen_chain(uv_loop_t *loop, lp2p_env *env, const char *ip, uint16_t port,
+                           const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
+                           lp2p__tcp_listener **out);
+int lp2p__tcp_dial_chain(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
+                         const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
+                         lp2p__tcp_conn **out);
 /* Graceful: muxer goodbye, flush, then close. No handler runs after. */
 void lp2p__tcp_close(lp2p__tcp_conn *tc);
 

@@ -245,6 +245,7 @@ int lp2p_tls_cert_verify(lp2p_pubkey *pk, const uint8_t *der, size_t len, int64_
   uint8_t ext[LP2P_TLS_EXT_MAX];
   size_t ext_len = 0;
   gnutls_x509_crt_t crt;
+  if (lp2p_gnutls_init()) return LP2P_ENOMEM; /* set up on first use (keys.h) */
   if (len > LP2P_TLS_CERT_MAX) return refuse(LP2P_ETOOBIG, "over its size cap");
   if (gnutls_x509_crt_init(&crt) < 0) return LP2P_ENOMEM;
   gnutls_datum_t d = {(unsigned char *)der, (unsigned)len};

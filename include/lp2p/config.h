@@ -10,8 +10,11 @@
 
 typedef enum lp2p_mode { LP2P_MODE_LEGACY, LP2P_MODE_UNIFIED } lp2p_mode;
 
+struct lp2p__transport; /* src/transport.h: the I/O side's table */
+
 typedef struct lp2p_config {
   lp2p_mode mode;
+  const struct lp2p__transport *transport;
   const lp2p_security_ops *security;
   const lp2p_muxer_ops *muxer;
   int is_dialer;

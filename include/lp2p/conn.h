@@ -11,7 +11,7 @@
 #ifndef LP2P_CONN_H
 #define LP2P_CONN_H
 
-#include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 #include "lp2p/common.h"
 #include "lp2p/identify.h"
 #include "lp2p/keys.h"
@@ -49,6 +49,14 @@ void lp2p_conn_shared_free(const lp2p_conn_config *cfg, void *shared);
 lp2p_conn *lp2p_conn_new(lp2p_env *env, const lp2p_conn_config *cfg, lp2p_io io);
 /* Sends our first bytes (both roles send the multistream header at once). */
 int lp2p_conn_start(lp2p_conn *c);
+/* For a transport that secures and multiplexes itself (QUIC): instead of
+ * lp2p_conn_start, the connection starts muxed, with the remote host key
+ * the transport authenticated (checked against cfg->expected_peer) and the
+ * transport's streams as its muxer: muxer->bind(instance, io) gets the
+ * stream event sink, and the connection never destroys the instance.
+ * cfg->security and cfg->muxer may then be NULL. Emits READY. */
+int lp2p_conn_start_secured(lp2p_conn *c, const lp2p_pubkey *remote,
+                            const lp2p_muxer_ops *muxer, void *instance);
 /* The peer's address as the transport sees it, for identify's
  * observedAddr. Copied. */
 void lp2p_conn_set_observed(lp2p_conn *c, const lp2p_multiaddr *ma);

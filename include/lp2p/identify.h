@@ -6,7 +6,7 @@
 #ifndef LP2P_IDENTIFY_H
 #define LP2P_IDENTIFY_H
 
-#include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 #include "lp2p/keys.h"
 
 #define LP2P_IDENTIFY_PROTOCOL "/ipfs/id/1.0.0"

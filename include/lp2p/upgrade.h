@@ -55,6 +55,9 @@ typedef struct lp2p_muxer_ops {
   uint64_t (*deadline)(const void *m);
   int (*expire)(void *m);
   void (*destroy)(void *m);
+  /* Only for an instance the transport made (QUIC streams): sets the sink
+   * of its STREAM_* events. NULL for the byte-stream muxers. */
+  void (*bind)(void *m, lp2p_io io);
 } lp2p_muxer_ops;
 
 /* By harness name ("noise", "yamux"); NULL when unsupported. */

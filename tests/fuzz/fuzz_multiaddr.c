@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 
 static void check_accepted(const lp2p_multiaddr *ma, size_t cap) {
   FZ_CHECK(ma->len > 0 && ma->len <= LP2P_MULTIADDR_MAX);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 #include "lp2p/conn.h"
 #include "lp2p/mss.h"
 #include "lp2p/noise.h"

@@ -62,6 +62,10 @@ typedef struct hl {
   lp2p_conn_config cfg;
   lp2p__tcp_listener *l;
   uint16_t port;
+  /* Byte layers under the connection (test_hostile_ws.c); none for tcp.
+   * The honest dialer of hl_check_serves uses the same. */
+  const lp2p_layer_ops *const *layers;
+  size_t n_layers;
   int readies;  /* connections that reached READY */
   int closes;   /* closed() calls */
   int last_err; /* err of the last closed() */
@@ -98,9 +102,13 @@ HU_FN void hl_pump_ms(hl *h, unsigned ms) {
     hl_pump(h, -1);
 }
 
-/* A listener securing with `security` ("noise", "tls", "plaintext"). */
-HU_FN void hl_init_sec(hl *h, const char *security, const char *muxer) {
+/* A listener securing with `security` ("noise", "tls", "plaintext") over
+ * the byte layers given (none for tcp). */
+HU_FN void hl_init_full(hl *h, const char *security, const char *muxer,
+                        const lp2p_layer_ops *const *layers, size_t n_layers) {
   memset(h, 0, sizeof *h);
+  h->layers = layers;
+  h->n_layers = n_layers;
   if (getenv("LP2P_DEBUG")) lp2p_log_level = LP2P_LOG_DEBUG;
   h->seed = 0x1234567 ^ (uint64_t)hu_now_ms();
   h->env.random = tu_random;
@@ -116,13 +124,22 @@ HU_FN void hl_init_sec(hl *h, const char *security, const char *muxer) {
   assert_non_null(h->cfg.security);
   assert_non_null(h->cfg.muxer);
   lp2p__tcp_handlers hd = {.ready = hl_on_ready, .closed = hl_on_closed, .ud = h};
+  lp2p_chain_config cc = {.conn = &h->cfg, .layers = layers, .n_layers = n_layers};
+  cc.params.step_timeout_ms = HU_STEP_MS;
   assert_int_equal(
-      lp2p__tcp_listen(&h->loop, &h->env, "127.0.0.1", 0, &h->cfg, &hd, &h->l), 0);
+      lp2p__tcp_listen_chain(&h->loop, &h->env, "127.0.0.1", 0, &cc, &hd, &h->l), 0);
   assert_int_equal(lp2p__tcp_listener_port(h->l, &h->port), 0);
   h->saved_stderr = -1;
 }
 
-HU_FN void hl_init(hl *h, const char *muxer) { hl_init_sec(h, "noise", muxer); }
+HU_FN void hl_init_sec(hl *h, const char *security, const char *muxer) {
+  hl_init_full(h, security, muxer, NULL, 0);
+}
+HU_FN void hl_init_layers(hl *h, const char *muxer, const lp2p_layer_ops *const *layers,
+                          size_t n_layers) {
+  hl_init_full(h, "noise", muxer, layers, n_layers);
+}
+HU_FN void hl_init(hl *h, const char *muxer) { hl_init_full(h, "noise", muxer, NULL, 0); }
 
 HU_FN void hl_walk_close(uv_handle_t *hd, void *arg) {
   (void)arg;
@@ -561,12 +578,14 @@ HU_FN void gd_closed(void *ud, lp2p__tcp_conn *tc, int err) {
   g->err = err;
 }
 
-/* Dials 127.0.0.1:port with `security` and `muxer` and the expected peer
- * id, pings once, closes. Returns 0 on a pong, else the error. */
-HU_FN int hu_dial_ping_sec(uv_loop_t *loop, lp2p_env *env, uint16_t port,
-                           const char *security, const char *muxer,
-                           const lp2p_peerid *expect, void (*pump)(void *),
-                           void *pump_ud) {
+/* Dials 127.0.0.1:port with `security` and `muxer` over the byte layers
+ * given and the expected peer id, pings once, closes. Returns 0 on a pong,
+ * else the error. */
+HU_FN int hu_dial_ping_full(uv_loop_t *loop, lp2p_env *env, uint16_t port,
+                            const char *security, const char *muxer,
+                            const lp2p_peerid *expect, void (*pump)(void *),
+                            void *pump_ud, const lp2p_layer_ops *const *layers,
+                            size_t n_layers) {
   lp2p_identity id;
   assert_int_equal(lp2p_identity_generate(&id, LP2P_KEY_SECP256K1, env), 0);
   lp2p_conn_config cfg = {.initiator = 1,
@@ -581,7 +600,10 @@ HU_FN int hu_dial_ping_sec(uv_loop_t *loop, lp2p_env *env, uint16_t port,
   struct sockaddr_in sa;
   uv_ip4_addr("127.0.0.1", port, &sa);
   lp2p__tcp_conn *tc;
-  int rc = lp2p__tcp_dial(loop, env, (struct sockaddr *)&sa, &cfg, &hd, &tc);
+  lp2p_chain_config cc = {.conn = &cfg, .layers = layers, .n_layers = n_layers};
+  cc.params = (lp2p_layer_params){
+      .host = "127.0.0.1", .port = port, .step_timeout_ms = 4 * HU_STEP_MS};
+  int rc = lp2p__tcp_dial_chain(loop, env, (struct sockaddr *)&sa, &cc, &hd, &tc);
   if (rc) {
     lp2p_identity_clear(&id);
     return rc;
@@ -600,7 +622,23 @@ HU_FN int hu_dial_ping_sec(uv_loop_t *loop, lp2p_env *env, uint16_t port,
 
 HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port, const char *muxer,
                        const lp2p_peerid *expect, void (*pump)(void *), void *pump_ud) {
-  return hu_dial_ping_sec(loop, env, port, "noise", muxer, expect, pump, pump_ud);
+  return hu_dial_ping_full(loop, env, port, "noise", muxer, expect, pump, pump_ud, NULL, 0);
+}
+
+HU_FN int hu_dial_ping_sec(uv_loop_t *loop, lp2p_env *env, uint16_t port,
+                           const char *security, const char *muxer,
+                           const lp2p_peerid *expect, void (*pump)(void *),
+                           void *pump_ud) {
+  return hu_dial_ping_full(loop, env, port, security, muxer, expect, pump, pump_ud, NULL,
+                           0);
+}
+
+HU_FN int hu_dial_ping_layers(uv_loop_t *loop, lp2p_env *env, uint16_t port,
+                              const char *muxer, const lp2p_peerid *expect,
+                              void (*pump)(void *), void *pump_ud,
+                              const lp2p_layer_ops *const *layers, size_t n_layers) {
+  return hu_dial_ping_full(loop, env, port, "noise", muxer, expect, pump, pump_ud, layers,
+                           n_layers);
 }
 
 HU_FN void hl_pump_cb(void *ud) { hl_pump(ud, -1); }
@@ -609,8 +647,9 @@ HU_FN void hl_pump_cb(void *ud) { hl_pump(ud, -1); }
  * listener holds no connection. */
 HU_FN void hl_check_serves(hl *h) {
   int closes = h->closes;
-  assert_int_equal(hu_dial_ping_sec(&h->loop, &h->env, h->port, h->cfg.security->name,
-                                    h->cfg.muxer->name, &h->pid, hl_pump_cb, h),
+  assert_int_equal(hu_dial_ping_full(&h->loop, &h->env, h->port, h->cfg.security->name,
+                                     h->cfg.muxer->name, &h->pid, hl_pump_cb, h, h->layers,
+                                     h->n_layers),
                    0);
   assert_int_equal(hl_wait_idle(h, HU_WAIT_MS), 0);
   assert_int_equal(h->closes, closes + 1);

@@ -12,7 +12,8 @@
 #   network and redis, UPPERCASE env, TEST_KEY required);
 # - lib.sh's harness_json / harness_yaml (the harnesses' rules podman.sh
 #   reads results with) accept and refuse what those harnesses do;
-# - .github/workflows/interop.yml: the matrix covers the registered muxers;
+# - .github/workflows/interop.yml: the matrix covers the registered muxers
+#   (quic-v1, which has its own TLS and streams, as one include cell);
 # - interop/: the registration entries list exactly tcp / noise,tls,plaintext /
 #   yamux,mplex,
 #   and the binary accepts each listed capability and refuses others.
@@ -68,7 +69,8 @@ if re.search(r"(?m)^RUN ", runtime):
 pkgs = [l.split("#")[0].strip() for l in open("scripts/build-packages.txt")]
 pkgs = [p for p in pkgs if p]
 for p in ("libuv1-dev", "libsodium-dev", "libhiredis-dev", "libsecp256k1-dev",
-          "libprotobuf-c-dev", "libgnutls28-dev", "protobuf-c-compiler", "cmake", "gcc"):
+          "libprotobuf-c-dev", "libgnutls28-dev", "libwslay-dev", "protobuf-c-compiler", "cmake",
+          "gcc"):
     if p not in pkgs:
         fail("scripts/build-packages.txt lacks %s" % p)
 
@@ -131,7 +133,7 @@ for role, dialer in (("listener", "false"), ("dialer", "true")):
         fail("compose.unified.yml: %s has unexpected variables %r" % (role, sorted(set(env) - set(want))))
 
 # ---- registration
-CAPS = {"transports": ["tcp"], "secureChannels": ["noise", "tls", "plaintext"],
+CAPS = {"transports": ["tcp", "ws", "wss", "quic-v1"], "secureChannels": ["noise", "tls", "plaintext"],
         "muxers": ["yamux", "mplex"]}
 v = json.load(open("interop/test-plans/versionsInput.entry.json"))
 if v != dict(id="c-lp2p-v0.1", **CAPS):
@@ -161,7 +163,11 @@ if "interop/test-plans/impl/%s/v%s/Makefile" % (impl_name, ver) != "interop/test
 # ---- CI matrix covers the registered stack
 w = yaml.safe_load(open(".github/workflows/interop.yml"))
 m = w["jobs"]["compose"]["strategy"]["matrix"]
-if m.get("transport") != CAPS["transports"] or m.get("security") != CAPS["secureChannels"] \
+# Secure-muxed transports (quic-v1) are one cell each under include.
+SECURE_MUXED = ["quic-v1"]
+inc = [c.get("transport") for c in m.get("include", [])]
+if m.get("transport", []) + inc != CAPS["transports"] or sorted(inc) != sorted(SECURE_MUXED) \
+        or m.get("security") != CAPS["secureChannels"] \
         or sorted(m.get("muxer", [])) != sorted(CAPS["muxers"]):
     fail("interop.yml matrix %r does not match the capabilities %r" % (m, CAPS))
 if "bash .ci/run" not in json.dumps(w["jobs"]):
@@ -270,13 +276,18 @@ pick_binary
 probe() {
   env -i transport="$1" security="$2" muxer="$3" is_dialer=probe "$BIN" 2>&1 >/dev/null || true
 }
-for s in noise tls plaintext; do
-  for m in yamux mplex; do
-    msg=$(probe tcp "$s" "$m")
-    [[ $msg == *"is_dialer must be true or false"* ]] || die "binary refuses tcp/$s/$m: $msg"
+for t in tcp ws wss; do
+  for s in noise tls plaintext; do
+    for m in yamux mplex; do
+      msg=$(probe "$t" "$s" "$m")
+      [[ $msg == *"is_dialer must be true or false"* ]] || die "binary refuses $t/$s/$m: $msg"
+    done
   done
 done
-for bad in "ws noise yamux" "tcp secio yamux" "tcp noise quic"; do
+# quic-v1 reads neither security nor muxer.
+msg=$(probe quic-v1 - -)
+[[ $msg == *"is_dialer must be true or false"* ]] || die "binary refuses quic-v1: $msg"
+for bad in "udp noise yamux" "tcp secio yamux" "tcp noise quic"; do
   # shellcheck disable=SC2086
   msg=$(probe $bad)
   [[ $msg == *unsupported* ]] || die "binary accepts $bad, which is not registered: $msg"

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "lp2p/codec.h"
+#include "lp2p/multiaddr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,7 +225,7 @@ static const struct {
     {"/dns4/example.com/tcp/80", "360b6578616d706c652e636f6d060050"},
     {"/dns6/example.com/tcp/443/wss", "370b6578616d706c652e636f6d0601bbde03"},
     {"/ip4/127.0.0.1/udp/1234", "047f000001910204d2"},
-    {"/ip4/127.0.0.1/udp/1234/quic-v1", "047f000001910204d2cc03"},
+    {"/ip4/127.0.0.1/udp/1234/quic-v1", "047f000001910204d2cd03"},
     {"/ip4/1.2.3.4/tcp/1/tls/ws", "0401020304060001c003dd03"},
     {"/ip6/2001:db8::1/tcp/0", "2920010db8000000000000000000000001"
                                "060000"},
@@ -493,8 +494,14 @@ static void test_dial_target(void **state) {
   assert_int_equal(t.family, 0);
   assert_int_equal(t.port, 80);
 
+  /* A udp port too (quic-v1); what follows the port is the transport's
+   * business (transport.c). */
+  assert_int_equal(lp2p_multiaddr_parse(&ma, "/ip4/127.0.0.1/udp/1234/quic-v1"), 0);
+  assert_int_equal(lp2p_multiaddr_dial_target(&t, &ma), 0);
+  assert_int_equal(t.port, 1234);
+
   static const char *nodial[] = {
-      "/ip4/127.0.0.1/udp/1234/quic-v1",  "/tcp/1", "/ip4/127.0.0.1", "/p2p/" ED_ID,
+      "/ip4/127.0.0.1/quic-v1/udp/1234",  "/tcp/1", "/ip4/127.0.0.1", "/p2p/" ED_ID,
       "/ip4/1.2.3.4/p2p/" ED_ID "/tcp/1", "/ws",
   };
   for (size_t i = 0; i < sizeof nodial / sizeof nodial[0]; i++) {

@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+/* src/transport.h (internal): the transport table. */
+const struct lp2p__transport *lp2p__transport_find(const char *name);
+
 static const char *const *fake_env;
 
 static const char *fake_getenv(const char *name) {
@@ -70,10 +73,23 @@ static void expect_error(const char *const *env, const char *needle) {
   assert_null(strchr(err, '\n'));
 }
 
+static void test_transports(void **state) {
+  (void)state;
+  const char *names[] = {"tcp", "ws", "wss"};
+  for (int i = 0; i < 3; i++) {
+    const char *env[] = {"transport", names[i],    "security", "noise", "muxer",
+                         "yamux",     "is_dialer", "true",     NULL};
+    lp2p_config cfg;
+    char err[256];
+    assert_int_equal(load(env, &cfg, err), 0);
+    assert_non_null(cfg.transport);
+  }
+}
+
 static void test_errors_name_what_is_supported(void **state) {
   (void)state;
-  const char *quic[] = {"transport", "quic-v1", "is_dialer", "true", NULL};
-  expect_error(quic, "supported: tcp");
+  const char *udp[] = {"transport", "udp", "is_dialer", "true", NULL};
+  expect_error(udp, "supported: tcp, ws, wss, quic-v1");
   const char *sec[] = {"transport", "tcp",       "security", "secio", "muxer",
                        "yamux",     "is_dialer", "true",     NULL};
   expect_error(sec, "supported: noise, tls, plaintext");
@@ -96,10 +112,31 @@ static void test_errors_name_what_is_supported(void **state) {
   expect_error(none, "transport is required");
 }
 
+/* quic-v1 brings its own TLS and streams: neither security nor muxer is
+ * required or read, in both conventions. */
+static void test_quic_needs_no_stack(void **state) {
+  (void)state;
+  lp2p_config cfg;
+  char err[256] = "";
+  const char *legacy[] = {"transport", "quic-v1", "is_dialer", "true", NULL};
+  assert_int_equal(load(legacy, &cfg, err), 0);
+  assert_ptr_equal(cfg.transport, lp2p__transport_find("quic-v1"));
+  assert_null(cfg.security);
+  assert_null(cfg.muxer);
+  const char *unified[] = {"TRANSPORT",      "quic-v1",  "IS_DIALER",
+                           "false",          "TEST_KEY", "a1b2",
+                           "SECURE_CHANNEL", "noise",    NULL};
+  assert_int_equal(load(unified, &cfg, err), 0);
+  assert_ptr_equal(cfg.transport, lp2p__transport_find("quic-v1"));
+  assert_null(cfg.security);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_quic_needs_no_stack),
       cmocka_unit_test(test_legacy_defaults),
       cmocka_unit_test(test_unified_names),
+      cmocka_unit_test(test_transports),
       cmocka_unit_test(test_errors_name_what_is_supported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,483 @@
+/* The libuv UDP driver of quic-v1 (transport.h lp2p__driver): one socket
+ * per listener or dialer, the QUIC engine (quic.h) on it, lp2p_conn as the
+ * session over QUIC streams, one timer per connection set to the earliest
+ * of the QUIC and session deadlines. Datagrams go out with
+ * uv_udp_try_send: one that cannot be sent now is lost, as on any
+ * network, and QUIC recovers it. */
+#include "udp.h"
+
+#include "lp2p/quic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Concurrent handshakes one listener takes; further Initials are dropped
+ * until one completes or times out. */
+#define MAX_HANDSHAKES 64
+#define MAX_CONNECTIONS 1024
+
+typedef struct endpoint endpoint;
+
+/* One QUIC connection: what the app holds as a link. */
+typedef struct qlink {
+  endpoint *ep;
+  lp2p_quic_conn *q; /* NULL once the engine is gone */
+  lp2p_conn *conn;   /* the session, once the handshake is done */
+  uv_timer_t timer;
+  uint64_t quic_deadline;
+  int closed_reported;
+  int busy;      /* inside an engine call: teardown waits (close_due) */
+  int close_due; /* the app closed the link from inside a handler */
+} qlink;
+
+struct endpoint {
+  uv_loop_t *loop;
+  lp2p_env *env;
+  uv_udp_t sock;
+  int handles; /* open libuv handles: freed when it drops to 0 */
+  int closing;
+  lp2p_conn_config cc;
+  const lp2p__link_handlers *h;
+  lp2p_quic_shared *shared;
+  lp2p_quic_addr local;
+  lp2p_quic_listener *ql; /* listener */
+  qlink *dial;            /* dialer */
+  lp2p_peerid expected;
+};
+
+static uint8_t rx_buf[65536]; /* datagrams are consumed synchronously */
+
+static void tick(endpoint *ep) {
+  uv_update_time(ep->loop);
+  ep->env->now_ms = uv_now(ep->loop);
+  ep->env->unix_s = (int64_t)time(NULL); /* certificate validity */
+}
+
+static lp2p__link *as_link(qlink *k) { return (lp2p__link *)k; }
+
+/* ---- teardown ---- */
+
+static void ep_handle_closed(uv_handle_t *h) {
+  endpoint *ep = h->data;
+  if (--ep->handles == 0) {
+    lp2p_quic_shared_free(ep->shared);
+    free(ep);
+  }
+}
+
+static void link_timer_closed(uv_handle_t *h) {
+  qlink *k = h->data;
+  endpoint *ep = k->ep;
+  free(k);
+  if (--ep->handles == 0) {
+    lp2p_quic_shared_free(ep->shared);
+    free(ep);
+  }
+}
+
+static void report_closed(qlink *k, int err) {
+  if (k->closed_reported) return;
+  k->closed_reported = 1;
+  if (k->ep->h->closed) k->ep->h->closed(k->ep->h->ud, as_link(k), err);
+}
+
+/* Frees the session and the timer; the engine is freed by its owner. */
+static void link_free(qlink *k) {
+  lp2p_conn_free(k->conn);
+  k->conn = NULL;
+  if (k->q) lp2p_quic_conn_set_user(k->q, NULL);
+  k->q = NULL;
+  uv_close((uv_handle_t *)&k->timer, link_timer_closed);
+}
+
+static void ep_close(endpoint *ep) {
+  if (ep->closing) return;
+  ep->closing = 1;
+  uv_close((uv_handle_t *)&ep->sock, ep_handle_closed);
+}
+
+/* ---- datagrams out ---- */
+
+static int send_to(endpoint *ep, const lp2p_quic_addr *to, const uint8_t *p, size_t len) {
+  if (ep->closing) return 0;
+  uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
+  int rc = uv_udp_try_send(&ep->sock, &b, 1, (const struct sockaddr *)&to->sa);
+  if (rc < 0 && rc != UV_EAGAIN) LP2P_DEBUG("udp", "send: %s", uv_strerror(rc));
+  return 0;
+}
+
+/* ---- timers ---- */
+
+static void on_timer(uv_timer_t *t);
+
+static void rearm(qlink *k) {
+  uint64_t d = k->quic_deadline;
+  if (k->conn) {
+    uint64_t c = lp2p_conn_deadline(k->conn);
+    if (c < d) d = c;
+  }
+  if (d == LP2P_NO_DEADLINE) {
+    uv_timer_stop(&k->timer);
+    return;
+  }
+  uint64_t now = k->ep->env->now_ms;
+  uv_timer_start(&k->timer, on_timer, d > now ? d - now : 0, 0);
+}
+
+static qlink *link_new(endpoint *ep, lp2p_quic_conn *q) {
+  qlink *k = calloc(1, sizeof *k);
+  if (!k) return NULL;
+  k->ep = ep;
+  k->q = q;
+  k->quic_deadline = LP2P_NO_DEADLINE;
+  uv_timer_init(ep->loop, &k->timer);
+  k->timer.data = k;
+  ep->handles++;
+  lp2p_quic_conn_set_user(q, k);
+  return k;
+}
+
+/* ---- the session ---- */
+
+static int session_write(void *ud, const uint8_t *p, size_t len) {
+  (void)ud, (void)p, (void)len;
+  return LP2P_EINVAL; /* a QUIC session writes on streams only */
+}
+
+static int session_event(void *ud, const lp2p_event *ev) {
+  qlink *k = ud;
+  if (ev->type == LP2P_EV_PONG && k->ep->h->pong)
+    k->ep->h->pong(k->ep->h->ud, as_link(k));
+  return 0;
+}
+
+static void set_observed(lp2p_conn *c, const lp2p_quic_addr *a) {
+  char ip[64], text[128];
+  const struct sockaddr *sa = (const struct sockaddr *)&a->sa;
+  int port;
+  if (sa->sa_family == AF_INET) {
+    uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+  } else {
+    uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof ip);
+    port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+  }
+  snprintf(text, sizeof text, "/%s/%s/udp/%d/quic-v1",
+           sa->sa_family == AF_INET ? "ip4" : "ip6", ip, port);
+  lp2p_multiaddr ma;
+  if (lp2p_multiaddr_parse(&ma, text) == 0) lp2p_conn_set_observed(c, &ma);
+}
+
+/* READY of the QUIC engine: the session starts muxed on its streams. */
+static int on_quic_ready(qlink *k, const lp2p_event *ev) {
+  endpoint *ep = k->ep;
+  lp2p_io io = {.write = session_write, .event = session_event, .ud = k};
+  k->conn = lp2p_conn_new(ep->env, &ep->cc, io);
+  if (!k->conn) return LP2P_ENOMEM;
+  set_observed(k->conn, lp2p_quic_conn_remote(k->q));
+  int rc = lp2p_conn_start_secured(k->conn, ev->peer, &lp2p_quic_muxer, k->q);
+  if (rc) return rc;
+  if (ep->h->ready) ep->h->ready(ep->h->ud, as_link(k), lp2p_conn_peer(k->conn));
+  return 0;
+}
+
+/* ---- listener ---- */
+
+static int l_send(void *ud, const lp2p_quic_addr *to, const uint8_t *p, size_t len) {
+  return send_to(ud, to, p, len);
+}
+
+static qlink *link_of(endpoint *ep, lp2p_quic_conn *q) {
+  qlink *k = lp2p_quic_conn_user(q);
+  return k ? k : link_new(ep, q);
+}
+
+static int l_event(void *ud, lp2p_quic_conn *q, const lp2p_event *ev) {
+  qlink *k = link_of(ud, q);
+  if (!k) return LP2P_ENOMEM;
+  return ev->type == LP2P_EV_READY ? on_quic_ready(k, ev) : 0;
+}
+
+static void l_timer(void *ud, lp2p_quic_conn *q, uint64_t deadline) {
+  qlink *k = link_of(ud, q);
+  if (!k) return;
+  k->quic_deadline = deadline;
+  rearm(k);
+}
+
+static void l_gone(void *ud, lp2p_quic_conn *q, int err) {
+  (void)ud;
+  qlink *k = lp2p_quic_conn_user(q);
+  if (!k) return;
+  if (k->conn) report_closed(k, err);
+  k->q = NULL;
+  link_free(k);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  (void)h, (void)suggested;
+  *b = uv_buf_init((char *)rx_buf, sizeof rx_buf);
+}
+
+static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, size_t n);
+
+static void on_recv(uv_udp_t *s, ssize_t n, const uv_buf_t *b,
+                    const struct sockaddr *addr, unsigned flags) {
+  (void)b;
+  endpoint *ep = s->data;
+  if (n < 0) LP2P_DEBUG("udp", "receive: %s", uv_strerror((int)n));
+  if (n <= 0 || !addr || ep->closing || (flags & UV_UDP_PARTIAL)) return;
+  lp2p_quic_addr from = {.len = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                            : sizeof(struct sockaddr_in)};
+  memcpy(&from.sa, addr, from.len);
+  tick(ep);
+  if (ep->ql)
+    lp2p_quic_listener_recv(ep->ql, &from, rx_buf, (size_t)n);
+  else
+    dialer_recv(ep, &from, (size_t)n);
+}
+
+static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *cc,
+                        const lp2p__link_handlers *h, const struct sockaddr *bind_addr) {
+  endpoint *ep = calloc(1, sizeof *ep);
+  if (!ep) return NULL;
+  ep->loop = loop;
+  ep->env = env;
+  ep->cc = *cc;
+  ep->h = h;
+  ep->sock.data = ep;
+  tick(ep);
+  ep->shared = lp2p_quic_shared_new(env, cc->identity);
+  int rc = ep->shared ? uv_udp_init(loop, &ep->sock) : LP2P_ENOMEM;
+  if (rc) {
+    lp2p_quic_shared_free(ep->shared);
+    free(ep);
+    return NULL;
+  }
+  ep->handles = 1;
+  int len = sizeof ep->local.sa;
+  rc = uv_udp_bind(&ep->sock, bind_addr, 0);
+  if (rc == 0) rc = uv_udp_getsockname(&ep->sock, (struct sockaddr *)&ep->local.sa, &len);
+  if (rc == 0) rc = uv_udp_recv_start(&ep->sock, alloc_cb, on_recv);
+  if (rc) {
+    LP2P_ERROR("udp", "socket: %s", uv_strerror(rc));
+    ep_close(ep);
+    return NULL;
+  }
+  ep->local.len = (socklen_t)len;
+  return ep;
+}
+
+static int udp_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                      const char *ip, const lp2p_conn_config *cc,
+                      const lp2p__link_handlers *h, lp2p__link_listener **out) {
+  (void)t;
+  struct sockaddr_storage ss;
+  int rc = strchr(ip, ':') ? uv_ip6_addr(ip, 0, (struct sockaddr_in6 *)&ss)
+                           : uv_ip4_addr(ip, 0, (struct sockaddr_in *)&ss);
+  if (rc) return rc;
+  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&ss);
+  if (!ep) return LP2P_EINVAL;
+  lp2p_quic_listener_config lc = {
+      .conn = {.shared = ep->shared, .handshake_timeout_ms = cc->step_timeout_ms},
+      .max_handshakes = MAX_HANDSHAKES,
+      .max_connections = MAX_CONNECTIONS};
+  lp2p_quic_listener_cbs cbs = {
+      .send = l_send, .event = l_event, .timer = l_timer, .gone = l_gone, .ud = ep};
+  ep->ql = lp2p_quic_listener_new(env, &lc, &ep->local, cbs);
+  if (!ep->ql) {
+    ep_close(ep);
+    return LP2P_ENOMEM;
+  }
+  *out = (lp2p__link_listener *)ep;
+  return 0;
+}
+
+static int udp_port(lp2p__link_listener *l, uint16_t *port) {
+  endpoint *ep = (endpoint *)l;
+  const struct sockaddr *sa = (const struct sockaddr *)&ep->local.sa;
+  *port = ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                                          : ((const struct sockaddr_in *)sa)->sin_port);
+  return 0;
+}
+
+static void udp_set_addrs(lp2p__link_listener *l, const lp2p_multiaddr *addrs, size_t n) {
+  endpoint *ep = (endpoint *)l;
+  ep->cc.listen_addrs = addrs;
+  ep->cc.n_listen_addrs = n;
+}
+
+static void udp_listener_close(lp2p__link_listener *l) {
+  endpoint *ep = (endpoint *)l;
+  tick(ep);
+  lp2p_quic_listener_free(ep->ql); /* goodbyes to every peer, then gone */
+  ep->ql = NULL;
+  ep_close(ep);
+}
+
+/* ---- dialer ---- */
+
+static void dialer_end(qlink *k, int err) {
+  endpoint *ep = k->ep;
+  report_closed(k, err);
+  lp2p_quic_conn_free(k->q);
+  k->q = NULL;
+  ep->dial = NULL;
+  link_free(k);
+  ep_close(ep);
+}
+
+static void dialer_settle(qlink *k, int rc) {
+  if (rc) {
+    const char *why = lp2p_take_reason();
+    if (rc != LP2P_EEOF)
+      LP2P_ERROR("quic", "connection failed: %s", why ? why : lp2p_strerror(rc));
+    return dialer_end(k, rc == LP2P_EEOF ? 0 : rc);
+  }
+  k->quic_deadline = lp2p_quic_conn_deadline(k->q);
+  rearm(k);
+}
+
+static void close_now(qlink *k);
+
+/* After an engine call: a close the app asked for inside it runs now. */
+static void dialer_after(qlink *k, int rc) {
+  k->busy = 0;
+  if (k->close_due) return close_now(k);
+  dialer_settle(k, rc);
+}
+
+static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, size_t n) {
+  qlink *k = ep->dial;
+  if (!k || !k->q) return;
+  lp2p_clear_reason();
+  k->busy = 1;
+  int rc = lp2p_quic_conn_recv(k->q, from, rx_buf, n);
+  dialer_after(k, rc);
+}
+
+static int d_write(void *ud, const uint8_t *p, size_t len) {
+  qlink *k = ud;
+  return send_to(k->ep, lp2p_quic_conn_remote(k->q), p, len);
+}
+
+static int d_event(void *ud, const lp2p_event *ev) {
+  qlink *k = ud;
+  return ev->type == LP2P_EV_READY ? on_quic_ready(k, ev) : 0;
+}
+
+static int udp_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                    const lp2p__dial_plan *plan, const struct sockaddr *addr,
+                    const lp2p_conn_config *cc, const lp2p__link_handlers *h,
+                    lp2p__link **out) {
+  (void)t, (void)plan;
+  struct sockaddr_storage any;
+  int rc = addr->sa_family == AF_INET6
+               ? uv_ip6_addr("::", 0, (struct sockaddr_in6 *)&any)
+               : uv_ip4_addr("0.0.0.0", 0, (struct sockaddr_in *)&any);
+  if (rc) return rc;
+  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&any);
+  if (!ep) return LP2P_EINVAL;
+  lp2p_quic_addr remote = {.len = addr->sa_family == AF_INET6
+                                      ? sizeof(struct sockaddr_in6)
+                                      : sizeof(struct sockaddr_in)};
+  memcpy(&remote.sa, addr, remote.len);
+  qlink *k = calloc(1, sizeof *k);
+  if (!k) {
+    ep_close(ep);
+    return LP2P_ENOMEM;
+  }
+  k->ep = ep;
+  k->quic_deadline = LP2P_NO_DEADLINE;
+  uv_timer_init(loop, &k->timer);
+  k->timer.data = k;
+  ep->handles++;
+  ep->dial = k;
+  lp2p_quic_config qc = {.shared = ep->shared,
+                         .expected_peer = cc->expected_peer,
+                         .handshake_timeout_ms = cc->step_timeout_ms};
+  lp2p_io io = {.write = d_write, .event = d_event, .ud = k};
+  /* The socket is bound to the wildcard: the path's local address is only
+   * ngtcp2's label for it. */
+  k->q = lp2p_quic_dial(env, &qc, &ep->local, &remote, io);
+  if (!k->q) {
+    ep->dial = NULL;
+    link_free(k);
+    ep_close(ep);
+    return LP2P_EINVAL;
+  }
+  lp2p_quic_conn_set_user(k->q, k);
+  lp2p_clear_reason();
+  rc = lp2p_quic_conn_start(k->q);
+  if (rc) {
+    dialer_end(k, rc);
+    return rc;
+  }
+  *out = as_link(k);
+  k->quic_deadline = lp2p_quic_conn_deadline(k->q);
+  rearm(k);
+  return 0;
+}
+
+/* ---- either role ---- */
+
+static void on_timer(uv_timer_t *t) {
+  qlink *k = t->data;
+  endpoint *ep = k->ep;
+  tick(ep);
+  lp2p_clear_reason();
+  k->busy = 1;
+  int failed = 0;
+  if (k->conn && lp2p_conn_deadline(k->conn) <= ep->env->now_ms &&
+      lp2p_conn_expire(k->conn)) {
+    /* The session failed (said why): the connection ends with it. */
+    failed = 1;
+    if (k->q) lp2p_quic_conn_close(k->q);
+  }
+  if (ep->ql) {
+    k->busy = 0;
+    if (!k->q) return;
+    if (failed || k->quic_deadline <= ep->env->now_ms)
+      lp2p_quic_listener_expire(ep->ql, k->q); /* re-arms, or gone */
+    else
+      rearm(k);
+    return;
+  }
+  int rc = failed ? LP2P_ECLOSED : 0;
+  if (rc == 0 && k->quic_deadline <= ep->env->now_ms) rc = lp2p_quic_conn_expire(k->q);
+  dialer_after(k, rc);
+}
+
+static int udp_ping(lp2p__link *c) {
+  qlink *k = (qlink *)c;
+  if (!k->conn) return LP2P_EINVAL;
+  tick(k->ep);
+  int rc = lp2p_conn_ping(k->conn);
+  if (rc == 0) rearm(k);
+  return rc;
+}
+
+static void close_now(qlink *k) {
+  k->closed_reported = 1; /* no handler runs after */
+  if (k->q) lp2p_quic_conn_close(k->q);
+  dialer_end(k, 0);
+}
+
+static void udp_close(lp2p__link *c) {
+  qlink *k = (qlink *)c;
+  tick(k->ep);
+  if (k->busy)
+    k->close_due = 1;
+  else
+    close_now(k);
+}
+
+const lp2p__driver lp2p__udp_driver = {.listen = udp_listen,
+                                       .port = udp_port,
+                                       .set_addrs = udp_set_addrs,
+                                       .listener_close = udp_listener_close,
+                                       .dial = udp_dial,
+                                       .ping = udp_ping,
+                                       .close = udp_close};

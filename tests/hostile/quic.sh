@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Process-level hostile cases for quic-v1 (ctest: hostile_quic): one real
+# listener of ours, on loopback, takes in turn
+#   1. junk UDP datagrams from many source ports: empty, random, short
+#      long-header packets, 1200-byte Initials of an unknown version and of
+#      version 1 with garbage inside (a flood over the handshake cap);
+#   2. a dialer that expects another peer id: it fails with a clear reason;
+#   3. three honest dialers, one after the other: each one pings.
+# The listener must still be running at the end and exit 0 on SIGTERM.
+#
+#   tests/hostile/quic.sh path/to/lp2p-interop
+set -uo pipefail
+
+BIN=${1:?usage: $0 path/to/lp2p-interop}
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+REDIS_BIN=$(command -v redis-server || echo /usr/sbin/redis-server)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostile-quic.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+FAILS=0
+pass() { echo "PASS $*"; }
+failc() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+
+RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$REDIS_BIN" --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+rcli() { redis-cli -h 127.0.0.1 -p "$RPORT" "$@"; }
+for _ in $(seq 50); do [[ $(rcli ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
+export transport=quic-v1 ip=127.0.0.1 redis_addr=127.0.0.1:$RPORT test_timeout_seconds=30
+
+is_dialer=false LIBP2P_DEBUG=1 "$BIN" >"$WORK/l.out" 2>"$WORK/l.err" </dev/null &
+LPID=$!
+PIDS+=($LPID)
+ADDR=
+for _ in $(seq 100); do
+  ADDR=$(rcli lindex listenerAddr 0 2>/dev/null)
+  [[ -n $ADDR ]] && break
+  sleep 0.1
+done
+[[ -n $ADDR ]] || { echo "FAIL: the listener published no address"; exit 1; }
+UDP_PORT=$(sed -n 's|.*/udp/\([0-9]*\)/.*|\1|p' <<<"$ADDR")
+
+# 1. Junk, from 200 source ports.
+python3 - "$UDP_PORT" <<'PY'
+import os, socket, struct, sys
+port = int(sys.argv[1])
+for i in range(200):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    k = i % 5
+    if k == 0: p = b''
+    elif k == 1: p = os.urandom(1 + i)
+    elif k == 2: p = bytes([0xc0, 0, 0, 0, 1, 8]) + os.urandom(30)
+    elif k == 3: p = bytes([0xc0]) + os.urandom(4) + bytes([8]) + os.urandom(8) + bytes([8]) + os.urandom(1200)
+    else: p = bytes([0xc0, 0, 0, 0, 1, 8]) + os.urandom(8) + bytes([8]) + os.urandom(8) + bytes([0, 0x44, 0xd0]) + os.urandom(1200)
+    s.sendto(p, ('127.0.0.1', port))
+    s.close()
+PY
+sleep 0.5
+if kill -0 $LPID 2>/dev/null; then pass "junk datagrams: listener still up"; else failc "junk datagrams killed the listener"; fi
+
+dial() { # NAME ADDR: one dialer; sets DRC
+  rcli del listenerAddr >/dev/null
+  rcli rpush listenerAddr "$2" >/dev/null
+  is_dialer=true timeout -k 2 40 "$BIN" >"$WORK/d.out" 2>"$WORK/d.err" </dev/null
+  DRC=$?
+}
+
+# 2. Another peer id in the address.
+OTHER=/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA
+dial wrong "${ADDR%/p2p/*}$OTHER"
+if [[ $DRC != 0 && ! -s $WORK/d.out ]] && grep -q "dialed 12D3KooWD3eckifW.* but the peer is" "$WORK/d.err"; then
+  pass "wrong peer id refused (exit $DRC): $(grep -m1 'but the peer is' "$WORK/d.err" | cut -c1-160)"
+else
+  failc "wrong peer id: exit $DRC"; tail -5 "$WORK/d.err"
+fi
+
+# 3. Honest dialers.
+for i in 1 2 3; do
+  dial honest "$ADDR"
+  if [[ $DRC == 0 ]] && grep -q handshakePlusOneRTTMillis "$WORK/d.out"; then
+    pass "honest dialer $i: $(cat "$WORK/d.out")"
+  else
+    failc "honest dialer $i: exit $DRC"; tail -5 "$WORK/d.err"
+  fi
+done
+
+kill -TERM $LPID
+wait $LPID
+LRC=$?
+PIDS=("${PIDS[@]/$LPID}")
+if [[ $LRC == 0 ]]; then pass "listener exits 0 on SIGTERM"; else failc "listener exit $LRC"; tail -5 "$WORK/l.err"; fi
+echo "listener reasons for dropped datagrams:"
+grep -o "datagram dropped: .*\|answered with .*\|connection closed: .*" "$WORK/l.err" | sort | uniq -c | sed "s/^/  /"
+exit $((FAILS > 0))
