@@ -44,6 +44,9 @@ static int yamux_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
 static int yamux_close(void *m, uint32_t id) { return lp2p_yamux_close(m, id); }
 static int yamux_reset(void *m, uint32_t id) { return lp2p_yamux_reset(m, id); }
 static int yamux_goaway(void *m, uint32_t code) { return lp2p_yamux_goaway(m, code); }
+static size_t yamux_writable(const void *m, uint32_t id) {
+  return lp2p_yamux_writable(m, id);
+}
 static uint64_t yamux_deadline(const void *m) { return lp2p_yamux_deadline(m); }
 static int yamux_expire(void *m) { return lp2p_yamux_expire(m); }
 static void yamux_destroy(void *m) { lp2p_yamux_free(m); }
@@ -57,6 +60,7 @@ static const lp2p_muxer_ops yamux_ops = {.name = "yamux",
                                          .close = yamux_close,
                                          .reset = yamux_reset,
                                          .goaway = yamux_goaway,
+                                         .writable = yamux_writable,
                                          .deadline = yamux_deadline,
                                          .expire = yamux_expire,
                                          .destroy = yamux_destroy};

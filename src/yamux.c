@@ -568,6 +568,12 @@ size_t lp2p_yamux_queued(const lp2p_yamux *y, uint32_t id) {
 
 size_t lp2p_yamux_num_streams(const lp2p_yamux *y) { return y->streams.count; }
 
+size_t lp2p_yamux_writable(const lp2p_yamux *y, uint32_t id) {
+  const stream *s = find(y, id);
+  if (!s || s->fin_sent || s->fin_pending || s->q.len > s->qoff) return 0;
+  return s->send_window;
+}
+
 uint64_t lp2p_yamux_deadline(const lp2p_yamux *y) {
   (void)y;
   return LP2P_NO_DEADLINE;

@@ -105,6 +105,9 @@ int lp2p_yamux_ping(lp2p_yamux *y, uint32_t opaque);
  * sender can pace itself; and the count of live streams. */
 size_t lp2p_yamux_queued(const lp2p_yamux *y, uint32_t id);
 size_t lp2p_yamux_num_streams(const lp2p_yamux *y);
+/* Bytes lp2p_yamux_send would write at once on stream id: its send window
+ * when nothing is queued, else 0 (also for a stream gone or closed). */
+size_t lp2p_yamux_writable(const lp2p_yamux *y, uint32_t id);
 
 /* Yamux keeps no timers: LP2P_NO_DEADLINE, and expire only reports a dead
  * engine's error. Keep-alives are the driver's call (lp2p_yamux_ping). */
