@@ -1,6 +1,7 @@
 #include "lp2p/node.h"
 
 #include "lp2p/codec.h"
+#include "perf_app.h"
 #include "redis.h"
 #include "tcp.h"
 
@@ -57,6 +58,7 @@ static void node_stop(node *n, int rc) {
   n->dial = NULL;
   if (n->listener) lp2p__tcp_listener_close(n->listener);
   n->listener = NULL;
+  if (n->cfg->perf) lp2p__perf_app_stop(n->cfg->perf);
   uv_close((uv_handle_t *)&n->sigint, NULL);
   uv_close((uv_handle_t *)&n->sigterm, NULL);
   uv_close((uv_handle_t *)&n->deadline, NULL);
@@ -152,15 +154,20 @@ static void published(void *ud, int err, const char *value) {
 static void listener_redis_ready(void *ud, int err) {
   node *n = ud;
   if (err) return fail(n, err, "redis");
-  int rc = lp2p__redis_rpush(n->redis, n->cfg->redis_key, listen_addr, published, n);
-  if (rc) fail(n, rc, "redis RPUSH");
+  /* The unified-testing perf images SET the key and their dialers GET it
+   * (perf/images/{go,js,rust}), where a list would answer WRONGTYPE. */
+  int rc =
+      n->cfg->perf
+          ? lp2p__redis_set(n->redis, n->cfg->redis_key, listen_addr, published, n)
+          : lp2p__redis_rpush(n->redis, n->cfg->redis_key, listen_addr, published, n);
+  if (rc) fail(n, rc, "redis publish");
 }
 
 static int start_listener(node *n) {
   static const lp2p__tcp_handlers h = {.ready = listener_ready,
                                        .closed = listener_closed};
-  int rc =
-      lp2p__tcp_listen(&n->loop, &n->env, n->cfg->ip, 0, &n->conn_cfg, &h, &n->listener);
+  int rc = lp2p__tcp_listen(&n->loop, &n->env, n->cfg->ip, n->cfg->listen_port,
+                            &n->conn_cfg, &h, &n->listener);
   uint16_t port = 0;
   if (rc == 0) rc = lp2p__tcp_listener_port(n->listener, &port);
   if (rc) {
@@ -177,6 +184,10 @@ static int start_listener(node *n) {
   size_t used = strlen(listen_addr);
   snprintf(listen_addr + used, sizeof listen_addr - used, "/p2p/%s", n->id_text);
   LP2P_INFO("node", "listening on %s", listen_addr);
+  if (n->cfg->no_redis) {
+    fprintf(stderr, "lp2p-interop: listening on %s\n", listen_addr);
+    return 0;
+  }
   n->redis = lp2p__redis_connect(&n->loop, n->cfg->redis_host, n->cfg->redis_port,
                                  ms_left(n), listener_redis_ready, n);
   return n->redis ? 0 : LP2P_ENOMEM;
@@ -189,8 +200,9 @@ static double ms_since(uint64_t t0_ns) { return (double)(uv_hrtime() - t0_ns) / 
 static void dialer_ready(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer) {
   node *n = ud;
   (void)peer;
-  LP2P_DEBUG("node", "connected after %.3f ms; pinging", ms_since(n->t_start));
-  int rc = lp2p__tcp_ping(tc);
+  LP2P_DEBUG("node", "connected after %.3f ms", ms_since(n->t_start));
+  int rc = n->cfg->perf ? lp2p__perf_app_next(n->cfg->perf, tc) : lp2p__tcp_ping(tc);
+  if (rc == 1) return node_stop(n, 0);
   if (rc) fail(n, rc, "ping");
 }
 
@@ -209,6 +221,14 @@ static void dialer_pong(void *ud, lp2p__tcp_conn *tc) {
   node_stop(n, 0);
 }
 
+/* One perf exchange done: the next one, or the end. */
+static void dialer_perf_done(void *ud, lp2p__tcp_conn *tc) {
+  node *n = ud;
+  int rc = lp2p__perf_app_next(n->cfg->perf, tc);
+  if (rc == 1) return node_stop(n, 0);
+  if (rc) fail(n, rc, "perf");
+}
+
 /* The connection or the driver already said why in its error line. */
 static void dialer_closed(void *ud, lp2p__tcp_conn *tc, int err) {
   node *n = ud;
@@ -220,8 +240,10 @@ static void dialer_closed(void *ud, lp2p__tcp_conn *tc, int err) {
 }
 
 static void dial_addr(node *n, const struct sockaddr *sa) {
-  static const lp2p__tcp_handlers h0 = {
-      .ready = dialer_ready, .pong = dialer_pong, .closed = dialer_closed};
+  static const lp2p__tcp_handlers h0 = {.ready = dialer_ready,
+                                        .pong = dialer_pong,
+                                        .perf_done = dialer_perf_done,
+                                        .closed = dialer_closed};
   lp2p__tcp_handlers h = h0;
   h.ud = n;
   int rc = lp2p__tcp_dial(&n->loop, &n->env, sa, &n->conn_cfg, &h, &n->dial);
@@ -255,6 +277,7 @@ static int dial_target(node *n, const char *text) {
     n->expected.len = n->target.peer_len;
     n->conn_cfg.expected_peer = &n->expected;
   }
+  if (n->cfg->perf) lp2p__perf_app_dialing(n->cfg->perf, &n->loop);
   struct sockaddr_storage ss;
   if (n->target.family == 4 || n->target.family == 6) {
     rc = n->target.family == 4
@@ -306,6 +329,10 @@ static void dialer_redis_ready(void *ud, int err) {
 }
 
 static int start_dialer(node *n) {
+  if (n->cfg->dial_addr[0]) {
+    n->t_start = uv_hrtime();
+    return dial_target(n, n->cfg->dial_addr);
+  }
   n->redis = lp2p__redis_connect(&n->loop, n->cfg->redis_host, n->cfg->redis_port,
                                  ms_left(n), dialer_redis_ready, n);
   return n->redis ? 0 : LP2P_ENOMEM;
@@ -319,7 +346,12 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   n->res = res;
   n->env.random = env_random;
   if (sodium_init() < 0) return LP2P_EINVAL;
-  int rc = lp2p_identity_generate(&n->id, cfg->key_type, &n->env);
+  /* test-plans perf: go's client dials a peer id derived from an all-zero
+   * ed25519 seed (perf/impl/go-libp2p main.go); ours takes any. */
+  static const uint8_t zero_seed[32];
+  int rc = cfg->fixed_identity
+               ? lp2p_identity_from_secret(&n->id, LP2P_KEY_ED25519, zero_seed)
+               : lp2p_identity_generate(&n->id, cfg->key_type, &n->env);
   /* Before any address is published or taken, so a broken key fails here
    * and no connection pays for the first use of the signature code. */
   if (rc == 0) rc = lp2p_identity_self_check(&n->id);
@@ -337,8 +369,11 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
        * measurement free of extra streams. */
       .identify_peer = !cfg->is_dialer,
       .no_inline_muxer = cfg->no_inline_muxer,
-      .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
-                                                                 : STEP_TIMEOUT_MS};
+      .perf_server = cfg->perf != NULL,
+      .perf_max_bytes = cfg->perf ? lp2p__perf_app_max_bytes(cfg->perf) : 0,
+      .step_timeout_ms = cfg->timeout_s && cfg->timeout_s * 1000 < STEP_TIMEOUT_MS
+                             ? cfg->timeout_s * 1000
+                             : STEP_TIMEOUT_MS};
   if ((rc = uv_loop_init(&n->loop))) return rc;
   uv_signal_init(&n->loop, &n->sigint);
   uv_signal_init(&n->loop, &n->sigterm);
@@ -346,7 +381,9 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   n->sigint.data = n->sigterm.data = n->deadline.data = n;
   uv_signal_start(&n->sigint, on_signal, SIGINT);
   uv_signal_start(&n->sigterm, on_signal, SIGTERM);
-  uv_timer_start(&n->deadline, on_deadline, (uint64_t)cfg->timeout_s * 1000, 0);
+  /* timeout_s 0 (the test-plans perf server): run until killed. */
+  if (cfg->timeout_s)
+    uv_timer_start(&n->deadline, on_deadline, (uint64_t)cfg->timeout_s * 1000, 0);
   return 0;
 }
 

@@ -17,6 +17,9 @@ static int read_buf_busy;
  * answered) cannot make us queue replies without bound. Once paused, the
  * write in flight must finish within a step or the connection is closed. */
 #define QUEUED_HIGH (1024 * 1024)
+/* Bulk senders (perf) refill our output up to this, below QUEUED_HIGH so
+ * that sending never pauses our own reads (the peer's window updates). */
+#define PUMP_TARGET (QUEUED_HIGH / 2)
 
 struct lp2p__tcp_listener {
   uv_tcp_t tcp;
@@ -130,6 +133,9 @@ static void arm_timer(lp2p__tcp_conn *tc) {
     uv_timer_start(&tc->timer, timer_cb, d > now ? d - now : 0, 0);
 }
 
+static void begin(lp2p__tcp_conn *tc);
+static void end(lp2p__tcp_conn *tc, int rc);
+
 static void write_cb(uv_write_t *req, int status) {
   lp2p__tcp_conn *tc = req->data;
   tc->writing = 0;
@@ -145,14 +151,9 @@ static void write_cb(uv_write_t *req, int status) {
     teardown(tc);
     return;
   }
-  flush(tc);
-  if (!tc->torn_down) backpressure(tc);
-  if (tc->torn_down) return;
-  if (tc->close_after_flush) {
-    if (!tc->writing) teardown(tc);
-    return;
-  }
-  arm_timer(tc);
+  /* The socket took our output: what end() does after an engine call. */
+  begin(tc);
+  end(tc, 0);
 }
 
 static int conn_write(void *ud, const uint8_t *p, size_t len) {
@@ -168,6 +169,8 @@ static int conn_event(void *ud, const lp2p_event *ev) {
     tc->h.ready(tc->h.ud, tc, lp2p_conn_peer(tc->conn));
   else if (ev->type == LP2P_EV_PONG && tc->h.pong)
     tc->h.pong(tc->h.ud, tc);
+  else if (ev->type == LP2P_EV_PERF_DONE && tc->h.perf_done)
+    tc->h.perf_done(tc->h.ud, tc);
   return 0;
 }
 
@@ -178,6 +181,22 @@ static void begin(lp2p__tcp_conn *tc) {
   tc->env->now_ms = uv_now(tc->tcp.loop);
 }
 
+/* Lets perf streams refill our output as the socket takes it. Runs at the
+ * outermost driver level only, like flush. */
+static void pump(lp2p__tcp_conn *tc) {
+  size_t queued = tc->pending.len + tc->inflight.len;
+  if (tc->close_after_flush || queued >= PUMP_TARGET || !tc->conn ||
+      !lp2p_conn_wants_output(tc->conn))
+    return;
+  tc->depth++;
+  int rc = lp2p_conn_pump(tc->conn, PUMP_TARGET - queued);
+  tc->depth--;
+  if (rc < 0) {
+    report_closed(tc, rc);
+    tc->close_after_flush = 1;
+  }
+}
+
 /* After every call into the engine: report a failure, flush what it wrote,
  * re-arm the timer to its earliest deadline, and run a deferred close. */
 static void end(lp2p__tcp_conn *tc, int rc) {
@@ -186,6 +205,7 @@ static void end(lp2p__tcp_conn *tc, int rc) {
     tc->close_after_flush = 1;
   }
   if (--tc->depth > 0 || tc->torn_down) return;
+  pump(tc);
   flush(tc);
   if (!tc->torn_down && !tc->close_after_flush) backpressure(tc);
   if (tc->torn_down) return;
@@ -450,6 +470,19 @@ int lp2p__tcp_ping(lp2p__tcp_conn *tc) {
   int rc = lp2p_conn_ping(tc->conn);
   end(tc, rc);
   return rc;
+}
+
+int lp2p__tcp_perf(lp2p__tcp_conn *tc, uint64_t upload, uint64_t download) {
+  if (tc->torn_down || tc->close_after_flush) return LP2P_ECLOSED;
+  begin(tc);
+  int rc = lp2p_conn_perf(tc->conn, upload, download);
+  end(tc, rc);
+  return rc;
+}
+
+void lp2p__tcp_perf_progress(const lp2p__tcp_conn *tc, uint64_t *up, uint64_t *down) {
+  *up = *down = 0;
+  if (tc->conn) lp2p_conn_perf_progress(tc->conn, up, down);
 }
 
 void lp2p__tcp_close(lp2p__tcp_conn *tc) {
