@@ -32,9 +32,11 @@
 /* spec "Flow Control": every stream starts with a 256 KiB window both ways;
  * a larger one is announced by a window update on the SYN / ACK. */
 #define LP2P_YAMUX_INITIAL_WINDOW (256u * 1024u)
-/* Largest data frame we write (rust-yamux splits at the same size); keeps
- * one stream from hogging the connection between window updates. */
-#define LP2P_YAMUX_MAX_FRAME (16u * 1024u)
+/* Largest data frame we write: header and payload fill one Noise message
+ * (65535 - 16-byte tag), so bulk data costs one AEAD call and one frame per
+ * 64 KiB. The spec bounds frames only by the window; js-yamux writes up to
+ * 64 KiB too, rust-yamux reads up to 1 MiB, go-yamux up to the window. */
+#define LP2P_YAMUX_MAX_FRAME (65519u - 12u)
 /* Cap on bytes queued beyond the peer's windows, over all streams of one
  * session; lp2p_yamux_send returns LP2P_ELIMIT rather than exceed it. */
 #define LP2P_YAMUX_MAX_QUEUED (16u * 1024u * 1024u)
