@@ -32,9 +32,13 @@ def fail(msg):
 # ---- Dockerfile
 df = open("Dockerfile").read()
 stages = re.split(r"(?m)^FROM ", df)[1:]
-if len(stages) != 2:
-    fail("Dockerfile: want two stages, got %d" % len(stages))
-build, runtime = stages
+if len(stages) != 3:
+    fail("Dockerfile: want three stages (build, perf, runtime last), got %d" % len(stages))
+build, perf, runtime = stages
+if not re.match(r"scratch AS perf\n", perf) or \
+        re.findall(r"(?m)^COPY .*", perf) != ["COPY --from=build /rootfs /"] or \
+        'ENTRYPOINT ["/usr/local/bin/lp2p-interop", "perf"]' not in perf:
+    fail("Dockerfile: the perf stage must be the runtime root with `lp2p-interop perf` as entrypoint")
 if not build.startswith("debian:12 AS build"):
     fail("Dockerfile: build stage must be FROM debian:12 AS build")
 for need in ("scripts/build-packages.txt", "--no-install-recommends", "scripts/build-release.sh",
