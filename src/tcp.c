@@ -7,8 +7,10 @@
 #include <string.h>
 
 /* One read buffer for the whole loop: read_cb hands it to the connection
- * engine, which consumes or copies every byte before returning. */
-#define READ_BUF_SIZE (64 * 1024)
+ * engine, which consumes or copies every byte before returning. 256 KiB
+ * holds several whole 64 KiB Noise frames, so bulk data is rarely split
+ * (and copied) across reads and takes 4x fewer read calls (bench/perf.sh). */
+#define READ_BUF_SIZE (256 * 1024)
 static char read_buf[READ_BUF_SIZE];
 static int read_buf_busy;
 

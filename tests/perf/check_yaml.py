@@ -47,7 +47,11 @@ def check_block(name, b, want_iters):
         return "%s has %d samples for %d iterations" % (name, len(s), n)
     if n == 0:
         return None
-    eps = 0.0051 if BLOCKS[name] == "Gbps" else 0.00051  # printed to 2 / 3 places
+    unit = 0.01 if BLOCKS[name] == "Gbps" else 0.001  # printed to 2 / 3 places
+    eps = unit * 0.51
+    # The fences come from rounded quartiles: Q3 + 1.5 (Q3 - Q1) may be off
+    # by 2 units, and the sample compared with it by half a unit more.
+    feps = unit * 2.51
     if not (b["q1"] <= b["median"] + eps and b["median"] <= b["q3"] + eps):
         return "%s quartiles out of order" % name
     if not (min(s) - eps <= b["min"] <= b["max"] + eps and b["max"] <= max(s) + eps):
@@ -55,9 +59,9 @@ def check_block(name, b, want_iters):
     iqr = b["q3"] - b["q1"]
     lo, hi = b["q1"] - 1.5 * iqr, b["q3"] + 1.5 * iqr
     for x in b["outliers"]:
-        if lo + eps < x < hi - eps:
+        if lo + feps < x < hi - feps:
             return "%s outlier %r lies inside the fences [%g, %g]" % (name, x, lo, hi)
-    clear_out = [x for x in s if x < lo - eps or x > hi + eps]
+    clear_out = [x for x in s if x < lo - feps or x > hi + feps]
     if len(clear_out) > len(b["outliers"]):
         return "%s: samples %r are outside the fences but not listed" % (name, clear_out)
     return None

@@ -29,12 +29,14 @@ for _ in $(seq 50); do [[ $(redis-cli -p "$RPORT" ping 2>/dev/null) == PONG ]] &
 
 SIZES=(UPLOAD_BYTES=3000000 DOWNLOAD_BYTES=2000000 UPLOAD_ITERATIONS=3 DOWNLOAD_ITERATIONS=2 LATENCY_ITERATIONS=7 DURATION=20)
 
-# unified MUXER: listener and dialer through Redis, YAML checked
+# unified MUXER: listener and dialer through Redis, YAML checked. The
+# listeners are bounded by their own test timeout, not timeout(1), whose
+# exit status would hide theirs.
 unified() {
   local mux=$1 key
   key=$(printf '%08x' $((RANDOM * RANDOM)))
   env TRANSPORT=tcp SECURE_CHANNEL=noise MUXER="$mux" IS_DIALER=false LISTENER_IP=127.0.0.1 \
-    REDIS_ADDR=127.0.0.1:$RPORT TEST_KEY="$key" timeout 60 "$BIN" perf \
+    REDIS_ADDR=127.0.0.1:$RPORT TEST_KEY="$key" TEST_TIMEOUT_SECS=60 "$BIN" perf \
     >"$WORK/l.out" 2>"$WORK/l.err" &
   local lpid=$!
   PIDS+=($lpid)
@@ -52,7 +54,7 @@ unified() {
 
 legacy() {
   env transport=tcp security=noise muxer=yamux is_dialer=false ip=127.0.0.1 \
-    redis_addr=127.0.0.1:$RPORT timeout 60 "$BIN" perf >"$WORK/l.out" 2>"$WORK/l.err" &
+    redis_addr=127.0.0.1:$RPORT test_timeout_seconds=60 "$BIN" perf >"$WORK/l.out" 2>"$WORK/l.err" &
   local lpid=$!
   PIDS+=($lpid)
   env transport=tcp security=noise muxer=yamux is_dialer=true redis_addr=127.0.0.1:$RPORT \
@@ -66,7 +68,8 @@ legacy() {
 cli() {
   local port
   port=$(free_port)
-  timeout 60 "$BIN" perf --run-server --server-address "127.0.0.1:$port" >"$WORK/s.out" 2>"$WORK/s.err" &
+  # No timeout(1) around servers: it answers our SIGTERM with 143.
+  "$BIN" perf --run-server --server-address "127.0.0.1:$port" >"$WORK/s.out" 2>"$WORK/s.err" &
   local spid=$!
   PIDS+=($spid)
   for _ in $(seq 50); do grep -q listening "$WORK/s.err" 2>/dev/null && break; sleep 0.1; done
