@@ -31,7 +31,7 @@ static const lp2p_security_ops noise_ops = {.name = "noise",
                                             .destroy = noise_destroy};
 
 static void *yamux_create(lp2p_env *env, int initiator, lp2p_io io) {
-  lp2p_yamux_config cfg = {.initiator = initiator};
+  lp2p_yamux_config cfg = {.initiator = initiator, .autotune = 1};
   return lp2p_yamux_new(env, &cfg, io);
 }
 static int yamux_recv(void *m, const uint8_t *in, size_t len) {

@@ -62,7 +62,19 @@ typedef struct lp2p_yamux_config {
                       is invalid */
   uint32_t max_pending_pongs; /* cap on ping replies queued per lp2p_yamux_recv call;
                                  excess pings are dropped; 0 -> default 64 */
+  int autotune; /* grow each stream's receive window with the bandwidth-delay
+                   product, up to LP2P_YAMUX_AUTOTUNE_MAX (see below) */
 } lp2p_yamux_config;
+
+/* Receive-window auto-tuning (autotune = 1), as go-yamux does: the session
+ * measures the round trip once with a ping (opaque LP2P_YAMUX_RTT_OPAQUE,
+ * sent with the first stream either way); a stream whose whole window was
+ * used up within 4 round trips since its last window update is
+ * flow-control bound, so its window doubles with the next update, up to
+ * 16 MiB (go-yamux's maxStreamWindow). The clock is env->now_ms: a round
+ * trip below its 1 ms tick counts as 1 ms. */
+#define LP2P_YAMUX_AUTOTUNE_MAX (16u * 1024u * 1024u)
+#define LP2P_YAMUX_RTT_OPAQUE 0x79727474u
 
 /* Creates a session. env and the io callbacks must outlive it. Returns NULL
  * on allocation failure or a window below 256 KiB (the spec lets a window
