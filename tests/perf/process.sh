@@ -61,6 +61,8 @@ legacy() {
     "${SIZES[@]}" timeout 60 "$BIN" perf >"$WORK/d.out" 2>"$WORK/d.err" ||
     fail "legacy dialer exited $?"
   python3 "$HERE/check_yaml.py" "$WORK/d.out" --iterations 3,2,7 || fail "legacy YAML"
+  [[ $(redis-cli -p "$RPORT" type listenerAddr) == none ]] ||
+    fail "legacy: listenerAddr left behind (the dialer BLPOPs the list)"
   kill -TERM $lpid; wait $lpid || fail "legacy listener exit $?"
   echo "PASS legacy-names tcp/noise/yamux"
 }
