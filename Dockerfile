@@ -25,6 +25,15 @@ COPY . .
 RUN BUILD_DIR=/build scripts/build-release.sh \
  && scripts/make-rootfs.sh /rootfs /build/lp2p-interop
 
+# ---- perf: the same root, the perf app as entrypoint (lp2p-interop perf:
+# unified-testing perf from the environment, or the test-plans perf CLI
+# flags). Build it with --target perf; the harnesses build the default
+# target, which stays the last stage: the ping app.
+#   docker build --target perf -t lp2p-interop-perf .
+FROM scratch AS perf
+COPY --from=build /rootfs /
+ENTRYPOINT ["/usr/local/bin/lp2p-interop", "perf"]
+
 # ---- runtime: nothing but that root (no shell, no package manager); its
 # size is the image's size.
 FROM scratch AS runtime

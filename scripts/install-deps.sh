@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config clang libclang-rt-14-dev clang-format \
-  libuv1-dev libsodium-dev libhiredis-dev libsecp256k1-dev libgnutls28-dev libwslay-dev \
+  libuv1-dev libsodium-dev libhiredis-dev libsecp256k1-dev libgnutls28-dev libssl-dev libwslay-dev \
   libngtcp2-dev libngtcp2-crypto-gnutls-dev \
   libprotobuf-c-dev protobuf-c-compiler libcmocka-dev \
   redis-server python3 ca-certificates >/dev/null

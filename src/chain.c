@@ -121,6 +121,23 @@ int lp2p_chain_ping(lp2p_chain *c) {
   return conn_rc(c, lp2p_conn_ping(c->conn));
 }
 
+int lp2p_chain_perf(lp2p_chain *c, uint64_t upload, uint64_t download) {
+  if (c->err) return c->err;
+  if (!c->conn_started) return LP2P_EINVAL;
+  return conn_rc(c, lp2p_conn_perf(c->conn, upload, download));
+}
+
+int lp2p_chain_wants_output(const lp2p_chain *c) {
+  return !c->err && c->conn_started && lp2p_conn_wants_output(c->conn);
+}
+
+/* lp2p_conn_pump's count of bytes is not an error. */
+int lp2p_chain_pump(lp2p_chain *c, size_t budget) {
+  if (c->err) return c->err;
+  int rc = lp2p_conn_pump(c->conn, budget);
+  return rc < 0 ? conn_rc(c, rc) : rc;
+}
+
 uint64_t lp2p_chain_deadline(const lp2p_chain *c) {
   uint64_t d = c->conn_started ? lp2p_conn_deadline(c->conn) : LP2P_NO_DEADLINE;
   for (size_t i = 0; i < c->n; i++) {

@@ -159,6 +159,13 @@ int lp2p_config_load(lp2p_config *cfg, lp2p_getenv_fn env, char *err, size_t err
 
 const char *lp2p_config_usage(void) {
   return "usage: lp2p-interop [--help]\n"
+         "       lp2p-interop perf        (unified-testing perf app, env below\n"
+         "                                 plus UPLOAD_BYTES, DOWNLOAD_BYTES,\n"
+         "                                 *_ITERATIONS, PERF_MAX_BYTES)\n"
+         "       lp2p-interop perf --run-server --server-address HOST:PORT\n"
+         "       lp2p-interop perf --server-address HOST:PORT --transport tcp\n"
+         "                         --upload-bytes N --download-bytes M [--muxer M]\n"
+         "                                (test-plans perf)\n"
          "\n"
          "libp2p interop test app: plays listener or dialer, set up by the\n"
          "environment, meeting its peer through Redis.\n"

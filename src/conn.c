@@ -2,6 +2,7 @@
 
 #include "lp2p/identify.h"
 #include "lp2p/mss.h"
+#include "lp2p/perf.h"
 #include "lp2p/ping.h"
 
 #include <stdlib.h>
@@ -23,6 +24,7 @@ typedef enum stream_state {
   SS_NEGOTIATING, /* multistream-select on the stream */
   SS_PING,        /* ping, either role */
   SS_ID_READ,     /* reading the peer's identify reply */
+  SS_PERF,        /* perf, either role */
   SS_DONE,        /* we sent all we will; waiting for the peer's FIN */
   SS_DEAD
 } stream_state;
@@ -39,13 +41,17 @@ typedef struct conn_stream {
   lp2p_mss mss;
   lp2p_ping ping;
   lp2p_identify_reader id_reader;
+  lp2p_perf perf;
 } conn_stream;
 
-/* What inbound streams may ask for; identify lists the same. */
-static const char *const inbound_protos[] = {LP2P_PING_PROTOCOL, LP2P_IDENTIFY_PROTOCOL};
-#define N_INBOUND (sizeof inbound_protos / sizeof *inbound_protos)
+/* What inbound streams may ask for; identify lists the same. perf only
+ * where the listener turned it on (perf.md "Security Considerations"). */
+static const char *const inbound_protos[] = {LP2P_PING_PROTOCOL, LP2P_IDENTIFY_PROTOCOL,
+                                             LP2P_PERF_PROTOCOL};
+#define N_INBOUND(c) ((c)->cfg.perf_server ? 3u : 2u)
 static const char *const ping_protos[] = {LP2P_PING_PROTOCOL};
 static const char *const id_protos[] = {LP2P_IDENTIFY_PROTOCOL};
+static const char *const perf_protos[] = {LP2P_PERF_PROTOCOL};
 
 struct lp2p_conn {
   lp2p_env *env;
@@ -66,6 +72,8 @@ struct lp2p_conn {
   uint64_t ping_deadline;
   conn_stream *streams;
   conn_stream *ping_stream;
+  conn_stream *perf_stream;    /* our perf exchange in progress */
+  uint64_t perf_up, perf_down; /* its progress, kept after it ends */
   int depth; /* entry points on the stack: sweep only at the outermost */
   lp2p_multiaddr observed;
   int has_observed;
@@ -126,7 +134,7 @@ static conn_stream *stream_new(lp2p_conn *c, uint32_t id, const char *const *out
   if (outbound)
     lp2p_mss_init(&s->mss, 1, outbound, 1, io);
   else
-    lp2p_mss_init(&s->mss, 0, inbound_protos, N_INBOUND, io);
+    lp2p_mss_init(&s->mss, 0, inbound_protos, N_INBOUND(c), io);
   s->next = c->streams;
   c->streams = s;
   return s;
@@ -142,6 +150,7 @@ static conn_stream *stream_find(lp2p_conn *c, uint32_t id) {
  * since one of its engines may still be on the call stack. */
 static void stream_kill(conn_stream *s) {
   if (s->conn->ping_stream == s) s->conn->ping_stream = NULL;
+  if (s->conn->perf_stream == s) s->conn->perf_stream = NULL;
   s->state = SS_DEAD;
 }
 
@@ -163,10 +172,11 @@ static void sweep(lp2p_conn *c) {
  * stream of ours fails the connection, since the ping is the test. */
 static int stream_fail(conn_stream *s, int err) {
   lp2p_conn *c = s->conn;
-  int outbound_ping = s == c->ping_stream;
+  int outbound_ping = s == c->ping_stream, outbound_perf = s == c->perf_stream;
   stream_kill(s);
   int rc = c->cfg.muxer->reset(c->mux, s->id);
   if (outbound_ping) return conn_fail(c, err, "ping stream");
+  if (outbound_perf) return conn_fail(c, err, "perf stream");
   /* Said at info level, and taken so it cannot stand for a later failure. */
   const char *why = lp2p_take_reason();
   LP2P_INFO("conn", "stream %u reset: %s", s->id, why ? why : lp2p_strerror(err));
@@ -182,7 +192,7 @@ static int identify_reply(conn_stream *s) {
                              .n_listen_addrs = c->cfg.n_listen_addrs,
                              .observed = c->has_observed ? &c->observed : NULL,
                              .protocols = inbound_protos,
-                             .n_protocols = N_INBOUND,
+                             .n_protocols = N_INBOUND(c),
                              .agent_version = "lp2p-interop/" LP2P_VERSION};
   lp2p_buf out = {0};
   int rc = lp2p_identify_encode(&out, &info);
@@ -216,11 +226,43 @@ static int stream_ready(conn_stream *s, const char *protocol) {
     s->state = SS_ID_READ;
     return 0;
   }
+  if (strcmp(protocol, LP2P_PERF_PROTOCOL) == 0) {
+    /* Our client engine started with the stream (see lp2p_conn_perf). */
+    if (!s->outbound) lp2p_perf_server_init(&s->perf, c->cfg.perf_max_bytes);
+    s->state = SS_PERF;
+    return 0;
+  }
   s->state = SS_PING;
   s->deadline = LP2P_NO_DEADLINE; /* the ping deadline is the connection's */
   /* Our own ping engine started with the stream (see lp2p_conn_ping). */
   if (!s->outbound) lp2p_ping_init(&s->ping, c->env, 0, io);
   return 0;
+}
+
+/* A perf stream's deadline is one step without progress either way. */
+static void perf_progress(conn_stream *s) {
+  s->deadline = s->conn->env->now_ms + s->conn->cfg.step_timeout_ms;
+  if (s == s->conn->perf_stream) {
+    s->conn->perf_up = s->perf.sent;
+    s->conn->perf_down = s->perf.received;
+  }
+}
+
+static int perf_data(conn_stream *s, const uint8_t *p, size_t len) {
+  int rc = lp2p_perf_recv(&s->perf, p, len);
+  perf_progress(s);
+  return rc;
+}
+
+/* Both directions of a perf stream are over: the client reports. */
+static int perf_finished(conn_stream *s) {
+  lp2p_conn *c = s->conn;
+  int ours = s == c->perf_stream;
+  perf_progress(s);
+  stream_kill(s);
+  if (!ours) return 0;
+  lp2p_event ev = {.type = LP2P_EV_PERF_DONE, .stream = s->id};
+  return c->io.event(c->io.ud, &ev);
 }
 
 static int stream_event(void *ud, const lp2p_event *ev) {
@@ -231,6 +273,7 @@ static int stream_event(void *ud, const lp2p_event *ev) {
   case LP2P_EV_DATA:
     if (s->state == SS_PING) return lp2p_ping_recv(&s->ping, ev->data, ev->len);
     if (s->state == SS_ID_READ) return identify_data(s, ev->data, ev->len);
+    if (s->state == SS_PERF) return perf_data(s, ev->data, ev->len);
     return s->state == SS_DONE ? LP2P_EPROTO : 0;
   case LP2P_EV_PONG:
     c->ping_deadline = LP2P_NO_DEADLINE;
@@ -259,6 +302,13 @@ static int on_stream_open(lp2p_conn *c, uint32_t id) {
  * closes too; our ping stream closing under an outstanding ping is a
  * failure. */
 static int on_stream_fin(lp2p_conn *c, conn_stream *s) {
+  if (s->state == SS_PERF) {
+    int rc = lp2p_perf_fin(&s->perf);
+    perf_progress(s);
+    if (rc) return stream_fail(s, rc);
+    return lp2p_perf_done(&s->perf) ? perf_finished(s) : 0;
+  }
+  if (s == c->perf_stream) return stream_fail(s, LP2P_EEOF);
   if (s == c->ping_stream && lp2p_ping_outstanding(&s->ping))
     return stream_fail(s, LP2P_EEOF);
   if (s->state == SS_ID_READ) return stream_fail(s, LP2P_EEOF);
@@ -268,10 +318,11 @@ static int on_stream_fin(lp2p_conn *c, conn_stream *s) {
 }
 
 static int on_stream_reset(lp2p_conn *c, conn_stream *s) {
-  int was_ping = s == c->ping_stream;
+  int was_ping = s == c->ping_stream, was_perf = s == c->perf_stream;
   stream_kill(s);
   if (was_ping && c->ping_deadline != LP2P_NO_DEADLINE)
     return conn_fail(c, LP2P_ERESET, "ping stream");
+  if (was_perf) return conn_fail(c, LP2P_ERESET, "perf stream");
   return 0;
 }
 
@@ -507,6 +558,79 @@ int lp2p_conn_ping(lp2p_conn *c) {
   }
   if (rc == 0) rc = lp2p_ping_send(&s->ping);
   return finish(c, rc, "ping");
+}
+
+/* A perf stream with an engine running: inbound ones once negotiated, ours
+ * from the start (its request follows the proposal at once). */
+static int is_perf(const conn_stream *s) {
+  return s->state == SS_PERF || (s == s->conn->perf_stream && s->state == SS_NEGOTIATING);
+}
+
+int lp2p_conn_perf(lp2p_conn *c, uint64_t upload, uint64_t download) {
+  if (c->err) return c->err;
+  if (c->state != ST_MUXED || c->perf_stream) return LP2P_EINVAL;
+  enter(c);
+  uint32_t id;
+  conn_stream *s = NULL;
+  int rc = c->cfg.muxer->open(c->mux, &id);
+  if (rc == 0 && !(s = c->perf_stream = stream_new(c, id, perf_protos))) rc = LP2P_ENOMEM;
+  if (rc == 0) {
+    c->perf_up = c->perf_down = 0;
+    /* The request goes out behind the one proposal without waiting for
+     * its echo, as for ping (a refusal fails the stream either way). */
+    lp2p_perf_client_init(&s->perf, upload, download);
+    rc = lp2p_mss_start(&s->mss);
+  }
+  return finish(c, rc, "perf");
+}
+
+void lp2p_conn_perf_progress(const lp2p_conn *c, uint64_t *uploaded,
+                             uint64_t *downloaded) {
+  *uploaded = c->perf_up;
+  *downloaded = c->perf_down;
+}
+
+int lp2p_conn_wants_output(const lp2p_conn *c) {
+  if (c->err || c->state != ST_MUXED) return 0;
+  for (const conn_stream *s = c->streams; s; s = s->next)
+    if (is_perf(s) && lp2p_perf_wants_output(&s->perf)) return 1;
+  return 0;
+}
+
+/* Moves up to *budget bytes of one perf stream into the muxer, no more
+ * than its flow control lets out now. */
+static int pump_stream(conn_stream *s, size_t *budget) {
+  lp2p_conn *c = s->conn;
+  while (lp2p_perf_wants_output(&s->perf)) {
+    size_t room =
+        c->cfg.muxer->writable ? c->cfg.muxer->writable(c->mux, s->id) : SIZE_MAX;
+    if (room > *budget) room = *budget;
+    const uint8_t *out;
+    int fin;
+    size_t n = lp2p_perf_output(&s->perf, room, &out, &fin);
+    if (n == 0 && !fin) return 0;
+    int rc = n ? c->cfg.muxer->send(c->mux, s->id, out, n) : 0;
+    *budget -= n;
+    perf_progress(s);
+    if (rc == 0 && fin) {
+      rc = c->cfg.muxer->close(c->mux, s->id);
+      if (rc == 0 && lp2p_perf_done(&s->perf)) return perf_finished(s);
+    }
+    if (rc) return stream_fail(s, rc);
+  }
+  return 0;
+}
+
+int lp2p_conn_pump(lp2p_conn *c, size_t budget) {
+  if (c->err) return c->err;
+  if (c->state != ST_MUXED) return 0;
+  enter(c);
+  size_t start = budget;
+  int rc = 0;
+  for (conn_stream *s = c->streams; s && rc == 0 && budget; s = s->next)
+    if (is_perf(s)) rc = pump_stream(s, &budget);
+  rc = finish(c, rc, "perf");
+  return rc ? rc : (int)(start - budget > INT32_MAX ? INT32_MAX : start - budget);
 }
 
 uint64_t lp2p_conn_deadline(const lp2p_conn *c) {

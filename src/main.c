@@ -1,6 +1,7 @@
 /* lp2p-interop: the libp2p interop test app. Config from the environment,
  * the role on one loop, the result on stdout; everything else on stderr. */
 #include "lp2p/node.h"
+#include "perf_app.h"
 
 #include <gnutls/gnutls.h>
 #include <signal.h>
@@ -26,6 +27,9 @@ static void print_result(const lp2p_config *cfg, const lp2p_result *r) {
 }
 
 int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  /* lp2p-interop perf [test-plans flags]: the perf app (perf_app.h). */
+  if (argc > 1 && !strcmp(argv[1], "perf")) return lp2p_perf_app_main(argc - 1, argv + 1);
   if (argc > 1) {
     int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
     fputs(lp2p_config_usage(), help ? stdout : stderr);

@@ -2,6 +2,7 @@
 
 #include "lp2p/codec.h"
 #include "lp2p/multiaddr.h"
+#include "perf_app.h"
 #include "redis.h"
 #include "transport.h"
 
@@ -60,6 +61,7 @@ static void node_stop(node *n, int rc) {
   n->dial = NULL;
   if (n->listener) lp2p__transport_listener_close(n->t, n->listener);
   n->listener = NULL;
+  if (n->cfg->perf) lp2p__perf_app_stop(n->cfg->perf);
   uv_close((uv_handle_t *)&n->sigint, NULL);
   uv_close((uv_handle_t *)&n->sigterm, NULL);
   uv_close((uv_handle_t *)&n->deadline, NULL);
@@ -155,8 +157,15 @@ static void published(void *ud, int err, const char *value) {
 static void listener_redis_ready(void *ud, int err) {
   node *n = ud;
   if (err) return fail(n, err, "redis");
-  int rc = lp2p__redis_rpush(n->redis, n->cfg->redis_key, listen_addr, published, n);
-  if (rc) fail(n, rc, "redis RPUSH");
+  /* The unified-testing perf images SET the key and their dialers GET it
+   * (perf/images/{go,js,rust}), where a list would answer WRONGTYPE. The
+   * legacy names keep listenerAddr a list (the harness's redis proxy
+   * rewrites RPUSH/BLPOP on it). */
+  int rc =
+      n->cfg->perf && n->cfg->mode == LP2P_MODE_UNIFIED
+          ? lp2p__redis_set(n->redis, n->cfg->redis_key, listen_addr, published, n)
+          : lp2p__redis_rpush(n->redis, n->cfg->redis_key, listen_addr, published, n);
+  if (rc) fail(n, rc, "redis publish");
 }
 
 static int start_listener(node *n) {
@@ -164,8 +173,8 @@ static int start_listener(node *n) {
                                         .closed = listener_closed};
   char ip[64];
   published_ip(n->cfg->ip, ip, sizeof ip);
-  int rc = lp2p__transport_listen(n->t, &n->loop, &n->env, n->cfg->ip, &n->conn_cfg, &h,
-                                  &n->listener);
+  int rc = lp2p__transport_listen(n->t, &n->loop, &n->env, n->cfg->ip,
+                                  n->cfg->listen_port, &n->conn_cfg, &h, &n->listener);
   if (rc == 0)
     rc =
         lp2p__transport_published(n->t, n->listener, ip, listen_addr, sizeof listen_addr);
@@ -178,6 +187,10 @@ static int start_listener(node *n) {
   size_t used = strlen(listen_addr);
   snprintf(listen_addr + used, sizeof listen_addr - used, "/p2p/%s", n->id_text);
   LP2P_INFO("node", "listening on %s", listen_addr);
+  if (n->cfg->no_redis) {
+    fprintf(stderr, "lp2p-interop: listening on %s\n", listen_addr);
+    return 0;
+  }
   n->redis = lp2p__redis_connect(&n->loop, n->cfg->redis_host, n->cfg->redis_port,
                                  ms_left(n), listener_redis_ready, n);
   return n->redis ? 0 : LP2P_ENOMEM;
@@ -190,10 +203,12 @@ static double ms_since(uint64_t t0_ns) { return (double)(uv_hrtime() - t0_ns) / 
 static void dialer_ready(void *ud, lp2p__link *tc, const lp2p_peerid *peer) {
   node *n = ud;
   (void)peer;
-  LP2P_DEBUG("node", "connected after %.3f ms; pinging", ms_since(n->t_start));
+  LP2P_DEBUG("node", "connected after %.3f ms", ms_since(n->t_start));
   n->t_ping = uv_hrtime();
-  int rc = lp2p__transport_ping(n->t, tc);
-  if (rc) fail(n, rc, "ping");
+  int rc = n->cfg->perf ? lp2p__perf_app_next(n->cfg->perf, n->t, tc)
+                        : lp2p__transport_ping(n->t, tc);
+  if (rc == 1) return node_stop(n, 0);
+  if (rc) fail(n, rc, n->cfg->perf ? "perf" : "ping");
 }
 
 /* One ping, as every harness app does (and as some listeners expect: the
@@ -208,6 +223,14 @@ static void dialer_pong(void *ud, lp2p__link *tc) {
   node_stop(n, 0);
 }
 
+/* One perf exchange done: the next one, or the end. */
+static void dialer_perf_done(void *ud, lp2p__link *tc) {
+  node *n = ud;
+  int rc = lp2p__perf_app_next(n->cfg->perf, n->t, tc);
+  if (rc == 1) return node_stop(n, 0);
+  if (rc) fail(n, rc, "perf");
+}
+
 /* The connection or the driver already said why in its error line. */
 static void dialer_closed(void *ud, lp2p__link *tc, int err) {
   node *n = ud;
@@ -219,8 +242,11 @@ static void dialer_closed(void *ud, lp2p__link *tc, int err) {
 }
 
 static void dial_addr(node *n, const struct sockaddr *sa) {
-  n->dial_h = (lp2p__link_handlers){
-      .ready = dialer_ready, .pong = dialer_pong, .closed = dialer_closed, .ud = n};
+  n->dial_h = (lp2p__link_handlers){.ready = dialer_ready,
+                                    .pong = dialer_pong,
+                                    .perf_done = dialer_perf_done,
+                                    .closed = dialer_closed,
+                                    .ud = n};
   int rc = lp2p__transport_dial(n->t, &n->loop, &n->env, &n->plan, sa, &n->conn_cfg,
                                 &n->dial_h, &n->dial);
   if (rc) fail(n, rc, "dial");
@@ -247,6 +273,7 @@ static int dial_target(node *n, const char *text) {
     n->expected.len = n->plan.target.peer_len;
     n->conn_cfg.expected_peer = &n->expected;
   }
+  if (n->cfg->perf) lp2p__perf_app_dialing(n->cfg->perf, &n->loop);
   struct sockaddr_storage ss;
   if (n->plan.target.family == 4 || n->plan.target.family == 6) {
     rc = n->plan.target.family == 4
@@ -300,6 +327,10 @@ static void dialer_redis_ready(void *ud, int err) {
 }
 
 static int start_dialer(node *n) {
+  if (n->cfg->dial_addr[0]) {
+    n->t_start = uv_hrtime();
+    return dial_target(n, n->cfg->dial_addr);
+  }
   n->redis = lp2p__redis_connect(&n->loop, n->cfg->redis_host, n->cfg->redis_port,
                                  ms_left(n), dialer_redis_ready, n);
   return n->redis ? 0 : LP2P_ENOMEM;
@@ -314,7 +345,12 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   n->res = res;
   n->env.random = env_random;
   if (sodium_init() < 0) return LP2P_EINVAL;
-  int rc = lp2p_identity_generate(&n->id, cfg->key_type, &n->env);
+  /* test-plans perf: go's client dials a peer id derived from an all-zero
+   * ed25519 seed (perf/impl/go-libp2p main.go); ours takes any. */
+  static const uint8_t zero_seed[32];
+  int rc = cfg->fixed_identity
+               ? lp2p_identity_from_secret(&n->id, LP2P_KEY_ED25519, zero_seed)
+               : lp2p_identity_generate(&n->id, cfg->key_type, &n->env);
   /* Before any address is published or taken, so a broken key fails here
    * and no connection pays for the first use of the signature code. */
   if (rc == 0) rc = lp2p_identity_self_check(&n->id);
@@ -334,8 +370,11 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
       .identify_peer = !cfg->is_dialer,
       .no_inline_muxer = cfg->no_inline_muxer,
       .optimistic_security = cfg->optimistic_security,
-      .step_timeout_ms = cfg->timeout_s * 1000 < STEP_TIMEOUT_MS ? cfg->timeout_s * 1000
-                                                                 : STEP_TIMEOUT_MS};
+      .perf_server = cfg->perf != NULL,
+      .perf_max_bytes = cfg->perf ? lp2p__perf_app_max_bytes(cfg->perf) : 0,
+      .step_timeout_ms = cfg->timeout_s && cfg->timeout_s * 1000 < STEP_TIMEOUT_MS
+                             ? cfg->timeout_s * 1000
+                             : STEP_TIMEOUT_MS};
   /* Made before any address is published or taken: no connection pays
    * for our Noise static key and its signature, or our TLS certificate. */
   n->conn_cfg.security_shared = lp2p_conn_shared_new(&n->env, &n->conn_cfg);
@@ -348,7 +387,9 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
   n->sigint.data = n->sigterm.data = n->deadline.data = n;
   uv_signal_start(&n->sigint, on_signal, SIGINT);
   uv_signal_start(&n->sigterm, on_signal, SIGTERM);
-  uv_timer_start(&n->deadline, on_deadline, (uint64_t)cfg->timeout_s * 1000, 0);
+  /* timeout_s 0 (the test-plans perf server): run until killed. */
+  if (cfg->timeout_s)
+    uv_timer_start(&n->deadline, on_deadline, (uint64_t)cfg->timeout_s * 1000, 0);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aead.h"
 #include "noise.pb-c.h"
 
 /* States named after the XX token string each one waits for. */
@@ -538,6 +539,7 @@ void lp2p_noise_free(lp2p_noise *n) {
   lp2p_noise_hs_clear(&n->hs);
   lp2p_noise_cs_clear(&n->tx);
   lp2p_noise_cs_clear(&n->rx);
+  lp2p__aead_wipe(); /* the key the shared AEAD contexts last held */
   if (n->plain) {
     sodium_memzero(n->plain, n->plain_cap);
     free(n->plain);

@@ -1,7 +1,10 @@
 /* Noise_XX_25519_ChaChaPoly_SHA256: the Noise protocol framework rev 34
  * core. Section numbers below refer to that document. Primitives come from
- * libsodium; only their composition (HKDF, the token sequence) is here. */
+ * libsodium, the AEAD from OpenSSL (aead.h says why); only their
+ * composition (HKDF, the token sequence) is here. */
 #include "lp2p/noise.h"
+
+#include "aead.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -36,12 +39,11 @@ int lp2p_noise_cs_encrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
   /* Section 5.1: n = 2^64-1 is reserved; further use is an error. */
   if (cs->n == UINT64_MAX) return LP2P_ELIMIT;
   uint8_t nonce[12];
-  unsigned long long clen = 0;
   nonce96(nonce, cs->n);
-  crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, pt, len, ad, adlen, NULL, nonce,
-                                            cs->k);
+  int rc = lp2p__aead_seal(out, cs->k, nonce, ad, adlen, pt, len);
+  if (rc) return rc;
   cs->n++;
-  return (int)clen;
+  return (int)(len + LP2P_NOISE_TAGLEN);
 }
 
 int lp2p_noise_cs_decrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
@@ -55,13 +57,11 @@ int lp2p_noise_cs_decrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
   if (len > LP2P_NOISE_MSG_MAX) return LP2P_ETOOBIG;
   if (cs->n == UINT64_MAX) return LP2P_ELIMIT;
   uint8_t nonce[12];
-  unsigned long long mlen = 0;
   nonce96(nonce, cs->n);
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, NULL, ct, len, ad, adlen,
-                                                nonce, cs->k) != 0)
-    return LP2P_EDECRYPT;
+  int rc = lp2p__aead_open(out, cs->k, nonce, ad, adlen, ct, len - LP2P_NOISE_TAGLEN);
+  if (rc) return rc;
   cs->n++;
-  return (int)mlen;
+  return (int)(len - LP2P_NOISE_TAGLEN);
 }
 
 void lp2p_noise_cs_clear(lp2p_noise_cs *cs) { sodium_memzero(cs, sizeof *cs); }

@@ -186,6 +186,17 @@ int lp2p__redis_rpush(lp2p__redis *r, const char *key, const char *value,
   return 0;
 }
 
+int lp2p__redis_set(lp2p__redis *r, const char *key, const char *value,
+                    lp2p__redis_value_cb cb, void *ud) {
+  request *q = request_new(r, key, cb, ud);
+  if (!q) return LP2P_EINVAL;
+  if (redisAsyncCommand(r->ac, generic_cb, q, "SET %s %s", key, value) != REDIS_OK) {
+    free(q);
+    return LP2P_ECLOSED;
+  }
+  return 0;
+}
+
 static void get_cb(redisAsyncContext *ac, void *reply, void *priv) {
   (void)ac;
   finish(priv, reply, "GET");

@@ -17,6 +17,9 @@ lp2p__redis *lp2p__redis_connect(uv_loop_t *loop, const char *host, uint16_t por
                                  uint64_t timeout_ms, lp2p__redis_ready_cb cb, void *ud);
 int lp2p__redis_rpush(lp2p__redis *r, const char *key, const char *value,
                       lp2p__redis_value_cb cb, void *ud);
+/* SET key value (the unified-testing perf images' convention). */
+int lp2p__redis_set(lp2p__redis *r, const char *key, const char *value,
+                    lp2p__redis_value_cb cb, void *ud);
 /* BLPOP key timeout_s; a key holding a plain string is read with GET
  * instead (some unified-testing images SET it). */
 int lp2p__redis_take(lp2p__redis *r, const char *key, unsigned timeout_s,

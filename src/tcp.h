@@ -18,6 +18,7 @@ typedef struct lp2p__tcp_listener lp2p__tcp_listener;
 typedef struct lp2p__tcp_handlers {
   void (*ready)(void *ud, lp2p__tcp_conn *tc, const lp2p_peerid *peer);
   void (*pong)(void *ud, lp2p__tcp_conn *tc);
+  void (*perf_done)(void *ud, lp2p__tcp_conn *tc); /* lp2p__tcp_perf finished */
   /* Called once when the connection ends: err 0 for a clean close. */
   void (*closed)(void *ud, lp2p__tcp_conn *tc, int err);
   void *ud;
@@ -52,6 +53,11 @@ int lp2p__tcp_listen_chain(uv_loop_t *loop, lp2p_env *env, const char *ip, uint1
 int lp2p__tcp_dial_chain(uv_loop_t *loop, lp2p_env *env, const struct sockaddr *addr,
                          const lp2p_chain_config *cc, const lp2p__tcp_handlers *h,
                          lp2p__tcp_conn **out);
+/* One /perf/1.0.0 exchange on a new stream (lp2p_conn_perf); perf_done
+ * follows. */
+int lp2p__tcp_perf(lp2p__tcp_conn *tc, uint64_t upload, uint64_t download);
+/* Payload bytes of the current or last exchange. */
+void lp2p__tcp_perf_progress(const lp2p__tcp_conn *tc, uint64_t *up, uint64_t *down);
 /* Graceful: muxer goodbye, flush, then close. No handler runs after. */
 void lp2p__tcp_close(lp2p__tcp_conn *tc);
 

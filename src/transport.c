@@ -124,14 +124,22 @@ static void glue_closed(void *ud, lp2p__tcp_conn *tc, int err) {
   if (h->closed) h->closed(h->ud, (lp2p__link *)tc, err);
 }
 
+static void glue_perf_done(void *ud, lp2p__tcp_conn *tc) {
+  const lp2p__link_handlers *h = ud;
+  if (h->perf_done) h->perf_done(h->ud, (lp2p__link *)tc);
+}
+
 static lp2p__tcp_handlers glue(const lp2p__link_handlers *h) {
-  lp2p__tcp_handlers g = {
-      .ready = glue_ready, .pong = glue_pong, .closed = glue_closed, .ud = (void *)h};
+  lp2p__tcp_handlers g = {.ready = glue_ready,
+                          .pong = glue_pong,
+                          .perf_done = glue_perf_done,
+                          .closed = glue_closed,
+                          .ud = (void *)h};
   return g;
 }
 
 static int stream_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
-                         const char *ip, const lp2p_conn_config *cc,
+                         const char *ip, uint16_t port, const lp2p_conn_config *cc,
                          const lp2p__link_handlers *h, lp2p__link_listener **out) {
   lp2p_layer_params p = {0};
   lp2p_tls_creds *creds = NULL;
@@ -144,7 +152,7 @@ static int stream_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *en
   lp2p_chain_config c = chain_of(t, cc, &p);
   lp2p__tcp_handlers g = glue(h);
   lp2p__tcp_listener *l;
-  int rc = lp2p__tcp_listen_chain(loop, env, ip, 0, &c, &g, &l);
+  int rc = lp2p__tcp_listen_chain(loop, env, ip, port, &c, &g, &l);
   if (rc)
     lp2p_tls_creds_free(creds);
   else if (creds)
@@ -180,6 +188,14 @@ static int stream_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
 
 static int stream_ping(lp2p__link *c) { return lp2p__tcp_ping((lp2p__tcp_conn *)c); }
 
+static int stream_perf(lp2p__link *c, uint64_t upload, uint64_t download) {
+  return lp2p__tcp_perf((lp2p__tcp_conn *)c, upload, download);
+}
+
+static void stream_perf_progress(const lp2p__link *c, uint64_t *up, uint64_t *down) {
+  lp2p__tcp_perf_progress((const lp2p__tcp_conn *)c, up, down);
+}
+
 static void stream_close(lp2p__link *c) { lp2p__tcp_close((lp2p__tcp_conn *)c); }
 
 static const lp2p__driver stream_driver = {.listen = stream_listen,
@@ -188,6 +204,8 @@ static const lp2p__driver stream_driver = {.listen = stream_listen,
                                            .listener_close = stream_listener_close,
                                            .dial = stream_dial,
                                            .ping = stream_ping,
+                                           .perf = stream_perf,
+                                           .perf_progress = stream_perf_progress,
                                            .close = stream_close};
 
 static const lp2p__driver *driver(const lp2p__transport *t) {
@@ -197,9 +215,9 @@ static const lp2p__driver *driver(const lp2p__transport *t) {
 /* ---- listen ---- */
 
 int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
-                           const char *ip, const lp2p_conn_config *cc,
+                           const char *ip, uint16_t port, const lp2p_conn_config *cc,
                            const lp2p__link_handlers *h, lp2p__link_listener **out) {
-  return driver(t)->listen(t, loop, env, ip, cc, h, out);
+  return driver(t)->listen(t, loop, env, ip, port, cc, h, out);
 }
 
 int lp2p__transport_published(const lp2p__transport *t, lp2p__link_listener *l,
@@ -266,6 +284,21 @@ int lp2p__transport_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *en
 
 int lp2p__transport_ping(const lp2p__transport *t, lp2p__link *c) {
   return driver(t)->ping(c);
+}
+
+int lp2p__transport_has_perf(const lp2p__transport *t) { return driver(t)->perf != NULL; }
+
+const char *lp2p__transport_name(const lp2p__transport *t) { return t->name; }
+
+int lp2p__transport_perf(const lp2p__transport *t, lp2p__link *c, uint64_t upload,
+                         uint64_t download) {
+  return driver(t)->perf ? driver(t)->perf(c, upload, download) : LP2P_ENOTSUP;
+}
+
+void lp2p__transport_perf_progress(const lp2p__transport *t, const lp2p__link *c,
+                                   uint64_t *up, uint64_t *down) {
+  *up = *down = 0;
+  if (driver(t)->perf_progress) driver(t)->perf_progress(c, up, down);
 }
 
 void lp2p__transport_close(const lp2p__transport *t, lp2p__link *c) {

@@ -24,6 +24,8 @@ typedef struct lp2p__link_listener lp2p__link_listener;
 typedef struct lp2p__link_handlers {
   void (*ready)(void *ud, lp2p__link *c, const lp2p_peerid *peer);
   void (*pong)(void *ud, lp2p__link *c);
+  /* One /perf/1.0.0 exchange finished (lp2p__transport_perf). */
+  void (*perf_done)(void *ud, lp2p__link *c);
   /* Called once when the connection ends: err 0 for a clean close. */
   void (*closed)(void *ud, lp2p__link *c, int err);
   void *ud;
@@ -37,7 +39,7 @@ typedef struct lp2p__dial_plan lp2p__dial_plan;
  * its own. Same contract as the lp2p__transport_* functions below. */
 typedef struct lp2p__driver {
   int (*listen)(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env, const char *ip,
-                const lp2p_conn_config *cc, const lp2p__link_handlers *h,
+                uint16_t port, const lp2p_conn_config *cc, const lp2p__link_handlers *h,
                 lp2p__link_listener **out);
   /* The bound port. */
   int (*port)(lp2p__link_listener *l, uint16_t *port);
@@ -47,6 +49,10 @@ typedef struct lp2p__driver {
               const lp2p__dial_plan *plan, const struct sockaddr *addr,
               const lp2p_conn_config *cc, const lp2p__link_handlers *h, lp2p__link **out);
   int (*ping)(lp2p__link *c);
+  /* Optional (NULL: the transport has no perf): one /perf/1.0.0 exchange,
+   * and the payload bytes of the current or last one. */
+  int (*perf)(lp2p__link *c, uint64_t upload, uint64_t download);
+  void (*perf_progress)(const lp2p__link *c, uint64_t *up, uint64_t *down);
   void (*close)(lp2p__link *c);
 } lp2p__driver;
 
@@ -86,7 +92,7 @@ const char *lp2p__transport_names(void);
 
 /* Listens on ip (port 0: any). */
 int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
-                           const char *ip, const lp2p_conn_config *cc,
+                           const char *ip, uint16_t port, const lp2p_conn_config *cc,
                            const lp2p__link_handlers *h, lp2p__link_listener **out);
 /* The multiaddr text the listener publishes for host_ip (no /p2p/). */
 int lp2p__transport_published(const lp2p__transport *t, lp2p__link_listener *l,
@@ -105,6 +111,14 @@ int lp2p__transport_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *en
                          const lp2p_conn_config *cc, const lp2p__link_handlers *h,
                          lp2p__link **out);
 int lp2p__transport_ping(const lp2p__transport *t, lp2p__link *c);
+/* Whether perf runs over t; its harness name. */
+int lp2p__transport_has_perf(const lp2p__transport *t);
+const char *lp2p__transport_name(const lp2p__transport *t);
+/* LP2P_ENOTSUP where the transport has no perf. */
+int lp2p__transport_perf(const lp2p__transport *t, lp2p__link *c, uint64_t upload,
+                         uint64_t download);
+void lp2p__transport_perf_progress(const lp2p__transport *t, const lp2p__link *c,
+                                   uint64_t *up, uint64_t *down);
 /* Graceful; no handler runs after. */
 void lp2p__transport_close(const lp2p__transport *t, lp2p__link *c);
 

@@ -271,12 +271,12 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
 }
 
 static int udp_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
-                      const char *ip, const lp2p_conn_config *cc,
+                      const char *ip, uint16_t port, const lp2p_conn_config *cc,
                       const lp2p__link_handlers *h, lp2p__link_listener **out) {
   (void)t;
   struct sockaddr_storage ss;
-  int rc = strchr(ip, ':') ? uv_ip6_addr(ip, 0, (struct sockaddr_in6 *)&ss)
-                           : uv_ip4_addr(ip, 0, (struct sockaddr_in *)&ss);
+  int rc = strchr(ip, ':') ? uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)
+                           : uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
   if (rc) return rc;
   endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&ss);
   if (!ep) return LP2P_EINVAL;

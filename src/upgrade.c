@@ -99,7 +99,7 @@ static const lp2p_security_ops plaintext_ops = {.name = "plaintext",
                                                 .destroy = plaintext_destroy};
 
 static void *yamux_create(lp2p_env *env, int initiator, lp2p_io io) {
-  lp2p_yamux_config cfg = {.initiator = initiator};
+  lp2p_yamux_config cfg = {.initiator = initiator, .autotune = 1};
   return lp2p_yamux_new(env, &cfg, io);
 }
 static int yamux_recv(void *m, const uint8_t *in, size_t len) {
@@ -112,6 +112,9 @@ static int yamux_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
 static int yamux_close(void *m, uint32_t id) { return lp2p_yamux_close(m, id); }
 static int yamux_reset(void *m, uint32_t id) { return lp2p_yamux_reset(m, id); }
 static int yamux_goaway(void *m, uint32_t code) { return lp2p_yamux_goaway(m, code); }
+static size_t yamux_writable(const void *m, uint32_t id) {
+  return lp2p_yamux_writable(m, id);
+}
 static uint64_t yamux_deadline(const void *m) { return lp2p_yamux_deadline(m); }
 static int yamux_expire(void *m) { return lp2p_yamux_expire(m); }
 static void yamux_destroy(void *m) { lp2p_yamux_free(m); }
@@ -125,6 +128,7 @@ static const lp2p_muxer_ops yamux_ops = {.name = "yamux",
                                          .close = yamux_close,
                                          .reset = yamux_reset,
                                          .goaway = yamux_goaway,
+                                         .writable = yamux_writable,
                                          .deadline = yamux_deadline,
                                          .expire = yamux_expire,
                                          .destroy = yamux_destroy};

@@ -26,6 +26,8 @@ typedef struct stream {
   uint32_t send_window;  /* bytes the peer still lets us send */
   uint32_t recv_window;  /* bytes we still let the peer send */
   uint32_t credit;       /* delivered bytes not yet returned to the peer */
+  uint32_t max_window;   /* what we grant in all: y->window, grown by autotune */
+  uint64_t epoch_ms;     /* our last window update (autotune) */
   unsigned inbound : 1;
   unsigned ack_owed : 1; /* inbound: our first frame carries ACK */
   unsigned unacked : 1;  /* outbound: no ACK from the peer yet */
@@ -63,6 +65,11 @@ struct lp2p_yamux {
 
   uint32_t *pongs; /* opaque values of pings to answer at the end of recv */
   uint32_t npongs;
+
+  int autotune;
+  int rtt_state; /* 0 not measured, 1 ping out, 2 rtt_ms known */
+  uint64_t rtt_sent_ms;
+  uint64_t rtt_ms;
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -160,6 +167,8 @@ static stream *stream_new(lp2p_yamux *y, uint32_t id, int inbound) {
   /* What the peer may send before it hears more from us: an inbound stream
    * gets its extra window with our ACK, an outbound one with our SYN. */
   s->recv_window = inbound ? LP2P_YAMUX_INITIAL_WINDOW : y->window;
+  s->max_window = y->window;
+  s->epoch_ms = y->env ? y->env->now_ms : 0;
   s->inbound = inbound ? 1 : 0;
   if (inbound) y->ninbound++;
   return s;
@@ -248,11 +257,32 @@ static int flush_stream(lp2p_yamux *y, stream *s) {
  * reach. */
 static int maybe_credit(lp2p_yamux *y, stream *s) {
   uint64_t due = (uint64_t)s->credit + (s->ack_owed ? extra_window(y) : 0);
-  if (s->fin_recv || !s->credit || due < y->window / 2) return 0;
+  if (s->fin_recv || !s->credit || due < s->max_window / 2) return 0;
   uint32_t d = s->credit;
   s->credit = 0;
+  /* Autotune (yamux.h): half the window drained within 4 round trips
+   * means the peer waits on us, not on the path: double the window. */
+  uint64_t now = y->env ? y->env->now_ms : 0;
+  if (y->autotune && y->rtt_state == 2 && s->max_window < LP2P_YAMUX_AUTOTUNE_MAX &&
+      now - s->epoch_ms < 4 * (y->rtt_ms ? y->rtt_ms : 1)) {
+    uint32_t grow = s->max_window;
+    if (grow > LP2P_YAMUX_AUTOTUNE_MAX - s->max_window)
+      grow = LP2P_YAMUX_AUTOTUNE_MAX - s->max_window;
+    s->max_window += grow;
+    d += grow;
+    LP2P_DEBUG("yamux", "stream %u window grows to %u", s->node.id, s->max_window);
+  }
+  s->epoch_ms = now;
   s->recv_window += d;
   return stream_frame(y, s, T_WU, 0, d, NULL);
+}
+
+/* Autotune: one ping with the first stream measures the round trip. */
+static int measure_rtt(lp2p_yamux *y) {
+  if (!y->autotune || y->rtt_state) return 0;
+  y->rtt_state = 1;
+  y->rtt_sent_ms = y->env ? y->env->now_ms : 0;
+  return write_frame(y, T_PING, F_SYN, 0, LP2P_YAMUX_RTT_OPAQUE, NULL);
 }
 
 static int remote_reset(lp2p_yamux *y, stream *s) {
@@ -271,22 +301,28 @@ static int remote_fin(lp2p_yamux *y, stream *s) {
 
 /* ---- receiving ---------------------------------------------------------- */
 
+/* The most any stream of ours may be granted. */
+static uint32_t session_max_window(const lp2p_yamux *y) {
+  return y->autotune && y->window < LP2P_YAMUX_AUTOTUNE_MAX ? LP2P_YAMUX_AUTOTUNE_MAX
+                                                            : y->window;
+}
+
 static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags, uint32_t id,
                            uint32_t len) {
   stream *s = find(y, id);
   int rc;
 
-  /* No window we ever grant exceeds y->window: checked before anything
+  /* No window we ever grant exceeds session_max_window: checked before anything
    * of the frame is taken, on live, refused and unknown streams alike. */
-  if (type == T_DATA && len > y->window)
+  if (type == T_DATA && len > session_max_window(y))
     return proto_error(y,
                        "data frame of %u bytes on stream %u over the "
                        "receive window %u",
-                       len, id, y->window);
+                       len, id, session_max_window(y));
   if (type == T_DATA && (flags & F_SYN) && len > LP2P_YAMUX_INITIAL_WINDOW)
     return proto_error(y,
                        "data frame of %u bytes on new stream %u over the "
-                       "initial window",
+                       "receive window of a new stream (256 KiB)",
                        len, id);
   if (flags & F_SYN) {
     if (id == 0) return proto_error(y, "SYN on stream 0");
@@ -304,6 +340,7 @@ static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags, uint32_t
       s = stream_new(y, id, 1);
       if (!s) return fail(y, LP2P_ENOMEM);
       s->ack_owed = 1;
+      if ((rc = measure_rtt(y))) return rc;
       rc = fire(y, LP2P_EV_STREAM_OPEN, id, NULL, 0);
       if (rc) return rc;
       s = find(y, id); /* the callback may have reset it */
@@ -334,7 +371,7 @@ static int on_stream_frame(lp2p_yamux *y, uint8_t type, uint16_t flags, uint32_t
   if (s) {
     if (len > s->recv_window)
       return proto_error(y,
-                         "data frame of %u bytes over stream %u receive "
+                         "data frame of %u bytes on stream %u over the receive "
                          "window %u",
                          len, id, s->recv_window);
     s->recv_window -= len;
@@ -378,6 +415,12 @@ static int on_header(lp2p_yamux *y) {
   case T_DATA:
   case T_WU: return on_stream_frame(y, type, flags, id, len);
   case T_PING:
+    if ((flags & F_ACK) && len == LP2P_YAMUX_RTT_OPAQUE && y->rtt_state == 1) {
+      uint64_t now = y->env ? y->env->now_ms : 0;
+      y->rtt_ms = now > y->rtt_sent_ms ? now - y->rtt_sent_ms : 0;
+      y->rtt_state = 2;
+      LP2P_DEBUG("yamux", "round trip %llu ms", (unsigned long long)y->rtt_ms);
+    }
     if (flags & F_SYN) {
       /* Replies wait for the end of this recv call; beyond the cap they
        * are dropped, as go-yamux drops pongs when its queue is full. */
@@ -457,6 +500,7 @@ lp2p_yamux *lp2p_yamux_new(lp2p_env *env, const lp2p_yamux_config *cfg, lp2p_io 
   y->io = io;
   y->initiator = cfg->initiator ? 1 : 0;
   y->window = window;
+  y->autotune = cfg->autotune ? 1 : 0;
   y->max_streams = cfg->max_streams ? cfg->max_streams : LP2P_YAMUX_DEFAULT_MAX_STREAMS;
   y->max_pongs =
       cfg->max_pending_pongs ? cfg->max_pending_pongs : LP2P_YAMUX_DEFAULT_MAX_PONGS;
@@ -496,6 +540,7 @@ int lp2p_yamux_open(lp2p_yamux *y, uint32_t *id) {
   /* spec "Opening a stream" + "Flow Control": SYN on a window update that
    * announces our window beyond the initial 256 KiB (as go-yamux does). */
   int rc = write_frame(y, T_WU, F_SYN, sid, y->window - LP2P_YAMUX_INITIAL_WINDOW, NULL);
+  if (rc == 0) rc = measure_rtt(y);
   if (rc) return rc;
   *id = sid;
   return 0;
@@ -567,6 +612,12 @@ size_t lp2p_yamux_queued(const lp2p_yamux *y, uint32_t id) {
 }
 
 size_t lp2p_yamux_num_streams(const lp2p_yamux *y) { return y->streams.count; }
+
+size_t lp2p_yamux_writable(const lp2p_yamux *y, uint32_t id) {
+  const stream *s = find(y, id);
+  if (!s || s->fin_sent || s->fin_pending || s->q.len > s->qoff) return 0;
+  return s->send_window;
+}
 
 uint64_t lp2p_yamux_deadline(const lp2p_yamux *y) {
   (void)y;

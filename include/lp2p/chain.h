@@ -31,6 +31,10 @@ lp2p_chain *lp2p_chain_new(lp2p_env *env, const lp2p_chain_config *cfg, lp2p_io 
 int lp2p_chain_start(lp2p_chain *c);
 int lp2p_chain_recv(lp2p_chain *c, const uint8_t *in, size_t len);
 int lp2p_chain_ping(lp2p_chain *c);
+/* The connection's perf client and its pulled output (conn.h). */
+int lp2p_chain_perf(lp2p_chain *c, uint64_t upload, uint64_t download);
+int lp2p_chain_wants_output(const lp2p_chain *c);
+int lp2p_chain_pump(lp2p_chain *c, size_t budget);
 uint64_t lp2p_chain_deadline(const lp2p_chain *c);
 int lp2p_chain_expire(lp2p_chain *c);
 /* Graceful: the muxer's goodbye, then each byte layer's, top down. */

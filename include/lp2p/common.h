@@ -76,8 +76,10 @@ typedef enum lp2p_event_type {
   LP2P_EV_STREAM_DATA,  /* muxer: bytes on `stream` */
   LP2P_EV_STREAM_FIN,   /* muxer: the peer half-closed `stream` */
   LP2P_EV_STREAM_RESET, /* muxer: `stream` was reset; it is gone */
-  LP2P_EV_PONG          /* ping: an echo matched; `rtt_ms` unused (driver
+  LP2P_EV_PONG,         /* ping: an echo matched; `rtt_ms` unused (driver
                            measures with its own clock) */
+  LP2P_EV_PERF_DONE     /* perf client: the exchange finished (both FINs,
+                           the download complete) */
 } lp2p_event_type;
 
 typedef struct lp2p_event {

@@ -27,6 +27,13 @@ typedef struct lp2p_config {
   int no_inline_muxer;     /* LP2P_NO_INLINE_MUXER=1: benchmark baseline */
   int optimistic_security; /* on unless LP2P_OPTIMISTIC_SECURITY=0 (conn.h) */
   char redis_key[96];      /* listenerAddr or <TEST_KEY>_listener_multiaddr */
+  /* The perf app (lp2p-interop perf, src/perf_app.c); NULL: the ping app.
+   * The test-plans perf CLI meets its peer without Redis: */
+  struct lp2p__perf_app *perf;
+  uint16_t listen_port; /* listener: this port (0: any) */
+  char dial_addr[300];  /* dialer: this multiaddr instead of Redis's */
+  int no_redis;         /* listener: publish nothing */
+  int fixed_identity;   /* ed25519 from a zero seed (test-plans perf) */
 } lp2p_config;
 
 typedef const char *(*lp2p_getenv_fn)(const char *name);

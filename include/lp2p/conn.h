@@ -1,10 +1,11 @@
 /* One libp2p connection as a pure engine: wire bytes in, wire bytes out.
  *
  *   mss(/noise) -> security -> mss(muxer) | inlined -> muxer
- *     -> per stream: mss -> ping | identify
+ *     -> per stream: mss -> ping | identify | perf
  *
  * Events up (io.event): READY once the muxer runs (peer = remote
- * const lp2p_pubkey*, protocol = the muxer's id), PONG for each ping echo.
+ * const lp2p_pubkey*, protocol = the muxer's id), PONG for each ping echo,
+ * PERF_DONE when our perf exchange has finished.
  * recv/expire/ping return a negative code when the connection has failed;
  * the reason is logged once where it was found. A failing inbound stream is
  * reset without failing the connection. */
@@ -36,7 +37,11 @@ typedef struct lp2p_conn_config {
                                          keep bytes read past the protocol) */
   const lp2p_multiaddr *listen_addrs; /* what our identify reply lists */
   size_t n_listen_addrs;
-  void *security_shared; /* from lp2p_conn_shared_new, or NULL */
+  void *security_shared;   /* from lp2p_conn_shared_new, or NULL */
+  int perf_server;         /* serve /perf/1.0.0 to inbound streams (perf.md
+                              "Security Considerations": SHOULD NOT be on by
+                              default) */
+  uint64_t perf_max_bytes; /* largest download a perf peer may ask for */
 } lp2p_conn_config;
 
 /* The security protocol's per-process state for connections made with cfg
@@ -64,6 +69,20 @@ int lp2p_conn_recv(lp2p_conn *c, const uint8_t *in, size_t len);
 /* Opens the ping stream on first use, then sends one ping; PONG follows.
  * Only once READY. */
 int lp2p_conn_ping(lp2p_conn *c);
+/* Starts one /perf/1.0.0 exchange as client on a new stream: uploads
+ * `upload` bytes, asks for `download`. PERF_DONE follows; a failing perf
+ * stream fails the connection. Only once READY, one exchange at a time
+ * (LP2P_EINVAL). The bytes flow as lp2p_conn_pump asks for them. */
+int lp2p_conn_perf(lp2p_conn *c, uint64_t upload, uint64_t download);
+/* Payload bytes of our current (or last) perf exchange so far. */
+void lp2p_conn_perf_progress(const lp2p_conn *c, uint64_t *uploaded,
+                             uint64_t *downloaded);
+/* 1 while some perf stream has bytes (or a half-close) to send. */
+int lp2p_conn_wants_output(const lp2p_conn *c);
+/* Lets perf streams write about `budget` more bytes (the driver calls it as
+ * its socket drains). Returns the bytes produced, or a negative code when
+ * the connection has failed. */
+int lp2p_conn_pump(lp2p_conn *c, size_t budget);
 uint64_t lp2p_conn_deadline(const lp2p_conn *c);
 int lp2p_conn_expire(lp2p_conn *c);
 /* Graceful close: the muxer says goodbye (yamux GoAway). */

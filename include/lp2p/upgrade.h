@@ -52,6 +52,10 @@ typedef struct lp2p_muxer_ops {
   int (*close)(void *m, uint32_t id);
   int (*reset)(void *m, uint32_t id);
   int (*goaway)(void *m, uint32_t code);
+  /* Bytes send() would put on the wire now for stream id (flow control),
+   * so a bulk sender produces no more than that; SIZE_MAX when the muxer
+   * has no flow control. May be NULL (same as SIZE_MAX). */
+  size_t (*writable)(const void *m, uint32_t id);
   uint64_t (*deadline)(const void *m);
   int (*expire)(void *m);
   void (*destroy)(void *m);

@@ -32,9 +32,11 @@
 /* spec "Flow Control": every stream starts with a 256 KiB window both ways;
  * a larger one is announced by a window update on the SYN / ACK. */
 #define LP2P_YAMUX_INITIAL_WINDOW (256u * 1024u)
-/* Largest data frame we write (rust-yamux splits at the same size); keeps
- * one stream from hogging the connection between window updates. */
-#define LP2P_YAMUX_MAX_FRAME (16u * 1024u)
+/* Largest data frame we write: header and payload fill one Noise message
+ * (65535 - 16-byte tag), so bulk data costs one AEAD call and one frame per
+ * 64 KiB. The spec bounds frames only by the window; js-yamux writes up to
+ * 64 KiB too, rust-yamux reads up to 1 MiB, go-yamux up to the window. */
+#define LP2P_YAMUX_MAX_FRAME (65519u - 12u)
 /* Cap on bytes queued beyond the peer's windows, over all streams of one
  * session; lp2p_yamux_send returns LP2P_ELIMIT rather than exceed it. */
 #define LP2P_YAMUX_MAX_QUEUED (16u * 1024u * 1024u)
@@ -60,7 +62,19 @@ typedef struct lp2p_yamux_config {
                       is invalid */
   uint32_t max_pending_pongs; /* cap on ping replies queued per lp2p_yamux_recv call;
                                  excess pings are dropped; 0 -> default 64 */
+  int autotune; /* grow each stream's receive window with the bandwidth-delay
+                   product, up to LP2P_YAMUX_AUTOTUNE_MAX (see below) */
 } lp2p_yamux_config;
+
+/* Receive-window auto-tuning (autotune = 1), as go-yamux does: the session
+ * measures the round trip once with a ping (opaque LP2P_YAMUX_RTT_OPAQUE,
+ * sent with the first stream either way); a stream whose whole window was
+ * used up within 4 round trips since its last window update is
+ * flow-control bound, so its window doubles with the next update, up to
+ * 16 MiB (go-yamux's maxStreamWindow). The clock is env->now_ms: a round
+ * trip below its 1 ms tick counts as 1 ms. */
+#define LP2P_YAMUX_AUTOTUNE_MAX (16u * 1024u * 1024u)
+#define LP2P_YAMUX_RTT_OPAQUE 0x79727474u
 
 /* Creates a session. env and the io callbacks must outlive it. Returns NULL
  * on allocation failure or a window below 256 KiB (the spec lets a window
@@ -105,6 +119,9 @@ int lp2p_yamux_ping(lp2p_yamux *y, uint32_t opaque);
  * sender can pace itself; and the count of live streams. */
 size_t lp2p_yamux_queued(const lp2p_yamux *y, uint32_t id);
 size_t lp2p_yamux_num_streams(const lp2p_yamux *y);
+/* Bytes lp2p_yamux_send would write at once on stream id: its send window
+ * when nothing is queued, else 0 (also for a stream gone or closed). */
+size_t lp2p_yamux_writable(const lp2p_yamux *y, uint32_t id);
 
 /* Yamux keeps no timers: LP2P_NO_DEADLINE, and expire only reports a dead
  * engine's error. Keep-alives are the driver's call (lp2p_yamux_ping). */

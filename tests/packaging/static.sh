@@ -51,6 +51,11 @@ if "build" not in stages or "runtime" not in stages:
 if stages["build"][0] != "debian:12":
     fail("Dockerfile: build stage must be FROM debian:12 AS build")
 build, runtime = stages["build"][1], stages["runtime"][1]
+perf = stages.get("perf")
+if not perf or not re.match(r"scratch AS perf\n", perf[1]) or \
+        re.findall(r"(?m)^COPY .*", perf[1]) != ["COPY --from=build /rootfs /"] or \
+        'ENTRYPOINT ["/usr/local/bin/lp2p-interop", "perf"]' not in perf[1]:
+    fail("Dockerfile: the perf stage must be the runtime root with `lp2p-interop perf` as entrypoint")
 if list(stages)[-1] != "runtime":
     fail("Dockerfile: the last stage must be runtime: it is what `docker build .` and compose build")
 for need in ("scripts/build-packages.txt", "--no-install-recommends", "scripts/build-release.sh",

@@ -114,7 +114,7 @@ static void peer_init(peer *pr, int initiator, uint32_t window, uint32_t max_str
                       uint32_t max_pongs) {
   memset(pr, 0, sizeof *pr);
   pr->record_data = 1;
-  lp2p_yamux_config cfg = {initiator, max_streams, window, max_pongs};
+  lp2p_yamux_config cfg = {initiator, max_streams, window, max_pongs, 0};
   lp2p_io io = {w_cb, e_cb, pr};
   pr->y = lp2p_yamux_new(&pr->env, &cfg, io);
   assert_non_null(pr->y);
@@ -219,9 +219,9 @@ static void test_config(void **state) {
   peer p;
   memset(&p, 0, sizeof p);
   lp2p_io io = {w_cb, e_cb, &p};
-  lp2p_yamux_config small = {1, 0, 1000, 0};
+  lp2p_yamux_config small = {1, 0, 1000, 0, 0};
   assert_null(lp2p_yamux_new(&env, &small, io)); /* below the spec's 256 KiB */
-  lp2p_yamux_config huge = {1, 0, UINT32_MAX, 0};
+  lp2p_yamux_config huge = {1, 0, UINT32_MAX, 0, 0};
   assert_null(lp2p_yamux_new(&env, &huge, io));
 }
 
@@ -474,20 +474,27 @@ static void test_send_queue(void **state) {
   assert_int_equal(lp2p_yamux_open(a.y, &id), 0);
   a.out.len = 0;
   assert_int_equal(lp2p_yamux_send(a.y, id, data, len), 0);
-  /* 256 KiB in 16 frames of 16 KiB, each with its header. */
-  assert_int_equal(a.out.len, 256 * KIB + 16 * 12);
-  assert_memory_equal(a.out.data, "\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x40\x00", 12);
+  /* 256 KiB in frames of at most LP2P_YAMUX_MAX_FRAME, each with its
+   * header. */
+  size_t frames = (256 * KIB + LP2P_YAMUX_MAX_FRAME - 1) / LP2P_YAMUX_MAX_FRAME;
+  assert_int_equal(a.out.len, 256 * KIB + frames * 12);
+  uint8_t h[12];
+  lp2p_buf hb = {0};
+  tu_yamux_header(&hb, 0, 0, 0, 1, LP2P_YAMUX_MAX_FRAME);
+  memcpy(h, hb.data, 12);
+  lp2p_buf_free(&hb);
+  assert_memory_equal(a.out.data, h, 12);
   assert_int_equal(lp2p_yamux_queued(a.y, id), 44 * KIB);
   a.out.len = 0;
   assert_int_equal(lp2p_yamux_close(a.y, id), 0);
   expect_out(&a, ""); /* FIN waits behind the queue */
   assert_int_equal(lp2p_yamux_send(a.y, id, data, 1), LP2P_ECLOSED);
-  /* 40 KiB of window: 16 + 16 + 8 KiB. */
+  /* 40 KiB of window: one frame (the frame cap is above 40 KiB). */
+  assert_true(LP2P_YAMUX_MAX_FRAME >= 40 * KIB);
   assert_int_equal(feed_hex(&a, "00010002000000010000a000"), 0);
-  assert_int_equal(a.out.len, 40 * KIB + 3 * 12);
-  assert_memory_equal(a.out.data + 2 * (16 * KIB + 12),
-                      "\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x20\x00", 12);
-  assert_memory_equal(a.out.data + 2 * (16 * KIB + 12) + 12, data + 288 * KIB, 8 * KIB);
+  assert_int_equal(a.out.len, 40 * KIB + 12);
+  assert_memory_equal(a.out.data, "\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\xa0\x00", 12);
+  assert_memory_equal(a.out.data + 12, data + 256 * KIB, 40 * KIB);
   assert_int_equal(lp2p_yamux_queued(a.y, id), 4 * KIB);
   a.out.len = 0;
   /* The last 4 KiB, then the FIN. */

@@ -1,0 +1,27 @@
+/* Internal: ChaCha20-Poly1305 (RFC 8439), the AEAD of
+ * Noise_XX_25519_ChaChaPoly_SHA256 (Noise spec section 12.3: 96-bit nonce
+ * of 32 zero bits and the little-endian 64-bit counter).
+ *
+ * OpenSSL 3's libcrypto does the work: measured on the build machine
+ * (AVX-512, 65519-byte messages, bench/perf.sh notes) it seals 1.3-1.6 GB/s
+ * where libsodium 1.0.18 does 0.56-0.63 and GnuTLS's nettle 3.8 0.11-0.15,
+ * and the transport is bound by this (perf record: 77% of both ends' CPU in
+ * libsodium before the switch). One context per direction for the whole
+ * (single-threaded) process; lp2p__aead_wipe clears the key they keep. */
+#ifndef LP2P_AEAD_INTERNAL_H
+#define LP2P_AEAD_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* out gets len bytes of ciphertext then the 16-byte tag; out may equal pt.
+ * 0, or LP2P_ENOMEM / LP2P_EINVAL when the library fails. */
+int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
+                    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t len);
+/* ct is len bytes of ciphertext followed by the tag; out (len bytes) may
+ * equal ct. 0, or LP2P_EDECRYPT on a bad tag (out is then wiped). */
+int lp2p__aead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
+                    const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t len);
+void lp2p__aead_wipe(void);
+
+#endif
