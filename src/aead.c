@@ -4,9 +4,17 @@
 #include "lp2p/common.h"
 
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <string.h>
 
 #define TAGLEN 16
+/* Below this many bytes libsodium is the faster of the two (measured with
+ * both on one message size at a time: 64 B 356 vs 429 ns, 512 B 527 vs
+ * 579 ns, 2 KiB 1444 vs 717 ns), and a process that never moves bulk data
+ * (a ping test: handshake messages and pings are all under 1 KiB) never
+ * sets up OpenSSL, which costs a fresh dialer about 3 MB RSS and a few
+ * hundred page faults. Both compute RFC 8439 exactly. */
+#define BULK_MIN 1024
 
 static EVP_CIPHER_CTX *ctx[2]; /* [0] open, [1] seal */
 
@@ -37,6 +45,11 @@ static int update(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t len
 
 int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
                     const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t len) {
+  if (len < BULK_MIN)
+    return crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+               out, out + len, NULL, pt, len, ad, adlen, NULL, nonce, key)
+               ? LP2P_EINVAL
+               : 0;
   EVP_CIPHER_CTX *c = prepare(1, key, nonce);
   int n;
   if (!c) return LP2P_ENOMEM;
@@ -51,6 +64,14 @@ int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12]
 int lp2p__aead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
                     const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t len) {
   uint8_t tag[TAGLEN];
+  if (len < BULK_MIN) {
+    memcpy(tag, ct + len, TAGLEN);
+    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL, ct, len, tag, ad,
+                                                           adlen, nonce, key) == 0)
+      return 0;
+    memset(out, 0, len);
+    return LP2P_EDECRYPT;
+  }
   EVP_CIPHER_CTX *c = prepare(0, key, nonce);
   int n;
   if (!c) return LP2P_ENOMEM;
