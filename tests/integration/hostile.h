@@ -102,8 +102,9 @@ HU_FN void hl_pump_ms(hl *h, unsigned ms) {
     hl_pump(h, -1);
 }
 
-HU_FN void hl_init_layers(hl *h, const char *muxer, const lp2p_layer_ops *const *layers,
-                          size_t n_layers) {
+/* tls_creds: the certificate a TLS byte layer serves (wss), else NULL. */
+HU_FN void hl_init_chain(hl *h, const char *muxer, const lp2p_layer_ops *const *layers,
+                         size_t n_layers, const struct lp2p_tls_creds *tls_creds) {
   memset(h, 0, sizeof *h);
   h->layers = layers;
   h->n_layers = n_layers;
@@ -123,10 +124,16 @@ HU_FN void hl_init_layers(hl *h, const char *muxer, const lp2p_layer_ops *const 
   lp2p__tcp_handlers hd = {.ready = hl_on_ready, .closed = hl_on_closed, .ud = h};
   lp2p_chain_config cc = {.conn = &h->cfg, .layers = layers, .n_layers = n_layers};
   cc.params.step_timeout_ms = HU_STEP_MS;
+  cc.params.tls_creds = tls_creds;
   assert_int_equal(
       lp2p__tcp_listen_chain(&h->loop, &h->env, "127.0.0.1", 0, &cc, &hd, &h->l), 0);
   assert_int_equal(lp2p__tcp_listener_port(h->l, &h->port), 0);
   h->saved_stderr = -1;
+}
+
+HU_FN void hl_init_layers(hl *h, const char *muxer, const lp2p_layer_ops *const *layers,
+                          size_t n_layers) {
+  hl_init_chain(h, muxer, layers, n_layers, NULL);
 }
 
 HU_FN void hl_init(hl *h, const char *muxer) { hl_init_layers(h, muxer, NULL, 0); }
