@@ -86,11 +86,17 @@ static int handshake(lp2p_plaintext *p, const uint8_t *in, size_t len) {
     uint64_t v = 0;
     int n = 0;
     while (used < len && n == 0) {
-      if (p->hdr_len == LP2P_VARINT_MAX) return LP2P_EVARINT;
+      if (p->hdr_len == LP2P_VARINT_MAX) {
+        LP2P_REASON("plaintext", "Exchange length: varint too long");
+        return LP2P_EVARINT;
+      }
       p->hdr[p->hdr_len++] = in[used++];
       n = lp2p_varint_decode(&v, p->hdr, p->hdr_len);
     }
-    if (n < 0) return n;
+    if (n < 0) {
+      LP2P_REASON("plaintext", "Exchange length: malformed varint");
+      return n;
+    }
     if (n == 0) return (int)used;
     if (v > LP2P_PLAINTEXT_MSG_MAX) {
       LP2P_REASON("plaintext", "Exchange of %llu bytes: over the cap",

@@ -1,7 +1,7 @@
-/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. Pull reads the
- * bytes of the recv call in progress (GnuTLS keeps partial records itself),
- * push appends to an output buffer flushed through io.write after every
- * GnuTLS call. */
+/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. recv appends to
+ * an input buffer from which pull hands GnuTLS whole records; push appends
+ * to an output buffer flushed through io.write after every GnuTLS call.
+ * GnuTLS itself never blocks (GNUTLS_NONBLOCK) and never sees a socket. */
 #include "lp2p/tls_session.h"
 
 #include <errno.h>
@@ -39,7 +39,7 @@ struct lp2p_tls_session {
   int closed; /* we sent close_notify */
   int verify_err;
   /* Received bytes. GnuTLS pulls from in.data[in_off..whole): only whole
-   * records, see frame_records(). */
+   * records, see take_input(). */
   lp2p_buf in;
   size_t in_off, whole;
   int starved;  /* pull found nothing since the last GnuTLS call began */
@@ -51,32 +51,81 @@ struct lp2p_tls_session {
 
 /* ---- credentials ------------------------------------------------------- */
 
+/* Length of the DER element at p (header included), or 0 when it is not a
+ * SEQUENCE with a definite length of at most 3 bytes inside len. */
+static size_t der_seq_len(const uint8_t *p, size_t len) {
+  if (len < 2 || p[0] != 0x30) return 0;
+  size_t n = p[1], hdr = 2;
+  if (n & 0x80) {
+    size_t k = n & 0x7f;
+    if (k == 0 || k > 3 || len < 2 + k) return 0;
+    n = 0;
+    for (size_t i = 0; i < k; i++)
+      n = n << 8 | p[2 + i];
+    hdr += k;
+  }
+  return n <= len - hdr ? hdr + n : 0;
+}
+
+#define CHAIN_MAX 4
+
+/* Imports the certificates of cert into crts; returns how many (0: bad). */
+static unsigned import_chain(gnutls_x509_crt_t *crts, const uint8_t *cert, size_t len) {
+  unsigned n = 0;
+  while (len > 0) {
+    size_t l = der_seq_len(cert, len);
+    gnutls_datum_t d = {(unsigned char *)cert, (unsigned)l};
+    if (!l || n == CHAIN_MAX || gnutls_x509_crt_init(&crts[n]) < 0) break;
+    if (gnutls_x509_crt_import(crts[n++], &d, GNUTLS_X509_FMT_DER) < 0) break;
+    cert += l;
+    len -= l;
+  }
+  if (len == 0) return n;
+  for (unsigned i = 0; i < n; i++)
+    gnutls_x509_crt_deinit(crts[i]);
+  return 0;
+}
+
 int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_len,
                        const uint8_t *key, size_t key_len) {
   *out = NULL;
   if (cert_len > UINT32_MAX || key_len > UINT32_MAX) return LP2P_EINVAL;
-  lp2p_tls_creds *c = calloc(1, sizeof *c);
-  if (!c) return LP2P_ENOMEM;
-  if (gnutls_certificate_allocate_credentials(&c->gc) < 0) {
-    free(c);
-    return LP2P_ENOMEM;
-  }
-  gnutls_datum_t cd = {(unsigned char *)cert, (unsigned)cert_len};
-  gnutls_datum_t kd = {(unsigned char *)key, (unsigned)key_len};
-  int rc =
-      gnutls_certificate_set_x509_key_mem2(c->gc, &cd, &kd, GNUTLS_X509_FMT_DER, NULL, 0);
-  if (rc < 0) {
-    LP2P_ERROR("tls", "credentials refused: %s", gnutls_strerror(rc));
-    lp2p_tls_creds_free(c);
+  gnutls_x509_crt_t crts[CHAIN_MAX];
+  gnutls_x509_privkey_t k;
+  unsigned n = import_chain(crts, cert, cert_len);
+  if (!n) {
+    LP2P_ERROR("tls", "credentials refused: not DER certificates");
     return LP2P_EKEY;
+  }
+  lp2p_tls_creds *c = calloc(1, sizeof *c);
+  int rc = c ? 0 : LP2P_ENOMEM;
+  if (!rc && gnutls_certificate_allocate_credentials(&c->gc) < 0) rc = LP2P_ENOMEM;
+  if (!rc && gnutls_x509_privkey_init(&k) < 0) rc = LP2P_ENOMEM;
+  if (!rc) {
+    gnutls_datum_t kd = {(unsigned char *)key, (unsigned)key_len};
+    int g = gnutls_x509_privkey_import2(k, &kd, GNUTLS_X509_FMT_DER, NULL, 0);
+    if (g >= 0) g = gnutls_certificate_set_x509_key(c->gc, crts, n, k);
+    gnutls_x509_privkey_deinit(k);
+    if (g < 0) {
+      LP2P_ERROR("tls", "credentials refused: %s", gnutls_strerror(g));
+      rc = LP2P_EKEY;
+    }
+  }
+  for (unsigned i = 0; i < n; i++)
+    gnutls_x509_crt_deinit(crts[i]);
+  if (rc) {
+    lp2p_tls_creds_free(c);
+    return rc;
   }
   *out = c;
   return 0;
 }
 
+void *lp2p_tls_creds_native(const lp2p_tls_creds *c) { return c->gc; }
+
 void lp2p_tls_creds_free(lp2p_tls_creds *c) {
   if (!c) return;
-  gnutls_certificate_free_credentials(c->gc);
+  if (c->gc) gnutls_certificate_free_credentials(c->gc);
   free(c);
 }
 
@@ -221,8 +270,6 @@ static int emit(lp2p_tls_session *s, const lp2p_event *ev) {
   return s->io.event ? s->io.event(s->io.ud, ev) : 0;
 }
 
-static int flush(lp2p_tls_session *s);
-
 /* Maps a fatal GnuTLS error to ours and says why, once. GnuTLS sends no
  * alert of its own when it fails; we send the one RFC 8446 section 6.2
  * asks for (bad_certificate for a refused certificate), so the peer learns
@@ -249,13 +296,12 @@ static int verify_cb(gnutls_session_t g) {
   lp2p_tls_session *s = gnutls_session_get_ptr(g);
   unsigned n = 0;
   const gnutls_datum_t *list = gnutls_certificate_get_peers(g, &n);
-  lp2p_tls_der certs[4];
-  /* tls.md: exactly one certificate; keep a few so the callback can say
-   * how many came. */
-  size_t k = list ? (n < 4 ? n : 4) : 0;
-  for (size_t i = 0; i < k; i++)
+  lp2p_tls_der certs[LP2P_TLS_CHAIN_MAX];
+  if (!list) n = 0;
+  if (n > LP2P_TLS_CHAIN_MAX) n = LP2P_TLS_CHAIN_MAX;
+  for (unsigned i = 0; i < n; i++)
     certs[i] = (lp2p_tls_der){list[i].data, list[i].size};
-  int rc = s->cfg.verify(s->cfg.verify_ctx, certs, list ? n : 0);
+  int rc = s->cfg.verify(s->cfg.verify_ctx, certs, n);
   if (rc) {
     s->verify_err = rc < 0 ? rc : LP2P_EPROTO;
     return -1;
@@ -329,7 +375,10 @@ static int setup(lp2p_tls_session *s) {
     for (size_t i = 0; i < cfg->n_alpn; i++)
       protos[i] =
           (gnutls_datum_t){(unsigned char *)s->alpn[i], (unsigned)strlen(s->alpn[i])};
-    if (gnutls_alpn_set_protocols(s->g, protos, (unsigned)cfg->n_alpn, 0) < 0)
+    /* RFC 7301 3.2 (and tls.md "ALPN"): a server that shares no protocol
+     * with a client offering some aborts with no_application_protocol. */
+    unsigned aflags = cfg->client ? 0 : GNUTLS_ALPN_MANDATORY;
+    if (gnutls_alpn_set_protocols(s->g, protos, (unsigned)cfg->n_alpn, aflags) < 0)
       return LP2P_EINVAL;
   }
   gnutls_transport_set_ptr(s->g, s);

@@ -32,12 +32,16 @@
  * sessions; must outlive every session made with it. */
 typedef struct lp2p_tls_creds lp2p_tls_creds;
 
-/* From a DER X.509 certificate and its DER private key (PKCS#8 or the
- * algorithm's own form). The bytes are copied. LP2P_EKEY when GnuTLS refuses
- * them, LP2P_ENOMEM. */
+/* From a DER X.509 certificate (or up to 4 concatenated: a chain, ours
+ * first) and the DER private key of the first (PKCS#8 or the algorithm's
+ * own form). The bytes are copied. LP2P_EKEY when GnuTLS refuses them,
+ * LP2P_ENOMEM. */
 int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_len,
                        const uint8_t *key, size_t key_len);
 void lp2p_tls_creds_free(lp2p_tls_creds *c);
+/* The gnutls_certificate_credentials_t inside, for a GnuTLS session this
+ * module does not drive (QUIC: ngtcp2 runs its own). Owned by c. */
+void *lp2p_tls_creds_native(const lp2p_tls_creds *c);
 
 /* One extension to put in a generated certificate. make() gets the DER
  * SubjectPublicKeyInfo of the fresh key (the extension may sign it) and
@@ -62,6 +66,7 @@ int lp2p_tls_selfsigned(lp2p_buf *cert, lp2p_buf *key, const lp2p_env *env,
 int lp2p_tls_selfsigned_credentials(lp2p_tls_creds **out, const lp2p_env *env);
 
 /* A certificate as the peer sent it. */
+#define LP2P_TLS_CHAIN_MAX 16
 typedef struct lp2p_tls_der {
   const uint8_t *p;
   size_t len;
@@ -69,7 +74,8 @@ typedef struct lp2p_tls_der {
 
 /* Called once during the handshake with the peer's certificate list, after
  * GnuTLS has checked the peer's CertificateVerify (the peer holds the key of
- * certs[0]); n may be 0 when the peer sent none. Returns 0 to accept, or a
+ * certs[0]); n may be 0 when the peer sent none, and is at most
+ * LP2P_TLS_CHAIN_MAX (a longer list is cut there). Returns 0 to accept, or a
  * negative lp2p code (after LP2P_REASON) to abort the handshake with a
  * bad_certificate alert; recv then returns that code. */
 typedef int (*lp2p_tls_verify_cb)(void *ctx, const lp2p_tls_der *certs, size_t n);

@@ -8,7 +8,9 @@
  *
  * Input layouts are described at the top of each fuzz_<name>.c. The
  * output is deterministic, so regenerating changes nothing unless an
- * engine or a layout changed. */
+ * engine or a layout changed; except the TLS seeds (tls, tls_cert: GnuTLS
+ * draws its own randomness for keys and handshakes), which are only written
+ * where none exists yet. */
 #include "fuzz.h"
 
 #include <errno.h>
@@ -24,6 +26,9 @@
 #include "lp2p/mss.h"
 #include "lp2p/noise.h"
 #include "lp2p/ping.h"
+#include "lp2p/plaintext.h"
+#include "lp2p/tls.h"
+#include "lp2p/tls_cert.h"
 
 static const char *outdir;
 static int failures;
@@ -752,6 +757,160 @@ static void gen_conn(void) {
   }
 }
 
+/* ---- TLS and plaintext ---- */
+
+static int exists(const char *target, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s/seed-%s", outdir, target, name);
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static void gen_tls_cert(void) {
+  /* The tls.md vectors (tests/vectors/tls-certs.txt, next to the corpus). */
+  char path[4096];
+  snprintf(path, sizeof path, "%s/../../vectors/tls-certs.txt", outdir);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    perror(path);
+    failures++;
+    return;
+  }
+  char line[8192];
+  while (fgets(line, sizeof line, f)) {
+    char name[32], id[128], hex[4096];
+    if (line[0] == '#' || sscanf(line, "%31s %127s %4095s", name, id, hex) != 3) continue;
+    lp2p_buf b = {0};
+    b_u8(&b, 0);
+    for (size_t i = 0; hex[i] && hex[i + 1]; i += 2) {
+      unsigned v;
+      sscanf(hex + i, "%2x", &v);
+      b_u8(&b, v);
+    }
+    put_free("tls_cert", &b, "vector-%s", name);
+  }
+  fclose(f);
+  lp2p_buf b = {0};
+  b_u8(&b, 2);
+  put_free("tls_cert", &b, "vector-unedited");
+  b_u8(&b, 2);
+  b_u16(&b, 300);
+  b_u8(&b, 1);
+  put_free("tls_cert", &b, "vector-one-edit");
+  if (exists("tls_cert", "ours-0")) return;
+  lp2p_env env;
+  uint64_t st;
+  fz_env_init(&env, &st, 1);
+  env.unix_s = 1790000000;
+  for (int i = 0; i < 2; i++) {
+    lp2p_buf cert = {0}, key = {0};
+    if (lp2p_tls_cert_make(&cert, &key, fz_identity(i), &env)) {
+      failures++;
+      continue;
+    }
+    b_u8(&b, 0);
+    b_bytes(&b, cert.data, cert.len);
+    put_free("tls_cert", &b, "ours-%d", i);
+    /* The SignedKey alone: the last OCTET STRING pair before the
+     * signature is hard to find by hand, so encode one afresh. */
+    lp2p_buf sk = {0};
+    lp2p_tls_signedkey_encode(&sk, fz_identity(i), cert.data, 91);
+    b_u8(&b, 1);
+    b_bytes(&b, sk.data, sk.len);
+    put_free("tls_cert", &b, "signedkey-%d", i);
+    lp2p_buf_free(&sk);
+    lp2p_buf_free(&cert);
+    lp2p_buf_free_secret(&key);
+  }
+}
+
+typedef struct tls_rec {
+  lp2p_buf wire;
+} tls_rec;
+
+static int rec_write(void *ud, const uint8_t *p, size_t len) {
+  return lp2p_buf_append(&((tls_rec *)ud)->wire, p, len);
+}
+static int rec_event(void *ud, const lp2p_event *ev) {
+  (void)ud;
+  (void)ev;
+  return 0;
+}
+
+static void gen_tls(void) {
+  lp2p_buf b = {0};
+  /* Mode 2: the pair, then ops: data, raw bytes, close. */
+  b_u8(&b, 2);
+  b_u8(&b, 4);
+  b_u8(&b, 0);
+  b_u8(&b, 1);
+  b_u8(&b, 5);
+  b_str(&b, "hello");
+  b_u8(&b, 3);
+  b_u8(&b, 3);
+  b_str(&b, "bye");
+  put_free("tls", &b, "pair-data-close");
+  b_u8(&b, 2);
+  b_u8(&b, 8);
+  b_u8(&b, 3);
+  b_u8(&b, 1);
+  b_u8(&b, 2);
+  b_str(&b, "ok");
+  b_u8(&b, 0);
+  b_u8(&b, 5);
+  b_bytes(&b, "\x17\x03\x03\x00\x20", 5);
+  put_free("tls", &b, "pair-data-raw");
+  if (exists("tls", "clienthello")) return;
+  /* Modes 0 and 1: a real ClientHello for the listener, and a real
+   * listener's flight for a dialer (whose own ClientHello differs, so it
+   * fails at the keys, after parsing). */
+  lp2p_env env;
+  uint64_t st;
+  fz_env_init(&env, &st, 2);
+  env.unix_s = 1790000000;
+  tls_rec d = {0}, l = {0};
+  static const char *const mux[] = {"/yamux/1.0.0"};
+  lp2p_tls_sec_config dc = {
+      .initiator = 1, .identity = fz_identity(0), .muxers = mux, .n_muxers = 1};
+  lp2p_tls_sec_config lc = {
+      .initiator = 0, .identity = fz_identity(1), .muxers = mux, .n_muxers = 1};
+  lp2p_tls *dt = lp2p_tls_new(&env, &dc, (lp2p_io){rec_write, rec_event, &d});
+  lp2p_tls *lt = lp2p_tls_new(&env, &lc, (lp2p_io){rec_write, rec_event, &l});
+  if (!dt || !lt || lp2p_tls_start(dt) || lp2p_tls_recv(lt, d.wire.data, d.wire.len)) {
+    failures++;
+  } else {
+    b_u8(&b, 0);
+    b_u8(&b, 4);
+    b_u8(&b, 0);
+    b_bytes(&b, d.wire.data, d.wire.len);
+    put_free("tls", &b, "clienthello");
+    b_u8(&b, 1);
+    b_u8(&b, 4);
+    b_u8(&b, 0);
+    b_bytes(&b, l.wire.data, l.wire.len);
+    put_free("tls", &b, "server-flight");
+  }
+  lp2p_tls_free(dt);
+  lp2p_tls_free(lt);
+  lp2p_buf_free(&d.wire);
+  lp2p_buf_free(&l.wire);
+}
+
+static void gen_plaintext(void) {
+  lp2p_buf b = {0};
+  for (unsigned mode = 0; mode < 8; mode += 3) {
+    b_u8(&b, mode);
+    b_u8(&b, 0);
+    b_str(&b, "/yamux/1.0.0\n");
+    put_free("plaintext", &b, "honest-%u", mode);
+  }
+  b_u8(&b, 0);
+  b_u8(&b, 0);
+  lp2p_plaintext_exchange_encode(&b, &fz_identity(1)->pub);
+  b_str(&b, "data");
+  put_free("plaintext", &b, "exchange-secp256k1");
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s OUTDIR (e.g. tests/fuzz/corpus)\n", argv[0]);
@@ -768,5 +927,8 @@ int main(int argc, char **argv) {
   gen_yamux();
   gen_mplex();
   gen_conn();
+  gen_tls_cert();
+  gen_tls();
+  gen_plaintext();
   return failures ? 1 : 0;
 }

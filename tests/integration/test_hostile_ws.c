@@ -177,7 +177,7 @@ static void test_wss_listener(void **state) {
   env.random_ud = &seed;
   lp2p_tls_creds *creds;
   assert_int_equal(lp2p_tls_selfsigned_credentials(&creds, &env), 0);
-  hl_init_chain(&W, "mplex", wss_layers, 2, creds);
+  hl_init_chain(&W, "noise", "mplex", wss_layers, 2, creds);
   /* An honest wss dialer first. */
   hl_check_serves(&W);
   static const struct {

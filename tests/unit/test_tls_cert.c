@@ -1,12 +1,14 @@
 /* The libp2p TLS certificate (tls_cert.h): the published vectors of
  * libp2p/specs tls/tls.md (tests/vectors/tls-certs.txt), our own
- * certificates by round trip for both identity types, and every refusal:
+ * certificates by round trip for both identity types, an RSA host key
+ * signed by GnuTLS (the ECDSA one is the spec vector), and every refusal:
  * validity window, self-signature, missing / oversized extension, bad host
  * key signature, malformed SignedKey at every truncation. */
 #include "testutil.h"
 
 #include "lp2p/tls_cert.h"
 
+#include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,72 @@ static void test_refusals(void **state) {
   lp2p_buf_free_secret(&key);
 }
 
+/* DER header in minimal form (X.690 10.1). */
+static void der_hdr(lp2p_buf *b, uint8_t tag, size_t len) {
+  uint8_t h[4] = {tag};
+  size_t n = 2;
+  if (len < 0x80) {
+    h[1] = (uint8_t)len;
+  } else if (len < 0x100) {
+    h[1] = 0x81, h[2] = (uint8_t)len, n = 3;
+  } else {
+    h[1] = 0x82, h[2] = (uint8_t)(len >> 8), h[3] = (uint8_t)len, n = 4;
+  }
+  lp2p_buf_append(b, h, n);
+}
+
+/* A SignedKey by an RSA host key (our identities are ed25519 or secp256k1
+ * only, so GnuTLS signs here): PKCS#1 v1.5 over SHA-256 (peer-ids.md). */
+static int rsa_ext(void *ctx, lp2p_buf *out, const uint8_t *spki, size_t len) {
+  gnutls_privkey_t k = ctx;
+  gnutls_pubkey_t pub;
+  gnutls_datum_t rsa_spki, sig;
+  assert_int_equal(gnutls_pubkey_init(&pub), 0);
+  assert_int_equal(gnutls_pubkey_import_privkey(pub, k, 0, 0), 0);
+  assert_int_equal(gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &rsa_spki), 0);
+  lp2p_pubkey pk = {.type = LP2P_KEY_RSA, .len = rsa_spki.size};
+  memcpy(pk.key, rsa_spki.data, rsa_spki.size);
+  uint8_t pb[LP2P_PUBKEY_PB_MAX];
+  int pbl = lp2p_pubkey_marshal(pb, sizeof pb, &pk);
+  assert_true(pbl > 0);
+  uint8_t msg[512];
+  memcpy(msg, LP2P_TLS_SIG_PREFIX, strlen(LP2P_TLS_SIG_PREFIX));
+  memcpy(msg + strlen(LP2P_TLS_SIG_PREFIX), spki, len);
+  gnutls_datum_t m = {msg, (unsigned)(strlen(LP2P_TLS_SIG_PREFIX) + len)};
+  assert_int_equal(gnutls_privkey_sign_data(k, GNUTLS_DIG_SHA256, 0, &m, &sig), 0);
+  size_t kh = pbl < 0x80 ? 2 : pbl < 0x100 ? 3 : 4;
+  size_t sh = sig.size < 0x80 ? 2 : sig.size < 0x100 ? 3 : 4;
+  der_hdr(out, 0x30, kh + (size_t)pbl + sh + sig.size);
+  der_hdr(out, 0x04, (size_t)pbl);
+  lp2p_buf_append(out, pb, (size_t)pbl);
+  der_hdr(out, 0x04, sig.size);
+  lp2p_buf_append(out, sig.data, sig.size);
+  gnutls_free(sig.data);
+  gnutls_free(rsa_spki.data);
+  gnutls_pubkey_deinit(pub);
+  return 0;
+}
+
+static void test_rsa_host_key(void **state) {
+  (void)state;
+  gnutls_privkey_t k;
+  assert_int_equal(gnutls_privkey_init(&k), 0);
+  assert_int_equal(gnutls_privkey_generate(k, GNUTLS_PK_RSA, 2048, 0), 0);
+  lp2p_tls_ext ext = {.oid = LP2P_TLS_EXT_OID, .critical = 1, .make = rsa_ext, .ctx = k};
+  lp2p_buf cert = {0}, key = {0};
+  assert_int_equal(lp2p_tls_selfsigned(&cert, &key, &env, &ext), 0);
+  lp2p_pubkey pk;
+  assert_int_equal(lp2p_tls_cert_verify(&pk, cert.data, cert.len, NOW_S), 0);
+  assert_int_equal(pk.type, LP2P_KEY_RSA);
+  /* sha2-256 peer id: the key is too long to inline. */
+  char text[128];
+  peer_text(&pk, text, sizeof text);
+  assert_true(strncmp(text, "Qm", 2) == 0);
+  lp2p_buf_free(&cert);
+  lp2p_buf_free_secret(&key);
+  gnutls_privkey_deinit(k);
+}
+
 static void test_signedkey_parser(void **state) {
   (void)state;
   lp2p_identity id;
@@ -242,9 +310,8 @@ int main(void) {
   if (getenv("LP2P_DEBUG")) lp2p_log_level = LP2P_LOG_DEBUG;
   init_env();
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_spec_vectors),
-      cmocka_unit_test(test_roundtrip),
-      cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_spec_vectors),     cmocka_unit_test(test_roundtrip),
+      cmocka_unit_test(test_refusals),         cmocka_unit_test(test_rsa_host_key),
       cmocka_unit_test(test_signedkey_parser),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

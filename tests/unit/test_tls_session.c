@@ -263,9 +263,19 @@ static void test_alpn_cases(void **state) {
   static const char *const none[] = {"/mplex/6.7.0"};
   opts o1 = {y, m, 2, 2, 1, 0, 0};
   exchange(&o1, 0, "libp2p");
-  /* No common protocol: the handshake goes on without ALPN. */
+  /* No common protocol: the server aborts (RFC 7301 3.2). */
   opts o2 = {y, none, 2, 1, 1, 0, 0};
-  exchange(&o2, 0, "-");
+  end c = {0}, s = {0};
+  int crc, src;
+  make(&c, &s, &o2);
+  assert_int_equal(lp2p_tls_session_start(c.s), 0);
+  pump(&c, &s, 0, &crc, &src);
+  assert_int_equal(src, LP2P_EPROTO);
+  assert_int_equal(crc, LP2P_EEOF);
+  assert_int_equal(c.ready + s.ready, 0);
+  end_free(&c);
+  end_free(&s);
+  /* A side without a list: no ALPN, the handshake goes on. */
   opts o3 = {y, NULL, 2, 0, 1, 0, 0};
   exchange(&o3, 0, "-");
   opts o4 = {NULL, y, 0, 2, 1, 0, 0};
@@ -331,6 +341,7 @@ static void test_garbage(void **state) {
   /* Before start, a client takes no input; sending before READY fails. */
   assert_int_equal(lp2p_tls_session_recv(c.s, (const uint8_t *)"x", 1), LP2P_EINVAL);
   end_free(&c);
+  end_free(&s);
   make(&c, &s, &o);
   assert_int_equal(lp2p_tls_session_send(c.s, (const uint8_t *)"x", 1), LP2P_EINVAL);
   end_free(&c);
