@@ -300,6 +300,7 @@ int lp2p_multiaddr_dial_target(lp2p_dial_target *t, const lp2p_multiaddr *ma) {
       have_host = took_host = 1;
     } else if (!have_host && (p.code == LP2P_MA_DNS4 || p.code == LP2P_MA_DNS6)) {
       memcpy(t->host, p.value, p.len); /* p.len <= MA_DNS_MAX < sizeof host */
+      t->dns_family = p.code == LP2P_MA_DNS4 ? 4 : 6;
       t->host[p.len] = 0;
       have_host = took_host = 1;
     } else if ((p.code == LP2P_MA_TCP || p.code == LP2P_MA_UDP) && host_was_last) {

@@ -259,7 +259,10 @@ static void resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
             uv_strerror(status));
     node_stop(n, status ? status : LP2P_EADDR);
   } else if (!n->stopped) {
-    ((struct sockaddr_in *)res->ai_addr)->sin_port = htons(n->plan.target.port);
+    if (res->ai_family == AF_INET6)
+      ((struct sockaddr_in6 *)res->ai_addr)->sin6_port = htons(n->plan.target.port);
+    else
+      ((struct sockaddr_in *)res->ai_addr)->sin_port = htons(n->plan.target.port);
     dial_addr(n, res->ai_addr);
   }
   uv_freeaddrinfo(res);
@@ -285,7 +288,10 @@ static int dial_target(node *n, const char *text) {
     dial_addr(n, (struct sockaddr *)&ss);
     return 0;
   }
-  static struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
+  /* dns4 resolves to IPv4 only, dns6 to IPv6 only (multiaddr protocols). */
+  struct addrinfo hints = {.ai_family =
+                               n->plan.target.dns_family == 6 ? AF_INET6 : AF_INET,
+                           .ai_socktype = SOCK_STREAM};
   n->gai.data = n;
   return uv_getaddrinfo(&n->loop, &n->gai, resolved, n->plan.target.host, NULL, &hints);
 }

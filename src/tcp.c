@@ -271,6 +271,10 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   lp2p__tcp_conn *tc = s->data;
   if (buf->base == read_buf) read_buf_busy = 0;
   if (n == 0 || tc->torn_down) return;
+  /* Closing: only our last output still goes out. Input after our own
+   * goodbye (a close frame, close_notify) would make the layers answer
+   * through a layer that has already closed. */
+  if (n > 0 && tc->close_after_flush) return;
   begin(tc);
   int rc = 0;
   if (n == UV_EOF && lp2p_chain_is_ready(tc->chain)) {

@@ -23,7 +23,6 @@ typedef struct lp2p_ws {
   wslay_event_context_ptr ctx;
   const uint8_t *in; /* recv: bytes wslay has not read yet */
   size_t in_len;
-  int in_recv;        /* inside wslay_event_recv: sends only queue */
   int err;            /* a failure inside a wslay callback */
   uint8_t msg_opcode; /* opcode of the data message being received */
   uint8_t frame_opcode;
@@ -114,9 +113,11 @@ static const struct wslay_event_callbacks callbacks = {
     .on_frame_recv_chunk_callback = ws_frame_chunk_cb,
 };
 
-/* Hands wslay's queued frames to io.write. */
+/* Hands wslay's queued frames to io.write. Also from inside
+ * wslay_event_recv (a DATA upcall that answers, or closes the connection):
+ * wslay keeps its output state apart from its input state, and the
+ * answer must go down before the layers below may close. */
 static int flush(lp2p_ws *w) {
-  if (w->in_recv) return 0;
   int rc = wslay_event_send(w->ctx);
   if (w->err) return w->err;
   if (rc) {
@@ -155,9 +156,7 @@ static int frames_recv(lp2p_ws *w, const uint8_t *in, size_t len) {
   if (w->state != WS_ST_OPEN || len == 0) return 0;
   w->in = in;
   w->in_len = len;
-  w->in_recv = 1;
   int rc = wslay_event_recv(w->ctx);
-  w->in_recv = 0;
   w->in_len = 0;
   if (w->err) return w->err;
   if (rc == WSLAY_ERR_CALLBACK_FAILURE) {

@@ -57,7 +57,8 @@ int lp2p_multiaddr_next(const lp2p_multiaddr *ma, size_t *off, lp2p_ma_part *p);
  * speaks raw TCP checks them with lp2p_multiaddr_next. */
 typedef struct lp2p_dial_target {
   char host[256];
-  int family; /* 4, 6, or 0 for dns */
+  int family;     /* 4, 6, or 0 for dns */
+  int dns_family; /* dns4: 4, dns6: 6 (the address family to resolve) */
   uint16_t port;
   uint8_t peer[64]; /* multihash bytes of /p2p/, len 0 when absent */
   size_t peer_len;

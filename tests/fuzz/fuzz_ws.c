@@ -89,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (rc == 0) rc = fz_feed_split(split, p, len, feed, &c);
   FZ_CHECK(c.data <= len);
-  if (!client && c.out.len) FZ_CHECK(c.out.len >= 9 && !memcmp(c.out.data, "HTTP/1.1 ", 9));
+  if (!client && c.out.len)
+    FZ_CHECK(c.out.len >= 9 && !memcmp(c.out.data, "HTTP/1.1 ", 9));
   if (rc == 0 && (flags & 8) && c.ready) {
     rc = lp2p_ws_layer.send(c.ws, (const uint8_t *)"ping", 4);
     FZ_CHECK(rc == 0 || rc == LP2P_ECLOSED);

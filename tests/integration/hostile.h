@@ -102,10 +102,12 @@ HU_FN void hl_pump_ms(hl *h, unsigned ms) {
     hl_pump(h, -1);
 }
 
-/* A listener securing with `security` ("noise", "tls", "plaintext") over
- * the byte layers given (none for tcp). */
-HU_FN void hl_init_full(hl *h, const char *security, const char *muxer,
-                        const lp2p_layer_ops *const *layers, size_t n_layers) {
+/* A listener securing with `security` ("noise", "tls", "plaintext") under
+ * the byte layers `layers` (none for tcp); tls_creds: the certificate a
+ * TLS byte layer serves (wss), else NULL. */
+HU_FN void hl_init_chain(hl *h, const char *security, const char *muxer,
+                         const lp2p_layer_ops *const *layers, size_t n_layers,
+                         const struct lp2p_tls_creds *tls_creds) {
   memset(h, 0, sizeof *h);
   h->layers = layers;
   h->n_layers = n_layers;
@@ -126,6 +128,7 @@ HU_FN void hl_init_full(hl *h, const char *security, const char *muxer,
   lp2p__tcp_handlers hd = {.ready = hl_on_ready, .closed = hl_on_closed, .ud = h};
   lp2p_chain_config cc = {.conn = &h->cfg, .layers = layers, .n_layers = n_layers};
   cc.params.step_timeout_ms = HU_STEP_MS;
+  cc.params.tls_creds = tls_creds;
   assert_int_equal(
       lp2p__tcp_listen_chain(&h->loop, &h->env, "127.0.0.1", 0, &cc, &hd, &h->l), 0);
   assert_int_equal(lp2p__tcp_listener_port(h->l, &h->port), 0);
@@ -133,13 +136,15 @@ HU_FN void hl_init_full(hl *h, const char *security, const char *muxer,
 }
 
 HU_FN void hl_init_sec(hl *h, const char *security, const char *muxer) {
-  hl_init_full(h, security, muxer, NULL, 0);
+  hl_init_chain(h, security, muxer, NULL, 0, NULL);
 }
+
 HU_FN void hl_init_layers(hl *h, const char *muxer, const lp2p_layer_ops *const *layers,
                           size_t n_layers) {
-  hl_init_full(h, "noise", muxer, layers, n_layers);
+  hl_init_chain(h, "noise", muxer, layers, n_layers, NULL);
 }
-HU_FN void hl_init(hl *h, const char *muxer) { hl_init_full(h, "noise", muxer, NULL, 0); }
+
+HU_FN void hl_init(hl *h, const char *muxer) { hl_init_sec(h, "noise", muxer); }
 
 HU_FN void hl_walk_close(uv_handle_t *hd, void *arg) {
   (void)arg;
@@ -578,14 +583,14 @@ HU_FN void gd_closed(void *ud, lp2p__tcp_conn *tc, int err) {
   g->err = err;
 }
 
-/* Dials 127.0.0.1:port with `security` and `muxer` over the byte layers
- * given and the expected peer id, pings once, closes. Returns 0 on a pong,
- * else the error. */
-HU_FN int hu_dial_ping_full(uv_loop_t *loop, lp2p_env *env, uint16_t port,
-                            const char *security, const char *muxer,
-                            const lp2p_peerid *expect, void (*pump)(void *),
-                            void *pump_ud, const lp2p_layer_ops *const *layers,
-                            size_t n_layers) {
+/* Dials 127.0.0.1:port with `security` and `muxer` under the byte layers
+ * `layers` and the expected peer id, pings once, closes. Returns 0 on a
+ * pong, else the error. */
+HU_FN int hu_dial_ping_chain(uv_loop_t *loop, lp2p_env *env, uint16_t port,
+                             const char *security, const char *muxer,
+                             const lp2p_peerid *expect, void (*pump)(void *),
+                             void *pump_ud, const lp2p_layer_ops *const *layers,
+                             size_t n_layers) {
   lp2p_identity id;
   assert_int_equal(lp2p_identity_generate(&id, LP2P_KEY_SECP256K1, env), 0);
   lp2p_conn_config cfg = {.initiator = 1,
@@ -620,25 +625,18 @@ HU_FN int hu_dial_ping_full(uv_loop_t *loop, lp2p_env *env, uint16_t port,
   return g.err ? g.err : LP2P_EEOF;
 }
 
-HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port, const char *muxer,
-                       const lp2p_peerid *expect, void (*pump)(void *), void *pump_ud) {
-  return hu_dial_ping_full(loop, env, port, "noise", muxer, expect, pump, pump_ud, NULL, 0);
-}
-
 HU_FN int hu_dial_ping_sec(uv_loop_t *loop, lp2p_env *env, uint16_t port,
                            const char *security, const char *muxer,
                            const lp2p_peerid *expect, void (*pump)(void *),
                            void *pump_ud) {
-  return hu_dial_ping_full(loop, env, port, security, muxer, expect, pump, pump_ud, NULL,
-                           0);
+  return hu_dial_ping_chain(loop, env, port, security, muxer, expect, pump, pump_ud, NULL,
+                            0);
 }
 
-HU_FN int hu_dial_ping_layers(uv_loop_t *loop, lp2p_env *env, uint16_t port,
-                              const char *muxer, const lp2p_peerid *expect,
-                              void (*pump)(void *), void *pump_ud,
-                              const lp2p_layer_ops *const *layers, size_t n_layers) {
-  return hu_dial_ping_full(loop, env, port, "noise", muxer, expect, pump, pump_ud, layers,
-                           n_layers);
+HU_FN int hu_dial_ping(uv_loop_t *loop, lp2p_env *env, uint16_t port, const char *muxer,
+                       const lp2p_peerid *expect, void (*pump)(void *), void *pump_ud) {
+  return hu_dial_ping_chain(loop, env, port, "noise", muxer, expect, pump, pump_ud, NULL,
+                            0);
 }
 
 HU_FN void hl_pump_cb(void *ud) { hl_pump(ud, -1); }
@@ -647,9 +645,9 @@ HU_FN void hl_pump_cb(void *ud) { hl_pump(ud, -1); }
  * listener holds no connection. */
 HU_FN void hl_check_serves(hl *h) {
   int closes = h->closes;
-  assert_int_equal(hu_dial_ping_full(&h->loop, &h->env, h->port, h->cfg.security->name,
-                                     h->cfg.muxer->name, &h->pid, hl_pump_cb, h, h->layers,
-                                     h->n_layers),
+  assert_int_equal(hu_dial_ping_chain(&h->loop, &h->env, h->port, h->cfg.security->name,
+                                      h->cfg.muxer->name, &h->pid, hl_pump_cb, h,
+                                      h->layers, h->n_layers),
                    0);
   assert_int_equal(hl_wait_idle(h, HU_WAIT_MS), 0);
   assert_int_equal(h->closes, closes + 1);

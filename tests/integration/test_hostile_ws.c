@@ -3,9 +3,13 @@
  * HTTP upgrade requests, then hostile frames after a good handshake. Each
  * case: the listener answers as RFC 6455 asks (an HTTP error status, or a
  * close frame with its code), closes that connection with one reason in
- * the log, and an honest ws dialer still gets its pong (hostile.h). */
+ * the log, and an honest ws dialer still gets its pong (hostile.h). Then a
+ * wss listener (TLS under ws) against plain bytes, a bad record and
+ * silence, with an honest wss dialer after each. */
 #include "hostile.h"
 
+#include "lp2p/tls_layer.h"
+#include "lp2p/tls_session.h"
 #include "lp2p/ws.h"
 
 static const lp2p_layer_ops *const ws_layers[] = {&lp2p_ws_layer};
@@ -161,11 +165,47 @@ static void test_bad_frames(void **state) {
   }
 }
 
+/* ---- wss: TLS below ws ---- */
+
+static const lp2p_layer_ops *const wss_layers[] = {&lp2p_tls_layer, &lp2p_ws_layer};
+
+static void test_wss_listener(void **state) {
+  (void)state;
+  hl W;
+  lp2p_env env = {.random = tu_random, .unix_s = 1767225600};
+  uint64_t seed = 9;
+  env.random_ud = &seed;
+  lp2p_tls_creds *creds;
+  assert_int_equal(lp2p_tls_selfsigned_credentials(&creds, &env), 0);
+  hl_init_chain(&W, "noise", "mplex", wss_layers, 2, creds);
+  /* An honest wss dialer first. */
+  hl_check_serves(&W);
+  static const struct {
+    const char *name, *bytes;
+    size_t len;
+    int err;
+  } cases[] = {
+      {"plain HTTP to a wss listener", GOOD_REQUEST, sizeof GOOD_REQUEST - 1,
+       LP2P_EPROTO},
+      {"a TLS record over its limit", "\x16\x03\x01\xff\xff\x01", 6, 0},
+      {"silence", "", 0, LP2P_ETIMEDOUT},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    hc c;
+    hl_case(&W, &c, cases[i].name);
+    if (cases[i].len) assert_int_equal(hc_send(&c, cases[i].bytes, cases[i].len), 0);
+    hl_expect_closed(&W, &c, cases[i].err, "tls", 4 * HU_STEP_MS + HU_WAIT_MS);
+  }
+  hl_free(&W);
+  lp2p_tls_creds_free(creds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_requests),
       cmocka_unit_test(test_trickle),
       cmocka_unit_test(test_bad_frames),
+      cmocka_unit_test(test_wss_listener),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -57,6 +57,8 @@ static void test_plans(void **state) {
     if (!cases[i].ok) continue;
     assert_string_equal(plan.params.host, cases[i].host);
     assert_int_equal(plan.params.port, plan.target.port);
+    if (!strncmp(cases[i].addr, "/dns", 4))
+      assert_int_equal(plan.target.dns_family, cases[i].addr[4] - '0');
   }
 }
 

@@ -340,8 +340,9 @@ static void test_hostile_responses(void **state) {
   (void)state;
   const char *bad[] = {
       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+      /* The accept of another key (RFC 6455's sample). */
+      ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"),
       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n",
       "HTTP/1.1 101\r\n\r\n",
       "garbage\r\n\r\n",
