@@ -13,8 +13,10 @@
 # the combination, 'n/i' where only ours lacks it), and results.csv,
 # results.md (job-summary style) and results.html (self-contained, with a
 # latency chart) in $RESULTS_DIR. The last line is
-# `N passed, N failed[, N skipped]` (skipped: n/i cells). Exit status 1 when
-# any run failed, 2 on usage or setup errors.
+# `N passed, N failed[, N skipped]` (skipped: n/i cells) over the cells that
+# judge ours (ours on a side, or a peer against itself; two other
+# implementations against each other are shown with their own count). Exit
+# status 1 when a counted run failed, 2 on usage or setup errors.
 #
 # Environment:
 #   IMPLS          peers to consider (default: every peer directory found);
