@@ -200,6 +200,7 @@ async fn run_client(addr: Multiaddr, params: RunParams) -> Result<()> {
 async fn main() -> Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(false)
         .with_env_filter(EnvFilter::from_default_env())
         .try_init();
     let a = Args::parse();
