@@ -11,7 +11,8 @@
 #
 #   bench/perf.sh [BYTES] [RUNS]     (default 2147483648 bytes, 3 runs)
 #   env: LP2P_BIN (default build/lp2p-interop), MUXERS (yamux mplex),
-#        RUST_PERF=0: leave the rust rows out,
+#        RUST_PERF=0: leave the rust rows out, RUST_PERF_EXE=path: another
+#        build of tests/interop/rust-perf (e.g. at opt-level 3),
 #        PERF_RECORD=dir: also `perf record -g` each process there
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -120,6 +121,7 @@ done
 # client, B the server; "up" is always the client's upload.
 [[ ${RUST_PERF:-1} == 0 ]] && exit 0
 source tests/interop/rust-perf/lib.sh
+RUST_PERF_BIN=${RUST_PERF_EXE:-$RUST_PERF_BIN}
 if [[ ! -x $RUST_PERF_BIN ]]; then
   echo "rust perf rows skipped: peer not installed (tests/interop/rust-perf/install.sh)"
   exit 0
