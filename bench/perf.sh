@@ -3,11 +3,17 @@
 # server (lp2p-interop perf, the test-plans CLI) over loopback, upload and
 # download, tcp/noise/yamux and tcp/noise/mplex, beside iperf3 over the same
 # loopback in the same run, each run RUNS times (best kept, as the machine
-# is shared), printed as Gbps and as the ratio ours / iperf3.
+# is shared), printed as Gbps and as the ratio ours / iperf3. When
+# rust-libp2p's perf peer is installed (tests/interop/rust-perf/install.sh),
+# also tcp/tls/yamux (its only tcp stack): ours x ours, rust client -> our
+# server, our client -> rust server, and rust x rust for reference; without
+# it those rows are skipped with a note.
 #
 #   bench/perf.sh [BYTES] [RUNS]     (default 2147483648 bytes, 3 runs)
 #   env: LP2P_BIN (default build/lp2p-interop), MUXERS (yamux mplex),
-#        PERF_RECORD=dir: also `perf record -g` each of our processes there
+#        RUST_PERF=0: leave the rust rows out, RUST_PERF_EXE=path: another
+#        build of tests/interop/rust-perf (e.g. at opt-level 3),
+#        PERF_RECORD=dir: also `perf record -g` each process there
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -41,24 +47,44 @@ rec() { # NAME CMD...: execs CMD, under perf record when PERF_RECORD is set
   exec "$@"
 }
 
-# ours MUXER DIR -> Gbps of the best run (DIR: up | down)
-ours() {
-  local mux=$1 dir=$2 port up=0 down=0 out
+# measure NAME DIR SERVER... -- CLIENT... -> Gbps of the best run (DIR: up |
+# down). The server gets --run-server --server-address; the client
+# --server-address, --transport tcp and the sizes (the test-plans perf CLI,
+# which ours and rust's share).
+measure() {
+  local name=$1 dir=$2 port up=0 down=0 out
+  shift 2
+  local srv=() cli=()
+  while [[ $1 != -- ]]; do srv+=("$1"); shift; done
+  shift
+  cli=("$@")
   [[ $dir == up ]] && up=$BYTES || down=$BYTES
   port=$(free_port)
-  (rec "server-$mux-$dir" "$BIN" perf --run-server --server-address "127.0.0.1:$port" --muxer "$mux" \
+  (rec "server-$name-$dir" "${srv[@]}" --run-server --server-address "127.0.0.1:$port" \
     2>"$WORK/server.err") &
   local spid=$!
   PIDS+=($spid)
   wait_port "$port" || { echo "server did not start" >&2; cat "$WORK/server.err" >&2; exit 1; }
   for _ in $(seq "$RUNS"); do
-    out=$( (rec "client-$mux-$dir" "$BIN" perf --server-address "127.0.0.1:$port" --transport tcp \
-      --muxer "$mux" --upload-bytes $up --download-bytes $down 2>"$WORK/client.err") | grep '"final"') ||
+    out=$( (rec "client-$name-$dir" "${cli[@]}" --server-address "127.0.0.1:$port" --transport tcp \
+      --upload-bytes $up --download-bytes $down 2>"$WORK/client.err") | grep '"final"') ||
       { echo "client failed:" >&2; cat "$WORK/client.err" >&2; exit 1; }
     python3 -c 'import json,sys; o=json.loads(sys.argv[1]); print("%.3f" % ((o["uploadBytes"]+o["downloadBytes"])*8/o["timeSeconds"]/1e9))' "$out"
   done | best
   kill -TERM $spid 2>/dev/null || true
   wait $spid 2>/dev/null || true
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+
+# row LABEL NAME SERVER... -- CLIENT...: up and down, printed with ratios
+row() {
+  local label=$1 name=$2 up down
+  shift 2
+  up=$(measure "$name" up "$@")
+  down=$(measure "$name" down "$@")
+  printf '%-30s %8s %8s   ratio to iperf3: up %s, down %s\n' "$label" "$up" "$down" \
+    "$(ratio "$up" "$IP_UP")" "$(ratio "$down" "$IP_DOWN")"
 }
 
 # iperf DIR -> Gbps of the best run, same bytes, one stream
@@ -85,12 +111,23 @@ printf 'bytes per run: %s, runs: %s (best of), machine: %s cores, load %s\n' \
   "$BYTES" "$RUNS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 IP_UP=$(iperf up)
 IP_DOWN=$(iperf down)
-printf '%-22s %8s %8s\n' stack "up Gbps" "down Gbps"
-printf '%-22s %8s %8s\n' "iperf3 (tcp)" "$IP_UP" "$IP_DOWN"
+printf '%-30s %8s %8s\n' stack "up Gbps" "down Gbps"
+printf '%-30s %8s %8s\n' "iperf3 (tcp)" "$IP_UP" "$IP_DOWN"
 for m in $MUXERS; do
-  up=$(ours "$m" up)
-  down=$(ours "$m" down)
-  printf '%-22s %8s %8s   ratio to iperf3: up %s, down %s\n' "tcp/noise/$m" "$up" "$down" \
-    "$(awk -v a="$up" -v b="$IP_UP" 'BEGIN{printf "%.2f", a/b}')" \
-    "$(awk -v a="$down" -v b="$IP_DOWN" 'BEGIN{printf "%.2f", a/b}')"
+  row "tcp/noise/$m" "$m" "$BIN" perf --muxer "$m" -- "$BIN" perf --muxer "$m"
 done
+
+# rust-libp2p's perf (libp2p-perf over tcp/tls/yamux). "A -> B": A is the
+# client, B the server; "up" is always the client's upload.
+[[ ${RUST_PERF:-1} == 0 ]] && exit 0
+source tests/interop/rust-perf/lib.sh
+RUST_PERF_BIN=${RUST_PERF_EXE:-$RUST_PERF_BIN}
+if [[ ! -x $RUST_PERF_BIN ]]; then
+  echo "rust perf rows skipped: peer not installed (tests/interop/rust-perf/install.sh)"
+  exit 0
+fi
+OURS=("$BIN" perf --security tls)
+row "tcp/tls/yamux ours x ours" ours-tls "${OURS[@]}" -- "${OURS[@]}"
+row "tcp/tls/yamux rust -> ours" rust-ours "${OURS[@]}" -- "$RUST_PERF_BIN"
+row "tcp/tls/yamux ours -> rust" ours-rust "$RUST_PERF_BIN" -- "${OURS[@]}"
+row "tcp/tls/yamux rust x rust" rust-rust "$RUST_PERF_BIN" -- "$RUST_PERF_BIN"

@@ -87,6 +87,10 @@ static int server_request(lp2p_perf *p) {
                 (unsigned long long)ask, (unsigned long long)p->max_send);
     return fail(p, LP2P_ETOOBIG);
   }
+  /* One line a run, for tests that check what the server saw. */
+  LP2P_INFO("perf", "request: upload %llu bytes, download %llu bytes",
+            (unsigned long long)(p->received - (p->two_headers ? 8 : 0)),
+            (unsigned long long)ask);
   p->send_left = ask;
   p->fin_owed = 1;
   p->state = LP2P_PERF_ST_SEND;

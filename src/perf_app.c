@@ -124,10 +124,13 @@ static int bad_arg(char *err, size_t n, const char *what, const char *v) {
   return LP2P_EINVAL;
 }
 
-/* The test-plans perf CLI; --muxer is ours (yamux | mplex), for benches. */
+/* The test-plans perf CLI. --muxer (yamux | mplex) and --security (noise |
+ * tls) are ours: the harness runs each implementation against itself, and
+ * rust-libp2p's perf binary speaks only TLS on tcp, so talking to it (and
+ * benchmarking either channel) needs a choice. Default noise. */
 static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, char *err,
                     size_t n) {
-  const char *addr = NULL, *transport = "tcp", *muxer = "yamux", *v;
+  const char *addr = NULL, *transport = "tcp", *muxer = "yamux", *security = "noise", *v;
   int server = 0;
   uint64_t up = 0, down = 0;
   for (int i = 1; i < argc; i++) {
@@ -141,6 +144,8 @@ static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, 
       transport = v;
     else if ((v = arg_value(argc, argv, &i, "--muxer")))
       muxer = v;
+    else if ((v = arg_value(argc, argv, &i, "--security")))
+      security = v;
     else if ((v = arg_value(argc, argv, &i, "--upload-bytes"))) {
       if (parse_u64(v, MAX_BYTES_ARG, &up)) return bad_arg(err, n, "--upload-bytes", v);
     } else if ((v = arg_value(argc, argv, &i, "--download-bytes"))) {
@@ -156,8 +161,11 @@ static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, 
     return bad_arg(err, n, "--transport (supported: tcp)", transport);
   if (!(cfg->muxer = lp2p_muxer_find(muxer)))
     return bad_arg(err, n, "--muxer (supported: yamux, mplex)", muxer);
+  /* plaintext stays out: the perf CLI measures real channels. */
+  if (strcmp(security, "noise") && strcmp(security, "tls"))
+    return bad_arg(err, n, "--security (supported: noise, tls)", security);
+  cfg->security = lp2p_security_find(security);
   cfg->transport = lp2p__transport_find("tcp");
-  cfg->security = lp2p_security_find("noise");
   cfg->is_dialer = !server;
   cfg->no_redis = 1;
   cfg->key_type = LP2P_KEY_ED25519;

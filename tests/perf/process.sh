@@ -3,7 +3,8 @@
 #  1. unified-testing convention (TEST_KEY, UPPERCASE, key SET in a private
 #     redis-server), both muxers; the dialer's YAML checked by check_yaml.py
 #  2. the same through the lowercase test-plans names (no TEST_KEY)
-#  3. the test-plans perf CLI: --run-server / client, JSON lines
+#  3. the test-plans perf CLI: --run-server / client, JSON lines, over
+#     Noise and over TLS (--security, ours)
 #  4. bad values: one line on stderr, nothing on stdout, exit 1
 #
 #   tests/perf/process.sh BIN
@@ -67,11 +68,12 @@ legacy() {
   echo "PASS legacy-names tcp/noise/yamux"
 }
 
-cli() {
-  local port
+cli() { # SECURITY
+  local sec=$1 port
   port=$(free_port)
   # No timeout(1) around servers: it answers our SIGTERM with 143.
-  "$BIN" perf --run-server --server-address "127.0.0.1:$port" >"$WORK/s.out" 2>"$WORK/s.err" &
+  "$BIN" perf --run-server --server-address "127.0.0.1:$port" --security "$sec" \
+    >"$WORK/s.out" 2>"$WORK/s.err" &
   local spid=$!
   PIDS+=($spid)
   for _ in $(seq 50); do grep -q listening "$WORK/s.err" 2>/dev/null && break; sleep 0.1; done
@@ -79,7 +81,7 @@ cli() {
   grep -q 12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN "$WORK/s.err" ||
     fail "cli server peer id"
   timeout 60 "$BIN" perf --server-address "127.0.0.1:$port" --transport tcp \
-    --upload-bytes 5000000 --download-bytes 7000000 >"$WORK/c.out" 2>"$WORK/c.err" ||
+    --security "$sec" --upload-bytes 5000000 --download-bytes 7000000 >"$WORK/c.out" 2>"$WORK/c.err" ||
     fail "cli client exited $?"
   python3 - "$WORK/c.out" <<'PY' || fail "cli JSON"
 import json, sys
@@ -93,7 +95,7 @@ assert objs[-1]["uploadBytes"] == 5000000 and objs[-1]["downloadBytes"] == 70000
 assert objs[-1]["timeSeconds"] > 0
 PY
   kill -TERM $spid; wait $spid || fail "cli server exit $?"
-  echo "PASS test-plans perf CLI"
+  echo "PASS test-plans perf CLI ($sec)"
 }
 
 bad() { # DESCRIPTION ENV... -- ARGS...
@@ -114,7 +116,8 @@ bad() { # DESCRIPTION ENV... -- ARGS...
 unified yamux
 unified mplex
 legacy
-cli
+cli noise
+cli tls
 bad "negative size" UPLOAD_BYTES=-1 --
 bad "non-numeric size" DOWNLOAD_BYTES=abc --
 bad "absurd size" UPLOAD_BYTES=99999999999999999999999 --
@@ -124,4 +127,5 @@ bad "cli negative" -- --server-address 127.0.0.1:1 --upload-bytes -5
 bad "cli non-numeric" -- --server-address 127.0.0.1:1 --download-bytes 1e9
 bad "cli no address" -- --upload-bytes 5
 bad "cli quic" -- --server-address 127.0.0.1:1 --transport quic-v1
+bad "cli plaintext" -- --server-address 127.0.0.1:1 --security plaintext
 echo "PASS bad values"
