@@ -11,13 +11,13 @@
 # settings and are checked against go.sum (-mod=readonly: a go.sum that
 # lacks a hash fails the build instead of being completed).
 #
-# Env: LP2P_CACHE (default /var/cache/lp2p-interop). The module and build
+# Env: LP2P_INTEROP_CACHE (default /var/cache/lp2p-interop). The module and build
 # caches live there too (go-modcache, go-buildcache), so a warm run is fast.
 # Prints the binary's path on stdout.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE=${LP2P_CACHE:-/var/cache/lp2p-interop}
+CACHE=${LP2P_INTEROP_CACHE:-/var/cache/lp2p-interop}
 MIN_GO=1.25.7
 
 die() { echo "go/install.sh: $*" >&2; exit 1; }
