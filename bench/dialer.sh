@@ -3,16 +3,15 @@
 # and wall time from exec to exit, RUNS times against one of our listeners
 # on loopback, through a private redis-server as the harness does. The
 # listener address is pushed before each dialer starts, so its Redis wait is
-# one round trip to a local server; the dialer's own LP2P log line
-# "redis: ... ms" is not needed: the time is reported whole, and also with
-# the handshake+ping it printed subtracted.
+# one round trip to a local server (included in the wall time: an upper
+# bound of the time without it).
 #
 #   bench/dialer.sh [RUNS] [BIN]     (RUNS 50, BIN build-release/lp2p-interop)
 #   env: transport security muxer (tcp noise yamux)
 #
-# Prints the medians: wall ms (exec to exit), handshakePlusOneRTT ms, wall
-# minus handshakePlusOneRTT, peak RSS KiB (getrusage ru_maxrss via
-# /usr/bin/time), page faults (minor).
+# Prints the medians: wall ms (exec to exit, perf stat), the Redis wait,
+# handshakePlusOneRTT, CPU ms, peak RSS KiB (ru_maxrss via /usr/bin/time),
+# page faults. Needs perf (linux-perf).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -41,17 +40,24 @@ for _ in $(seq 100); do ADDR=$(redis-cli -p "$PORT" lpop listenerAddr); [[ -n $A
 : >"$WORK/samples"
 for _ in $(seq "$RUNS"); do
   redis-cli -p "$PORT" rpush listenerAddr "$ADDR" >/dev/null
-  t0=$(date +%s%N)
-  out=$(is_dialer=true /usr/bin/time -f '%M %R' -o "$WORK/time" "$BIN" 2>/dev/null) || { echo "dialer failed" >&2; continue; }
-  t1=$(date +%s%N)
+  # perf stat: the dialer's wall time exec->exit, CPU time and faults.
+  out=$(is_dialer=true perf stat -e task-clock,page-faults -o "$WORK/stat" -- \
+    "$BIN" 2>"$WORK/dialer.err") || {
+    echo "dialer failed: $(tail -n1 "$WORK/dialer.err")" >&2; continue; }
+  # time(1), another fresh dialer: its peak RSS (ru_maxrss).
+  redis-cli -p "$PORT" rpush listenerAddr "$ADDR" >/dev/null
+  is_dialer=true /usr/bin/time -f '%M' -o "$WORK/time" "$BIN" >/dev/null 2>&1 || true
   hs=$(sed -n 's/.*"handshakePlusOneRTTMillis":\([0-9.]*\).*/\1/p' <<<"$out")
-  read -r rss faults <"$WORK/time"
-  echo "$(( (t1 - t0) / 1000 )) $hs $rss $faults" >>"$WORK/samples"
+  wall=$(awk '/seconds time elapsed/ { printf "%.3f", $1 * 1000 }' "$WORK/stat")
+  cpu=$(awk '/task-clock/ { gsub(",", "", $1); print $1 }' "$WORK/stat")
+  faults=$(awk '/page-faults/ { gsub(",", "", $1); print $1 }' "$WORK/stat")
+  echo "$wall $hs $(cat "$WORK/time") $faults $cpu" >>"$WORK/samples"
 done
 med() { sort -g | awk '{a[NR]=$1} END { if (NR == 0) exit; if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+col() { awk -v c="$1" '{ print $c }' "$WORK/samples" | med; }
 echo "dialer $BIN, $transport/$security/$muxer, $(wc -l <"$WORK/samples")/$RUNS runs, medians:"
-echo "  wall exec->exit      $(awk '{printf "%.3f\n", $1/1000}' "$WORK/samples" | med) ms (includes fork/exec by time(1) and the Redis round trip)"
-echo "  handshakePlusOneRTT  $(awk '{print $2}' "$WORK/samples" | med) ms"
-echo "  wall - hs+1rtt       $(awk '{printf "%.3f\n", $1/1000 - $2}' "$WORK/samples" | med) ms"
-echo "  peak RSS             $(awk '{print $3}' "$WORK/samples" | med) KiB"
-echo "  minor page faults    $(awk '{print $4}' "$WORK/samples" | med)"
+echo "  wall exec->exit       $(col 1) ms (perf stat; includes the Redis wait)"
+echo "  handshakePlusOneRTT   $(col 2) ms"
+echo "  cpu (task-clock)      $(col 5) ms"
+echo "  peak RSS              $(col 3) KiB"
+echo "  page faults           $(col 4)"

@@ -68,7 +68,13 @@ if kill -0 "$LPID" 2>/dev/null; then
   echo "listener rate: ${RATE:-?} handshakes+pings/s; goal $GOAL; ratio $(awk -v r="${RATE:-0}" -v g="$GOAL" 'BEGIN { printf "%.2f", r / g }')"
   echo "failures: $(sed -n 's/^total: .* \([0-9]*\) failed/\1/p' "$WORK/load.out")"
   echo "listener VmRSS after each concurrent round (KiB): $(awk '/after round .* concurrent/ { printf "%s ", $(NF-4) }' "$WORK/load.out")"
+  TOTAL=$(sed -n 's/^total: \([0-9]*\) ok.*/\1/p' "$WORK/load.out")
   echo "cpu seconds: listener $L_CPU, generator $(awk '{ printf "%.2f", $1 + $2 }' "$WORK/gen.time") (user+sys)"
+  # The rate above depends on what else runs on the machine; the
+  # listener's own CPU per connection does not: its rate on one free core.
+  awk -v c="$L_CPU" -v n="${TOTAL:-0}" -v g="$GOAL" 'BEGIN { if (n > 0 && c > 0)
+    printf "listener cpu per connection: %.0f us, i.e. %.0f handshakes+pings/s on one free core (%.2f of goal)\n",
+      c * 1e6 / n, n / c, n / c / g }'
 fi
 kill -0 "$LPID" 2>/dev/null || { echo "the listener died" >&2; RC=1; }
 if [[ $RC != 0 ]]; then echo "--- listener stderr (tail)"; tail -n 20 "$WORK/listener.err"; fi
