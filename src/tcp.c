@@ -69,7 +69,7 @@ struct lp2p__tcp_conn {
   const char *addr_suffix; /* static: the transport's */
   int depth;               /* driver calls on the stack */
   int close_after_flush;
-  int linger;       /* close_after_flush because of an error: drain first */
+  int linger;       /* listener side, closing on an error: drain first */
   int lingering;    /* writing shut down, discarding input until the peer ends */
   size_t linger_in; /* bytes discarded so far */
   int closed_reported;
@@ -221,7 +221,9 @@ static void end(lp2p__tcp_conn *tc, int rc) {
   if (rc && !tc->close_after_flush) {
     report_closed(tc, rc);
     tc->close_after_flush = 1;
-    tc->linger = 1;
+    /* Only a listener's connections drain: a dialer that fails ends its
+     * role (node_stop), and its owner expects the connection gone. */
+    tc->linger = tc->listener != NULL;
   }
   if (--tc->depth > 0 || tc->torn_down) return;
   flush(tc);
