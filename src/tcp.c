@@ -72,6 +72,7 @@ struct lp2p__tcp_conn {
   int linger;       /* listener side, closing on an error: drain first */
   int lingering;    /* writing shut down, discarding input until the peer ends */
   size_t linger_in; /* bytes discarded so far */
+  int peer_gone;    /* EOF or an error on read: nothing left to drain */
   int closed_reported;
   int handles_open;
   int torn_down;
@@ -283,6 +284,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     }
     return;
   }
+  if (n < 0) tc->peer_gone = 1;
   begin(tc);
   int rc = 0;
   if (n == UV_EOF && lp2p_chain_is_ready(tc->chain)) {
@@ -366,7 +368,7 @@ static void start_linger(lp2p__tcp_conn *tc) {
 /* Everything we had to say is written: close, draining first when we are
  * closing on an error (the peer may still be writing). */
 static void close_flushed(lp2p__tcp_conn *tc) {
-  if (tc->linger && !tc->lingering)
+  if (tc->linger && !tc->lingering && !tc->peer_gone)
     start_linger(tc);
   else
     teardown(tc);
