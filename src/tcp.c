@@ -25,6 +25,20 @@ static int read_buf_busy;
  * that sending never pauses our own reads (the peer's window updates). */
 #define PUMP_TARGET (QUEUED_HIGH / 2)
 
+/* A close the peer can read. When we end a connection because the peer
+ * broke the protocol, our last frame (yamux GoAway, TLS alert, ws close)
+ * is in the kernel's send queue; closing a socket with unread input makes
+ * the kernel send a reset, which may reach the peer before it has read
+ * that frame and makes it see ECONNRESET instead (RFC 9112 section 9.6,
+ * "the TCP reset problem"). So, after the last write: shut down writing
+ * (FIN after the frame), read and discard input until the peer closes
+ * too, then close. Bounded, since a hostile peer may never stop writing:
+ * LINGER_MS is a few round trips even on a slow network yet small next to
+ * the harness timeouts; LINGER_BYTES is what a peer already in flight may
+ * still send (a few receive windows), not a flood we keep paying for. */
+#define LINGER_MS 2000
+#define LINGER_BYTES (256 * 1024)
+
 struct lp2p__tcp_listener {
   uv_tcp_t tcp;
   uv_loop_t *loop;
@@ -33,6 +47,7 @@ struct lp2p__tcp_listener {
   lp2p_chain_config chain_cfg; /* .conn points at conn_cfg */
   lp2p__tcp_handlers h;
   unsigned open;
+  unsigned lingering;           /* of open: closing, only draining the peer */
   struct lp2p__tcp_conn *conns; /* open connections, torn down with us */
   int closing;
   void (*on_free)(void *arg); /* what the transport made for the listener */
@@ -44,6 +59,7 @@ struct lp2p__tcp_conn {
   uv_timer_t timer;
   uv_connect_t connect_req;
   uv_write_t write_req;
+  uv_shutdown_t shutdown_req;
   lp2p_env *env;
   lp2p_chain *chain;
   lp2p__tcp_listener *listener;
@@ -58,12 +74,17 @@ struct lp2p__tcp_conn {
   const char *addr_suffix; /* static: the transport's */
   int depth;               /* driver calls on the stack */
   int close_after_flush;
+  int linger;       /* listener side, closing on an error: drain first */
+  int lingering;    /* writing shut down, discarding input until the peer ends */
+  size_t linger_in; /* bytes discarded so far */
+  int peer_gone;    /* EOF or an error on read: nothing left to drain */
   int closed_reported;
   int handles_open;
   int torn_down;
 };
 
 static void teardown(lp2p__tcp_conn *tc);
+static void close_flushed(lp2p__tcp_conn *tc);
 
 static void unlink_listener(lp2p__tcp_conn *tc) {
   lp2p__tcp_listener *l = tc->listener;
@@ -75,6 +96,7 @@ static void unlink_listener(lp2p__tcp_conn *tc) {
   if (tc->lnext) tc->lnext->lprev = tc->lprev;
   tc->listener = NULL;
   l->open--;
+  if (tc->lingering) l->lingering--;
 }
 
 static void report_closed(lp2p__tcp_conn *tc, int err) {
@@ -220,6 +242,9 @@ static void end(lp2p__tcp_conn *tc, int rc) {
   if (rc && !tc->close_after_flush) {
     report_closed(tc, rc);
     tc->close_after_flush = 1;
+    /* Only a listener's connections drain: a dialer that fails ends its
+     * role (node_stop), and its owner expects the connection gone. */
+    tc->linger = tc->listener != NULL;
   }
   if (--tc->depth > 0 || tc->torn_down) return;
   pump(tc);
@@ -227,7 +252,7 @@ static void end(lp2p__tcp_conn *tc, int rc) {
   if (!tc->torn_down && !tc->close_after_flush) backpressure(tc);
   if (tc->torn_down) return;
   if (tc->close_after_flush) {
-    if (!tc->writing) teardown(tc);
+    if (!tc->writing) close_flushed(tc);
     return;
   }
   arm_timer(tc);
@@ -271,6 +296,16 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   lp2p__tcp_conn *tc = s->data;
   if (buf->base == read_buf) read_buf_busy = 0;
   if (n == 0 || tc->torn_down) return;
+  if (tc->lingering) {
+    tc->linger_in += n > 0 ? (size_t)n : 0;
+    if (n < 0 || tc->linger_in > LINGER_BYTES) {
+      LP2P_DEBUG("tcp", "drained %zu bytes after our last frame: %s", tc->linger_in,
+                 n < 0 ? uv_strerror((int)n) : "cap reached");
+      teardown(tc);
+    }
+    return;
+  }
+  if (n < 0) tc->peer_gone = 1;
   /* Closing: only our last output still goes out. Input after our own
    * goodbye (a close frame, close_notify) would make the layers answer
    * through a layer that has already closed. */
@@ -282,6 +317,12 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     LP2P_DEBUG("tcp", "peer closed");
     tc->close_after_flush = 1;
     report_closed(tc, 0);
+  } else if (n < 0 && lp2p_chain_is_ready(tc->chain)) {
+    /* A reset of a connection that was up (go's dialer resets after its
+     * ping): the peer is gone, which is not our failure. */
+    LP2P_INFO("tcp", "peer ended the connection: %s", uv_strerror((int)n));
+    tc->close_after_flush = 1;
+    report_closed(tc, (int)n);
   } else if (n < 0) {
     rc = n == UV_EOF ? LP2P_EEOF : (int)n;
     LP2P_ERROR("tcp", "%s",
@@ -317,6 +358,47 @@ static void teardown(lp2p__tcp_conn *tc) {
   uv_close((uv_handle_t *)&tc->tcp, handle_closed);
 }
 
+static void shutdown_cb(uv_shutdown_t *req, int status) {
+  (void)req;
+  (void)status; /* ECANCELED when the handle closes first; nothing to do */
+}
+
+static void linger_timeout_cb(uv_timer_t *t) {
+  lp2p__tcp_conn *tc = t->data;
+  LP2P_DEBUG("tcp", "the peer did not close within %d ms of our last frame", LINGER_MS);
+  teardown(tc);
+}
+
+/* Our last frame is written: FIN after it, then discard input until the
+ * peer closes, LINGER_BYTES or LINGER_MS (see LINGER_MS). The engines are
+ * done: freed now, so a lingering connection costs only its socket. */
+static void start_linger(lp2p__tcp_conn *tc) {
+  lp2p_chain_free(tc->chain);
+  tc->chain = NULL;
+  lp2p_buf_free(&tc->pending);
+  lp2p_buf_free(&tc->inflight);
+  tc->lingering = 1;
+  if (tc->listener) tc->listener->lingering++;
+  int rc = uv_shutdown(&tc->shutdown_req, (uv_stream_t *)&tc->tcp, shutdown_cb);
+  if (rc == 0 && tc->read_paused)
+    rc = uv_read_start((uv_stream_t *)&tc->tcp, alloc_cb, read_cb);
+  if (rc) {
+    teardown(tc);
+    return;
+  }
+  tc->read_paused = 0;
+  uv_timer_start(&tc->timer, linger_timeout_cb, LINGER_MS, 0);
+}
+
+/* Everything we had to say is written: close, draining first when we are
+ * closing on an error (the peer may still be writing). */
+static void close_flushed(lp2p__tcp_conn *tc) {
+  if (tc->linger && !tc->lingering && !tc->peer_gone)
+    start_linger(tc);
+  else
+    teardown(tc);
+}
+
 static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
                                 const lp2p_chain_config *cfg,
                                 const lp2p__tcp_handlers *h) {
@@ -333,7 +415,8 @@ static lp2p__tcp_conn *conn_new(uv_loop_t *loop, lp2p_env *env,
   }
   uv_tcp_init(loop, &tc->tcp);
   uv_timer_init(loop, &tc->timer);
-  tc->tcp.data = tc->timer.data = tc->write_req.data = tc->connect_req.data = tc;
+  tc->tcp.data = tc->timer.data = tc->write_req.data = tc->connect_req.data =
+      tc->shutdown_req.data = tc;
   tc->handles_open = 2;
   return tc;
 }
@@ -433,7 +516,10 @@ void lp2p__tcp_listener_set_addrs(lp2p__tcp_listener *l, const lp2p_multiaddr *a
   l->conn_cfg.n_listen_addrs = n;
 }
 
-unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) { return l->open; }
+/* Lingering connections are over: they are not counted. */
+unsigned lp2p__tcp_listener_count(const lp2p__tcp_listener *l) {
+  return l->open - l->lingering;
+}
 
 /* Runs once the loop is past every connection's teardown: nothing still
  * uses what on_free releases. */

@@ -376,6 +376,47 @@ static void test_forged_record(void **state) {
   free_cert(&cert, &key);
 }
 
+/* The forged record, and the peer keeps writing: the listener's alert
+ * must reach it, followed by a clean end of stream (FIN), not a reset
+ * (the driver drains before it closes, src/tcp.c LINGER_MS). */
+static void test_forged_record_peer_keeps_writing(void **state) {
+  (void)state;
+  hc c;
+  ht t;
+  lp2p_buf cert, key;
+  make_cert(&cert, &key, EXT_OK, H.env.unix_s);
+  hl_case(&H, &c, "forged record, the peer keeps writing");
+  ht_start(&t, &c, &cert, &key);
+  assert_int_equal(ht_until_ready(&t), 0);
+  c.in.len = 0;
+  static uint8_t rec[5 + 16000] = {0x17, 0x03, 0x03, 16000 >> 8, 16000 & 0xff};
+  tu_random(&H.seed, rec + 5, 40);
+  /* More than the listener reads at once behind the forged record, so
+   * that input is left unread when it fails. */
+  for (int i = 0; i < 8; i++)
+    (void)send(c.fd, rec, sizeof rec, MSG_NOSIGNAL | MSG_DONTWAIT);
+  uint64_t end = hu_now_ms() + HU_WAIT_MS;
+  while (!c.eof && hu_now_ms() < end) {
+    ssize_t k = send(c.fd, rec, sizeof rec, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) c.err = errno;
+    hl_pump(&H, c.fd);
+    hc_read_some(&c);
+  }
+  assert_true(c.eof);
+  assert_int_equal(c.err, 0);
+  /* The alert: one whole record (TLS 1.3 protects it as application data). */
+  assert_true(c.in.len >= 5 + 17);
+  assert_int_equal(c.in.data[0], 0x17);
+  assert_int_equal(c.in.len, 5 + ((size_t)c.in.data[3] << 8 | c.in.data[4]));
+  assert_int_equal(hl_wait_idle(&H, HU_WAIT_MS), 0);
+  assert_int_equal(H.last_err, LP2P_EDECRYPT);
+  free(hl_log_end(&H));
+  hc_close(&c);
+  hl_check_serves(&H);
+  ht_free(&t);
+  free_cert(&cert, &key);
+}
+
 /* The ClientHello, then nothing: the step deadline ends it. */
 static void test_stall_mid_handshake(void **state) {
   (void)state;
@@ -431,6 +472,7 @@ int main(void) {
       cmocka_unit_test(test_validity),
       cmocka_unit_test(test_garbage_records),
       cmocka_unit_test(test_forged_record),
+      cmocka_unit_test(test_forged_record_peer_keeps_writing),
       cmocka_unit_test(test_stall_mid_handshake),
       cmocka_unit_test(test_wrong_peer_id),
       cmocka_unit_test(test_honest_mplex_and_plaintext),

@@ -84,19 +84,20 @@ PY
 # exit. LENIENT (rust client, nothing to download): the rust client exits
 # as soon as its upload is flushed, and the kernel may answer the server's
 # window updates with a reset that drops the unread tail of the upload
-# (upstream's own server sees the same); then a reset is all there is.
+# (upstream's own server sees the same), or its TCP FIN arrives before its
+# yamux half-close; then the connection's end is all there is.
 server_saw() {
   local mark=$1 up=$2 down=$3 lenient=$4 new=
   for _ in $(seq 50); do
-    new=$(tail -n +"$((mark + 1))" "$WORK/server.err" | grep -E 'perf.*request: upload|finished run|reset by peer' || true)
+    new=$(tail -n +"$((mark + 1))" "$WORK/server.err" | grep -E 'perf.*request: upload|finished run|reset by peer|peer closed|peer ended the connection' || true)
     [[ -n $new ]] && break
     sleep 0.1
   done
   if grep -qF -e "request: upload $up bytes, download $down bytes" -e "to_send: $down, to_receive: $up " <<<"$new"; then
     return 0
   fi
-  if [[ $lenient == 1 ]] && grep -q 'reset by peer' <<<"$new"; then
-    echo "(the client's exit reset the connection before the server read its FIN)"
+  if [[ $lenient == 1 ]] && grep -qE 'reset by peer|peer closed|peer ended the connection' <<<"$new"; then
+    echo "(the client's exit ended the connection before the server read its FIN)"
     return 0
   fi
   echo "server saw: ${new:-nothing}"
