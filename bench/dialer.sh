@@ -19,18 +19,10 @@ RUNS=${1:-50}
 BIN=${2:-build-release/lp2p-interop}
 export transport=${transport:-tcp} security=${security:-noise} muxer=${muxer:-yamux}
 [[ -x $BIN ]] || { echo "no $BIN: run scripts/build-release.sh (or pass BIN)" >&2; exit 2; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/dialer.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do [[ $(redis-cli -p "$PORT" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/procs.sh"
+work_dir dialer
+start_redis || { echo "redis-server did not answer" >&2; exit 1; }
+PORT=$REDIS_PORT
 export ip=127.0.0.1 redis_addr=127.0.0.1:$PORT test_timeout_seconds=30
 is_dialer=false "$BIN" >"$WORK/listener.out" 2>"$WORK/listener.err" &
 PIDS+=($!)

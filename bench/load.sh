@@ -29,19 +29,11 @@ if [[ -n ${LISTENER_ADDR:-} ]]; then
     --security "$security" "$LISTENER_ADDR"
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/load.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/procs.sh"
+work_dir load
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do [[ $(redis-cli -p "$PORT" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
+start_redis || { echo "redis-server did not answer" >&2; exit 1; }
+PORT=$REDIS_PORT
 
 transport=tcp is_dialer=false ip=127.0.0.1 redis_addr=127.0.0.1:$PORT \
   test_timeout_seconds=3600 "$BIN" >"$WORK/listener.out" 2>"$WORK/listener.err" &

@@ -25,16 +25,9 @@ BIN=${LP2P_BIN:-build/lp2p-interop}
 command -v iperf3 >/dev/null || { echo "iperf3 not installed" >&2; exit 2; }
 MUXERS=${MUXERS:-yamux mplex}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-perf.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/procs.sh"
+work_dir bench-perf
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 best() { sort -g | tail -n 1; }
 
