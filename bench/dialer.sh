@@ -19,7 +19,7 @@ RUNS=${1:-50}
 BIN=${2:-build-release/lp2p-interop}
 export transport=${transport:-tcp} security=${security:-noise} muxer=${muxer:-yamux}
 [[ -x $BIN ]] || { echo "no $BIN: run scripts/build-release.sh (or pass BIN)" >&2; exit 2; }
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/procs.sh"
+source "$ROOT/scripts/lib/procs.sh"
 work_dir dialer
 start_redis || { echo "redis-server did not answer" >&2; exit 1; }
 PORT=$REDIS_PORT

@@ -29,7 +29,7 @@ if [[ -n ${LISTENER_ADDR:-} ]]; then
     --security "$security" "$LISTENER_ADDR"
 fi
 
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/procs.sh"
+source "$ROOT/scripts/lib/procs.sh"
 work_dir load
 
 start_redis || { echo "redis-server did not answer" >&2; exit 1; }

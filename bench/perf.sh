@@ -25,7 +25,7 @@ BIN=${LP2P_BIN:-build/lp2p-interop}
 command -v iperf3 >/dev/null || { echo "iperf3 not installed" >&2; exit 2; }
 MUXERS=${MUXERS:-yamux mplex}
 
-source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/procs.sh"
+source "$ROOT/scripts/lib/procs.sh"
 work_dir bench-perf
 
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }

@@ -11,7 +11,7 @@
 set -euo pipefail
 BIN=$(realpath "${1:?usage: $0 BIN}")
 HERE=$(cd "$(dirname "$0")" && pwd)
-source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/procs.sh"
+source "$HERE/../../scripts/lib/procs.sh"
 work_dir perf-process
 fail() { echo "FAIL: $*" >&2; for f in "$WORK"/*.err; do [[ -s $f ]] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done; exit 1; }
 
