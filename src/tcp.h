@@ -1,10 +1,11 @@
-/* Internal: the libuv stream driver around lp2p_chain (byte layers, then
- * lp2p_conn), shared by every transport over TCP (tcp, ws, wss): only the
- * chain's layer list differs. One read buffer shared
- * by the loop (reads are consumed synchronously), a pending and an in-flight
- * transmit buffer with one uv_write_t, one timer set to the connection's
- * earliest deadline. Handlers may close the connection from inside a
- * callback; the teardown waits until the driver's call has unwound. */
+/* Internal: the TCP stream transport (tcp, ws, wss: only the chain's layer
+ * list differs). This file's part is what is TCP-socket specific: listen,
+ * bind, accept, connect bounded by a step, TCP_NODELAY, the peer address
+ * for identify's observedAddr, and the listener's list of connections. The
+ * generic driver each connection runs on (buffers, backpressure, the one
+ * timer, the orderly close, teardown) is src/stream.c. Handlers may close
+ * the connection from inside a callback; the teardown waits until the
+ * driver's call has unwound. */
 #ifndef LP2P_TCP_INTERNAL_H
 #define LP2P_TCP_INTERNAL_H
 

@@ -94,7 +94,7 @@ const char *lp2p__transport_names(void) {
   return names;
 }
 
-/* ---- the stream driver (tcp.c) ---- */
+/* ---- the stream driver (tcp.c over stream.c) ---- */
 
 static void free_creds(void *creds) { lp2p_tls_creds_free(creds); }
 
