@@ -4,7 +4,8 @@
  * addresses a transport dials, listen, dial, ping, close, and the multiaddr
  * its listener publishes.
  *
- * A stream transport is the libuv TCP driver (tcp.h) with a list of byte
+ * A stream transport is the libuv stream driver (stream.h) on a TCP socket
+ * (tcp.h) with a list of byte
  * layers (layer.h) below the libp2p connection, so a new one is an engine
  * module plus a table entry. A datagram transport (QUIC) brings its own
  * driver (lp2p__driver) behind the same contract. */

@@ -378,7 +378,7 @@ static void test_forged_record(void **state) {
 
 /* The forged record, and the peer keeps writing: the listener's alert
  * must reach it, followed by a clean end of stream (FIN), not a reset
- * (the driver drains before it closes, src/tcp.c LINGER_MS). */
+ * (the driver drains before it closes, src/stream.c LINGER_MS). */
 static void test_forged_record_peer_keeps_writing(void **state) {
   (void)state;
   hc c;
