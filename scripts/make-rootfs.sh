@@ -49,7 +49,11 @@ LDD=$(LC_ALL=C ldd "$BIN") || die "ldd $BIN failed"
 if grep -q 'not found' <<<"$LDD"; then die "ldd: missing libraries: $(grep 'not found' <<<"$LDD" | xargs)"; fi
 INTERP=$(LC_ALL=C readelf -l "$BIN" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
 [[ -n $INTERP ]] || die "$BIN has no program interpreter (not dynamically linked?)"
-LIBS=$( { awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$LDD"; echo "$INTERP"; } | sort -u)
+# libcrypto is opened at run time (src/aead.c: on the first bulk message),
+# so ldd does not list it; it needs only glibc.
+CRYPTO=$(LC_ALL=C ldconfig -p | awk '$1 == "libcrypto.so.3" && $NF ~ /^\// {print $NF; exit}')
+[[ -n $CRYPTO ]] || die "libcrypto.so.3 not found (Debian package libssl3)"
+LIBS=$( { awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$LDD"; echo "$INTERP"; echo "$CRYPTO"; } | sort -u)
 for lib in $LIBS; do
   [[ -e $lib ]] || die "$lib (from ldd) does not exist"
   install -d -m 0755 "$DEST$(dirname "$lib")"

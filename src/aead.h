@@ -7,7 +7,9 @@
  * where libsodium 1.0.18 does 0.56-0.63 and GnuTLS's nettle 3.8 0.11-0.15,
  * and the transport is bound by this (perf record: 77% of both ends' CPU in
  * libsodium before the switch). Messages under 1 KiB stay with libsodium
- * (aead.c BULK_MIN says why). One OpenSSL context per direction for the whole
+ * (aead.c BULK_MIN says why), and libcrypto is opened on the first bulk
+ * message rather than linked (aead.c says why). One OpenSSL context per
+ * direction for the whole
  * (single-threaded) process; lp2p__aead_wipe clears the key they keep. */
 #ifndef LP2P_AEAD_INTERNAL_H
 #define LP2P_AEAD_INTERNAL_H
