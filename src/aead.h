@@ -9,8 +9,8 @@
  * libsodium before the switch). Messages under 1 KiB stay with libsodium
  * (aead.c BULK_MIN says why), and libcrypto is opened on the first bulk
  * message rather than linked (aead.c says why). One OpenSSL context per
- * direction for the whole
- * (single-threaded) process; lp2p__aead_wipe clears the key they keep. */
+ * direction for the whole (single-threaded) process; lp2p__aead_wipe
+ * clears the key they keep. */
 #ifndef LP2P_AEAD_INTERNAL_H
 #define LP2P_AEAD_INTERNAL_H
 
