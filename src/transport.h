@@ -6,8 +6,8 @@
  *
  * A stream transport is the libuv stream driver (stream.h) on a TCP socket
  * (tcp.h) with a list of byte layers (layer.h) below the libp2p connection,
- * so a new one is an engine module plus a table entry. A datagram transport (QUIC) brings its own
- * driver (lp2p__driver) behind the same contract. */
+ * so a new one is an engine module plus a table entry. A datagram transport (QUIC) brings
+ * its own driver (lp2p__driver) behind the same contract. */
 #ifndef LP2P_TRANSPORT_INTERNAL_H
 #define LP2P_TRANSPORT_INTERNAL_H
 
