@@ -13,24 +13,15 @@ set -uo pipefail
 
 BIN=${1:?usage: $0 path/to/lp2p-interop}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
-REDIS_BIN=$(command -v redis-server || echo /usr/sbin/redis-server)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostile-quic.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/lib/procs.sh"
+work_dir hostile-quic
 FAILS=0
 pass() { echo "PASS $*"; }
 failc() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 
-RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$REDIS_BIN" --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
+start_redis || { echo "FAIL: redis-server did not start"; exit 1; }
+RPORT=$REDIS_PORT
 rcli() { redis-cli -h 127.0.0.1 -p "$RPORT" "$@"; }
-for _ in $(seq 50); do [[ $(rcli ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
 export transport=quic-v1 ip=127.0.0.1 redis_addr=127.0.0.1:$RPORT test_timeout_seconds=30
 
 is_dialer=false LIBP2P_DEBUG=1 "$BIN" >"$WORK/l.out" 2>"$WORK/l.err" </dev/null &
