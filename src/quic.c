@@ -66,6 +66,7 @@ struct lp2p_quic_conn {
   qstream *streams;
   int depth;
   int up, handshake_done, over, err;
+  uint64_t up_by; /* ms: READY by then, or the connection ends (0: none) */
   int verify_err;
   lp2p_pubkey peer;
   int has_peer;
@@ -398,6 +399,10 @@ static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
                           ngtcp2_transport_params *tp) {
   ngtcp2_settings_default(st);
   st->initial_ts = ts(q);
+  /* ngtcp2's handshake timeout ends at completion; a dialer goes up only at
+   * confirmation (HANDSHAKE_DONE), which keep-alives acked by the peer
+   * would otherwise wait for without end. */
+  if (q->cfg.handshake_timeout_ms) q->up_by = q->env->now_ms + q->cfg.handshake_timeout_ms;
   st->rand_ctx.native_handle = q;
   st->handshake_timeout = (uint64_t)q->cfg.handshake_timeout_ms * NGTCP2_MILLISECONDS;
   ngtcp2_transport_params_default(tp);
@@ -411,6 +416,15 @@ static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
   uint32_t idle = q->cfg.idle_timeout_ms ? q->cfg.idle_timeout_ms : LP2P_QUIC_IDLE_MS;
   tp->max_idle_timeout = (uint64_t)idle * NGTCP2_MILLISECONDS;
   tp->active_connection_id_limit = 4;
+}
+
+/* Where the datagram just written goes: ngtcp2 chooses the path (and
+ * moves to a new one only after validating it, RFC 9000 section 9), so a
+ * datagram from a forged address never redirects the connection. */
+static void take_path(lp2p_quic_conn *q, const ngtcp2_path *p) {
+  if (p->remote.addrlen == 0 || p->remote.addrlen > sizeof q->remote.sa) return;
+  memcpy(&q->remote.sa, p->remote.addr, p->remote.addrlen);
+  q->remote.len = p->remote.addrlen;
 }
 
 static ngtcp2_path path_of(lp2p_quic_conn *q) {
@@ -527,7 +541,10 @@ static int conn_over(lp2p_quic_conn *q, int err,
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(q->conn, &ps.path, &pi, q->buf,
                                                         sizeof q->buf, ce, ts(q));
-    if (n > 0) q->io.write(q->io.ud, q->buf, (size_t)n);
+    if (n > 0) {
+      take_path(q, &ps.path);
+      q->io.write(q->io.ud, q->buf, (size_t)n);
+    }
   }
   return q->err;
 }
@@ -623,6 +640,7 @@ static int flush(lp2p_quic_conn *q) {
       s->blocked = 1;
       continue;
     }
+    take_path(q, &ps.path);
     int rc = q->io.write(q->io.ud, q->buf, (size_t)n);
     if (rc) return conn_over(q, rc, NULL);
   }
@@ -678,32 +696,35 @@ static int read_error(lp2p_quic_conn *q, int rv) {
 int lp2p_quic_conn_recv(lp2p_quic_conn *q, const lp2p_quic_addr *from, const uint8_t *p,
                         size_t len) {
   if (q->over) return q->err ? q->err : LP2P_ECLOSED;
-  /* ngtcp2 sees the datagram's real path (it validates a new one, RFC
-   * 9000 section 9); we send to a new address only once a packet from it
-   * decrypted, so forged datagrams cannot redirect the connection. */
-  lp2p_quic_addr before = q->remote;
-  if (from) q->remote = *from;
+  /* ngtcp2 sees the datagram's real path; where we send is what it says
+   * per datagram (take_path), never this source address itself. */
   ngtcp2_path path = path_of(q);
+  if (from) {
+    path.remote.addr = (ngtcp2_sockaddr *)&from->sa;
+    path.remote.addrlen = from->len;
+  }
   ngtcp2_pkt_info pi = {0};
   q->depth++;
   int rv = ngtcp2_conn_read_pkt(q->conn, &path, &pi, p, len, ts(q));
   q->depth--;
-  if (rv) {
-    q->remote = before;
-    return read_error(q, rv);
-  }
+  if (rv) return read_error(q, rv);
   return flush(q);
 }
 
 uint64_t lp2p_quic_conn_deadline(const lp2p_quic_conn *q) {
   if (q->over) return LP2P_NO_DEADLINE;
   ngtcp2_tstamp t = ngtcp2_conn_get_expiry(q->conn);
-  if (t == UINT64_MAX) return LP2P_NO_DEADLINE;
-  return (t + NGTCP2_MILLISECONDS - 1) / NGTCP2_MILLISECONDS;
+  uint64_t d =
+      t == UINT64_MAX ? LP2P_NO_DEADLINE : (t + NGTCP2_MILLISECONDS - 1) / NGTCP2_MILLISECONDS;
+  return !q->up && q->up_by && q->up_by < d ? q->up_by : d;
 }
 
 int lp2p_quic_conn_expire(lp2p_quic_conn *q) {
   if (q->over) return q->err ? q->err : LP2P_ECLOSED;
+  if (!q->up && q->up_by && q->env->now_ms >= q->up_by) {
+    LP2P_REASON("quic", "handshake not confirmed in %u ms", q->cfg.handshake_timeout_ms);
+    return conn_over(q, LP2P_ETIMEDOUT, NULL);
+  }
   q->depth++;
   int rv = ngtcp2_conn_handle_expiry(q->conn, ts(q));
   q->depth--;

@@ -164,6 +164,15 @@ static void begin(lp2p__stream *s) {
   s->env->unix_s = (int64_t)time(NULL); /* certificate validity (TLS) */
 }
 
+/* An engine call failed: say so once, and close once its last frame is
+ * out (draining first where the owner asked for it). */
+static void call_failed(lp2p__stream *s, int rc) {
+  if (s->close_after_flush) return;
+  report_closed(s, rc);
+  s->close_after_flush = 1;
+  s->linger = s->linger_on_error;
+}
+
 /* Lets perf streams refill our output as the socket takes it. Runs at the
  * outermost driver level only, like flush. */
 static void pump(lp2p__stream *s) {
@@ -174,20 +183,13 @@ static void pump(lp2p__stream *s) {
   s->depth++;
   int rc = lp2p_chain_pump(s->chain, PUMP_TARGET - queued);
   s->depth--;
-  if (rc < 0) {
-    report_closed(s, rc);
-    s->close_after_flush = 1;
-  }
+  if (rc < 0) call_failed(s, rc);
 }
 
 /* After every call into the engine: report a failure, flush what it wrote,
  * re-arm the timer to its earliest deadline, and run a deferred close. */
 static void end(lp2p__stream *s, int rc) {
-  if (rc && !s->close_after_flush) {
-    report_closed(s, rc);
-    s->close_after_flush = 1;
-    s->linger = s->linger_on_error;
-  }
+  if (rc) call_failed(s, rc);
   if (--s->depth > 0 || s->torn_down) return;
   pump(s);
   flush(s);
