@@ -49,7 +49,7 @@ LDD=$(LC_ALL=C ldd "$BIN") || die "ldd $BIN failed"
 if grep -q 'not found' <<<"$LDD"; then die "ldd: missing libraries: $(grep 'not found' <<<"$LDD" | xargs)"; fi
 INTERP=$(LC_ALL=C readelf -l "$BIN" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
 [[ -n $INTERP ]] || die "$BIN has no program interpreter (not dynamically linked?)"
-# libcrypto is opened at run time (src/aead.c: on the first bulk message),
+# libcrypto is opened at run time (src/aead.c: when the perf app starts),
 # so ldd does not list it; it needs only glibc.
 CRYPTO=$(LC_ALL=C ldconfig -p | awk '$1 == "libcrypto.so.3" && $NF ~ /^\// {print $NF; exit}')
 [[ -n $CRYPTO ]] || die "libcrypto.so.3 not found (Debian package libssl3)"

@@ -17,12 +17,13 @@
  * hundred page faults. Both compute RFC 8439 exactly. */
 #define BULK_MIN 1024
 
-/* OpenSSL's libcrypto is opened on the first bulk message, not linked:
- * a process that never moves bulk data (a ping test) neither maps nor
- * relocates it. Linked statically it cost a fresh release dialer 1.3 MB of
- * RSS (5.4 against 4.0 MB peak, bench/dialer.sh) without being called.
- * Where it cannot be opened, libsodium does every size (slower, same
- * bytes). */
+/* OpenSSL's libcrypto is opened by the app that moves bulk data (the perf
+ * app, lp2p__aead_enable_bulk), not linked: a process that never does (a
+ * ping test) neither maps nor relocates it. Linked statically it cost a
+ * fresh release dialer 1.3 MB of RSS (5.4 against 4.0 MB peak,
+ * bench/dialer.sh) without being called. Opening it is file I/O, so the
+ * engine never does it itself. Where it is not open, libsodium does every
+ * size (slower, same bytes). */
 #define LIBCRYPTO "libcrypto.so.3"
 
 static struct {
@@ -37,7 +38,7 @@ static struct {
   int (*ctrl)(EVP_CIPHER_CTX *, int, int, void *);
 } ossl;
 
-static int ossl_open(void) {
+int lp2p__aead_enable_bulk(void) {
   if (ossl.state) return ossl.state > 0;
   ossl.state = -1;
   void *h = dlopen(LIBCRYPTO, RTLD_NOW | RTLD_LOCAL);
@@ -69,8 +70,11 @@ static EVP_CIPHER_CTX *ctx[2]; /* [0] open, [1] seal */
 static EVP_CIPHER_CTX *prepare(int enc, const uint8_t key[32], const uint8_t nonce[12]) {
   if (!ctx[enc]) {
     if (!(ctx[enc] = ossl.ctx_new())) return NULL;
-    if (ossl.init(ctx[enc], ossl.chacha20_poly1305(), NULL, NULL, NULL, enc) != 1)
+    if (ossl.init(ctx[enc], ossl.chacha20_poly1305(), NULL, NULL, NULL, enc) != 1) {
+      ossl.ctx_free(ctx[enc]);
+      ctx[enc] = NULL;
       return NULL;
+    }
   }
   /* RFC 8439 section 2.8: 96-bit nonce, OpenSSL's default IV length. */
   if (ossl.init(ctx[enc], NULL, NULL, key, nonce, enc) != 1) return NULL;
@@ -92,7 +96,7 @@ static int update(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t len
 
 int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
                     const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t len) {
-  if (len < BULK_MIN || !ossl_open())
+  if (len < BULK_MIN || ossl.state <= 0)
     return crypto_aead_chacha20poly1305_ietf_encrypt_detached(
                out, out + len, NULL, pt, len, ad, adlen, NULL, nonce, key)
                ? LP2P_EINVAL
@@ -110,7 +114,7 @@ int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12]
 int lp2p__aead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
                     const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t len) {
   uint8_t tag[TAGLEN];
-  if (len < BULK_MIN || !ossl_open()) {
+  if (len < BULK_MIN || ossl.state <= 0) {
     memcpy(tag, ct + len, TAGLEN);
     if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(out, NULL, ct, len, tag, ad,
                                                            adlen, nonce, key) == 0)

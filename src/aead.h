@@ -7,8 +7,8 @@
  * where libsodium 1.0.18 does 0.56-0.63 and GnuTLS's nettle 3.8 0.11-0.15,
  * and the transport is bound by this (perf record: 77% of both ends' CPU in
  * libsodium before the switch). Messages under 1 KiB stay with libsodium
- * (aead.c BULK_MIN says why), and libcrypto is opened on the first bulk
- * message rather than linked (aead.c says why). One OpenSSL context per
+ * (aead.c BULK_MIN says why), and libcrypto is opened by an app that
+ * moves bulk data rather than linked (aead.c says why). One OpenSSL context per
  * direction for the whole (single-threaded) process; lp2p__aead_wipe
  * clears the key they keep. */
 #ifndef LP2P_AEAD_INTERNAL_H
@@ -26,5 +26,9 @@ int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12]
 int lp2p__aead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
                     const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t len);
 void lp2p__aead_wipe(void);
+/* Opens libcrypto so that messages of 1 KiB and more go through OpenSSL
+ * from then on: 1 when it is open, 0 when it is not there (libsodium then
+ * does every size). For the app side, once at start: it reads files. */
+int lp2p__aead_enable_bulk(void);
 
 #endif

@@ -2,6 +2,8 @@
  * output. See perf_app.h for the two conventions. */
 #include "perf_app.h"
 
+#include "aead.h"
+
 #include "lp2p/node.h"
 
 #include <inttypes.h>
@@ -327,6 +329,8 @@ static int run(lp2p__perf_app *a, lp2p_config *cfg) {
     if (a->iters[i] && !(a->samples[i] = calloc(a->iters[i], sizeof(double)))) return 1;
   cfg->perf = a;
   lp2p_log_level = cfg->debug ? LP2P_LOG_DEBUG : LP2P_LOG_ERROR;
+  /* Bulk data ahead: OpenSSL's ChaCha20-Poly1305 for the large messages. */
+  lp2p__aead_enable_bulk();
   lp2p_result res = {0};
   if (lp2p_node_run(cfg, &res) != 0) return 1;
   if (cfg->is_dialer && !a->cli) print_yaml(a);

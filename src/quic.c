@@ -402,7 +402,8 @@ static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
   /* ngtcp2's handshake timeout ends at completion; a dialer goes up only at
    * confirmation (HANDSHAKE_DONE), which keep-alives acked by the peer
    * would otherwise wait for without end. */
-  if (q->cfg.handshake_timeout_ms) q->up_by = q->env->now_ms + q->cfg.handshake_timeout_ms;
+  if (q->cfg.handshake_timeout_ms)
+    q->up_by = q->env->now_ms + q->cfg.handshake_timeout_ms;
   st->rand_ctx.native_handle = q;
   st->handshake_timeout = (uint64_t)q->cfg.handshake_timeout_ms * NGTCP2_MILLISECONDS;
   ngtcp2_transport_params_default(tp);
@@ -714,8 +715,8 @@ int lp2p_quic_conn_recv(lp2p_quic_conn *q, const lp2p_quic_addr *from, const uin
 uint64_t lp2p_quic_conn_deadline(const lp2p_quic_conn *q) {
   if (q->over) return LP2P_NO_DEADLINE;
   ngtcp2_tstamp t = ngtcp2_conn_get_expiry(q->conn);
-  uint64_t d =
-      t == UINT64_MAX ? LP2P_NO_DEADLINE : (t + NGTCP2_MILLISECONDS - 1) / NGTCP2_MILLISECONDS;
+  uint64_t d = t == UINT64_MAX ? LP2P_NO_DEADLINE
+                               : (t + NGTCP2_MILLISECONDS - 1) / NGTCP2_MILLISECONDS;
   return !q->up && q->up_by && q->up_by < d ? q->up_by : d;
 }
 
