@@ -262,7 +262,11 @@ static int client_head(lp2p_ws *w, const uint8_t *p, size_t len) {
 }
 
 static int handshake_recv(lp2p_ws *w, const uint8_t *in, size_t len) {
-  if (lp2p_buf_append(&w->head, in, len)) return LP2P_ENOMEM;
+  /* Never more than one byte past the cap is kept: enough to tell a head
+   * that is too long, whatever one read brings. */
+  size_t room = LP2P_WS_HTTP_MAX + 1 - w->head.len;
+  size_t take = len < room ? len : room;
+  if (lp2p_buf_append(&w->head, in, take)) return LP2P_ENOMEM;
   int hl = lp2p_ws_http_head_len(w->head.data, w->head.len);
   if (hl == 0) return 0;
   if (hl < 0) {
@@ -279,6 +283,8 @@ static int handshake_recv(lp2p_ws *w, const uint8_t *in, size_t len) {
   w->head = (lp2p_buf){0};
   rc = open_frames(w, rest.data + hl, rest.len - (size_t)hl);
   lp2p_buf_free(&rest);
+  /* The bytes of this read past what the head buffer took. */
+  if (rc == 0 && take < len) rc = frames_recv(w, in + take, len - take);
   return rc;
 }
 

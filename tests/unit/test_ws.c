@@ -104,6 +104,25 @@ static size_t response_len(const eng *e) {
   return (size_t)n;
 }
 
+/* One read holding the head and more frames than the head buffer's cap:
+ * the head buffer keeps at most LP2P_WS_HTTP_MAX + 1 bytes, and the rest
+ * of the read still goes through as frames. */
+static void test_head_then_bulk_in_one_read(void **state) {
+  (void)state;
+  lp2p_buf in = {0};
+  add_str(&in, SAMPLE_REQUEST);
+  for (int i = 0; i < 1000; i++) /* binary "Hello", masked as in 5.7 */
+    add_hex(&in, "828537fa213d7f9f4d5158");
+  assert_true(in.len > LP2P_WS_HTTP_MAX + 1);
+  eng e;
+  eng_new(&e, 0);
+  assert_int_equal(feed(e.ws, in.data, in.len), 0);
+  assert_int_equal(e.cap.ready, 1);
+  assert_int_equal(e.cap.data.len, 5000);
+  eng_free(&e);
+  lp2p_buf_free(&in);
+}
+
 /* Server: the sample request, then masked frames from section 5.7. */
 static void test_server_vectors(void **state) {
   (void)state;
@@ -473,11 +492,17 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_accept),         cmocka_unit_test(test_server_vectors),
-      cmocka_unit_test(test_client_vectors), cmocka_unit_test(test_client_long_lengths),
-      cmocka_unit_test(test_send_and_close), cmocka_unit_test(test_hostile_requests),
-      cmocka_unit_test(test_trickle),        cmocka_unit_test(test_hostile_responses),
-      cmocka_unit_test(test_hostile_frames), cmocka_unit_test(test_peer_close),
+      cmocka_unit_test(test_accept),
+      cmocka_unit_test(test_server_vectors),
+      cmocka_unit_test(test_head_then_bulk_in_one_read),
+      cmocka_unit_test(test_client_vectors),
+      cmocka_unit_test(test_client_long_lengths),
+      cmocka_unit_test(test_send_and_close),
+      cmocka_unit_test(test_hostile_requests),
+      cmocka_unit_test(test_trickle),
+      cmocka_unit_test(test_hostile_responses),
+      cmocka_unit_test(test_hostile_frames),
+      cmocka_unit_test(test_peer_close),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
