@@ -241,7 +241,6 @@ static int check_signed_key(gnutls_x509_crt_t crt, const uint8_t *ext, size_t ex
 }
 
 int lp2p_tls_cert_verify(lp2p_pubkey *pk, const uint8_t *der, size_t len, int64_t now_s) {
-  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
   uint8_t ext[LP2P_TLS_EXT_MAX];
   size_t ext_len = 0;
   gnutls_x509_crt_t crt;
