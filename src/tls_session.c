@@ -491,11 +491,9 @@ int lp2p_tls_session_start(lp2p_tls_session *s) {
   return rc < 0 ? fail(s, rc) : 0;
 }
 
-int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
-  if (s->err) return s->err;
-  if (s->in_recv || s->state == ST_NEW) return fail(s, LP2P_EINVAL);
-  if (s->state == ST_PEER_DONE) return 0;
-  s->in_recv = 1;
+/* One slice of input, at most a record's worth: the input buffer then
+ * holds about two records, whatever one read brings. */
+static int recv_slice(lp2p_tls_session *s, const uint8_t *in, size_t len) {
   int rc = take_input(s, in, len);
   if (rc == 0 && s->state == ST_HANDSHAKE) {
     rc = step_handshake(s);
@@ -508,6 +506,20 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
   lp2p_buf_consume(&s->in, s->in_off);
   s->whole -= s->in_off;
   s->in_off = 0;
+  return rc;
+}
+
+int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
+  if (s->err) return s->err;
+  if (s->in_recv || s->state == ST_NEW) return fail(s, LP2P_EINVAL);
+  s->in_recv = 1;
+  int rc = 0;
+  while (rc == 0 && len > 0 && s->state != ST_PEER_DONE) {
+    size_t n = len < REC_HEADER + REC_BODY_MAX ? len : REC_HEADER + REC_BODY_MAX;
+    rc = recv_slice(s, in, n);
+    in += n;
+    len -= n;
+  }
   s->in_recv = 0;
   return rc ? fail(s, rc) : 0;
 }
