@@ -29,7 +29,6 @@ void lp2p_perf_client_init(lp2p_perf *p, uint64_t upload, uint64_t download) {
   p->state = LP2P_PERF_ST_SEND;
   p->send_left = upload;
   p->expect = download;
-  p->fin_owed = 1;
   /* Client step 2: the download size as one big-endian uint64. */
   for (int i = 0; i < 8; i++)
     p->hdr[i] = (uint8_t)(download >> (56 - 8 * i));
@@ -92,7 +91,6 @@ static int server_request(lp2p_perf *p) {
             (unsigned long long)(p->received - (p->two_headers ? 8 : 0)),
             (unsigned long long)ask);
   p->send_left = ask;
-  p->fin_owed = 1;
   p->state = LP2P_PERF_ST_SEND;
   return 0;
 }
@@ -134,10 +132,9 @@ size_t lp2p_perf_output(lp2p_perf *p, size_t max, const uint8_t **out, int *fin)
   p->send_left -= n;
   p->sent += n;
   *out = zeros;
-  if (p->send_left == 0 && p->fin_owed) {
+  if (p->send_left == 0) {
     /* Client step 4 / server step 4: half-close after the last byte. */
     *fin = 1;
-    p->fin_owed = 0;
     p->state = p->client ? LP2P_PERF_ST_READ : LP2P_PERF_ST_DONE;
   }
   return n;

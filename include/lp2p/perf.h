@@ -45,7 +45,6 @@ typedef struct lp2p_perf {
   int client;
   lp2p_perf_state state;
   int err;
-  int fin_owed;       /* a half-close follows the last output */
   int peer_fin;       /* the peer half-closed */
   uint64_t send_left; /* zeros still to hand out */
   uint64_t sent;      /* payload bytes handed out (header excluded) */
