@@ -62,14 +62,22 @@ legacy() {
 }
 
 cli() { # SECURITY
-  local sec=$1 port
-  port=$(free_port)
-  # No timeout(1) around servers: it answers our SIGTERM with 143.
-  "$BIN" perf --run-server --server-address "127.0.0.1:$port" --security "$sec" \
-    >"$WORK/s.out" 2>"$WORK/s.err" &
-  local spid=$!
-  PIDS+=($spid)
-  for _ in $(seq 50); do grep -q listening "$WORK/s.err" 2>/dev/null && break; sleep 0.1; done
+  local sec=$1 port spid try
+  # The CLI server takes a fixed port: a free one can be taken by another
+  # test between free_port and the bind, so a port in use means another.
+  for try in 1 2 3 4 5; do
+    port=$(free_port)
+    # No timeout(1) around servers: it answers our SIGTERM with 143.
+    "$BIN" perf --run-server --server-address "127.0.0.1:$port" --security "$sec" \
+      >"$WORK/s.out" 2>"$WORK/s.err" &
+    spid=$!
+    PIDS+=($spid)
+    for _ in $(seq 50); do
+      grep -q -e listening -e "in use" "$WORK/s.err" 2>/dev/null && break
+      sleep 0.1
+    done
+    grep -q "in use" "$WORK/s.err" || break
+  done
   # The server's fixed identity is go-libp2p's perf peer id (zero ed25519 seed).
   grep -q 12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN "$WORK/s.err" ||
     fail "cli server peer id"
