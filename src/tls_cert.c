@@ -192,14 +192,23 @@ static int check_self_signed(gnutls_x509_crt_t crt, const uint8_t *der, size_t l
 static int find_ext(gnutls_x509_crt_t crt, uint8_t *out, size_t *out_len) {
   int found = 0;
   for (unsigned i = 0;; i++) {
-    char oid[128];
+    /* Every OID is read whole, as its criticality matters below; no real
+     * one comes near this cap (ours is 25 characters). */
+    char oid[512];
     size_t oid_len = sizeof oid;
     unsigned critical;
     int r = gnutls_x509_crt_get_extension_info(crt, i, oid, &oid_len, &critical);
     if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
-    if (r == GNUTLS_E_SHORT_MEMORY_BUFFER) continue; /* an OID not ours */
+    if (r == GNUTLS_E_SHORT_MEMORY_BUFFER)
+      return refuse(LP2P_ETOOBIG, "certificate extension OID over its size cap");
     if (r < 0) return refuse(LP2P_EPROTO, "unreadable extensions");
-    if (strcmp(oid, LP2P_TLS_EXT_OID) != 0) continue;
+    if (strcmp(oid, LP2P_TLS_EXT_OID) != 0) {
+      /* tls.md "Peer Authentication": abort on a critical extension we do
+       * not understand; ours is the only one a libp2p certificate needs. */
+      if (critical)
+        return refuse(LP2P_EPROTO, "unknown critical extension in certificate");
+      continue;
+    }
     /* RFC 5280 4.2: an extension appears at most once. */
     if (found) return refuse(LP2P_EPROTO, "libp2p extension twice");
     found = 1;

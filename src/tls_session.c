@@ -203,7 +203,8 @@ int lp2p_tls_selfsigned(lp2p_buf *cert, lp2p_buf *key, const lp2p_env *env,
   if (!rc) rc = gt(gnutls_x509_crt_set_key(crt, k));
   /* The only extension, so it is the first one (tls.md requires that of
    * the libp2p Public Key Extension for some verifiers). */
-  if (!rc && ext) rc = add_ext(crt, ext);
+  for (; !rc && ext; ext = ext->next)
+    rc = add_ext(crt, ext);
   if (!rc) rc = gt(gnutls_x509_crt_sign2(crt, crt, k, GNUTLS_DIG_SHA256, 0));
   if (!rc) rc = gt(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &d));
   if (!rc) rc = export_der(cert, &d);

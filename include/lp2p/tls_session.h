@@ -51,12 +51,14 @@ typedef struct lp2p_tls_ext {
   int critical;
   int (*make)(void *ctx, lp2p_buf *out, const uint8_t *spki, size_t spki_len);
   void *ctx;
+  const struct lp2p_tls_ext *next; /* a further extension, or NULL */
 } lp2p_tls_ext;
 
 /* Makes a fresh ECDSA P-256 key (GnuTLS draws it) and a self-signed X.509
  * v3 certificate for it, signed with ECDSA-SHA256: random 8-byte serial
  * (env->random), valid from an hour before env->unix_s for 100 years, empty
- * subject and issuer, and `ext` (may be NULL) as its only extension.
+ * subject and issuer, and `ext` with its `next` ones (may be NULL) as its
+ * extensions.
  * Appends the DER certificate to cert and the PKCS#8 DER key to key (wipe
  * it with lp2p_buf_free_secret). LP2P_EINVAL without env->unix_s or
  * env->random; LP2P_EKEY when GnuTLS fails; make()'s error. */

@@ -2,8 +2,9 @@
  * libp2p/specs tls/tls.md (tests/vectors/tls-certs.txt), our own
  * certificates by round trip for both identity types, an RSA host key
  * signed by GnuTLS (the ECDSA one is the spec vector), and every refusal:
- * validity window, self-signature, missing / oversized extension, bad host
- * key signature, malformed SignedKey at every truncation. */
+ * validity window, self-signature, missing / oversized extension, an
+ * unknown critical extension, bad host key signature, malformed SignedKey at every
+ * truncation. */
 #include "testutil.h"
 
 #include "lp2p/tls_cert.h"
@@ -168,12 +169,41 @@ static int hostile(ext_kind kind, const char *oid) {
   return rc;
 }
 
+/* Our own libp2p extension followed by another one, critical or not. */
+static int with_other_ext(int critical) {
+  lp2p_identity id;
+  assert_int_equal(lp2p_identity_generate(&id, LP2P_KEY_ED25519, &env), 0);
+  ext_ctx ours = {EXT_OTHER_OID, &id}, other = {EXT_GARBAGE, &id};
+  lp2p_tls_ext second = {
+      .oid = "1.2.3.4.5", .critical = critical, .make = bad_ext, .ctx = &other};
+  lp2p_tls_ext first = {.oid = LP2P_TLS_EXT_OID,
+                        .critical = 1,
+                        .make = bad_ext,
+                        .ctx = &ours,
+                        .next = &second};
+  lp2p_buf cert = {0}, key = {0};
+  assert_int_equal(lp2p_tls_selfsigned(&cert, &key, &env, &first), 0);
+  lp2p_pubkey pk;
+  lp2p_clear_reason();
+  int rc = lp2p_tls_cert_verify(&pk, cert.data, cert.len, NOW_S);
+  const char *why = lp2p_take_reason();
+  if (rc) print_message("refused: %s\n", why);
+  lp2p_buf_free(&cert);
+  lp2p_buf_free_secret(&key);
+  lp2p_identity_clear(&id);
+  return rc;
+}
+
 static void test_refusals(void **state) {
   (void)state;
   assert_int_equal(hostile(EXT_WRONG_MSG, LP2P_TLS_EXT_OID), LP2P_ESIG);
   assert_int_equal(hostile(EXT_HUGE, LP2P_TLS_EXT_OID), LP2P_ETOOBIG);
   assert_int_equal(hostile(EXT_GARBAGE, LP2P_TLS_EXT_OID), LP2P_EPROTO);
   assert_int_equal(hostile(EXT_OTHER_OID, "1.3.6.1.4.1.53594.1.2"), LP2P_EPROTO);
+  /* A valid libp2p extension beside a critical one we do not know, then
+   * the same unknown one marked non-critical, which is ignored. */
+  assert_int_equal(with_other_ext(1), LP2P_EPROTO);
+  assert_int_equal(with_other_ext(0), 0);
   /* No extension at all (the plain wss certificate). */
   lp2p_buf cert = {0}, key = {0};
   assert_int_equal(lp2p_tls_selfsigned(&cert, &key, &env, NULL), 0);
