@@ -18,7 +18,8 @@
 #
 # Each peer's tests/interop/<PEER>-perf/lib.sh says what it offers and how
 # to run it (the PERF_PEER_* interface, tests/perf/README.md), its quirks
-# included. Cases on a transport our perf CLI does not take yet are listed
+# included (and, optionally, smaller default sizes for a slow transport).
+# Cases on a transport our perf CLI does not take yet are listed
 # as SKIP, not run.
 set -euo pipefail
 BIN=$(realpath "${1:?usage: $0 BIN [rust|go|py]}")
@@ -165,6 +166,12 @@ for c in "${PERF_PEER_CASES[@]}"; do
     continue
   fi
   ours_opts "$tr" "$sec" "$mux"
+  # A peer may ask for smaller default sizes on a slow transport.
+  case_sizes=("${SIZES[@]}")
+  if [[ -z ${PERF_SIZES:-} ]] && declare -F perf_peer_sizes >/dev/null; then
+    s=$(perf_peer_sizes "$tr")
+    [[ -z $s ]] || read -r -a case_sizes <<<"$s"
+  fi
   for dir in ours-server peer-server; do
     port=$(free_port)
     rm -f "$WORK"/*
@@ -178,7 +185,7 @@ for c in "${PERF_PEER_CASES[@]}"; do
       start_server "${PERF_CMD[@]}" --run-server --server-address "127.0.0.1:$port" ||
         { fail "$name" "server did not start"; stop_server "$name" 0; continue; }
     fi
-    for s in "${SIZES[@]}"; do
+    for s in "${case_sizes[@]}"; do
       up=${s%:*} down=${s#*:}
       mark=$(wc -l <"$WORK/server.err")
       lenient=0
