@@ -124,7 +124,13 @@ class CountingStream:
         self.was_reset = False
 
     async def read(self, n: int | None = None) -> bytes:
-        data = await self._s.read(n)
+        try:
+            data = await self._s.read(n)
+        except Exception as e:
+            # py's handler takes any read error for the end of the upload
+            # and goes on: say so, or a short upload would pass unnoticed.
+            err(f"perf: read failed after {self.read_bytes} bytes: {type(e).__name__}: {e}")
+            raise
         self.read_bytes += len(data or b"")
         return data
 
