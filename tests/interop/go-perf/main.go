@@ -84,6 +84,8 @@ func main() {
 	// Ours, not upstream's: narrow tcp's security to one protocol (default:
 	// go's default, TLS then Noise) so that both can be tested either way.
 	security := flag.String("security", "", "tcp security: tls or noise (default both, TLS first)")
+	// A bad flag: flag's own one-line error, exit 2, without the usage text.
+	flag.Usage = func() {}
 	flag.Parse()
 	if flag.NArg() != 0 {
 		log.Fatalf("unexpected argument %q", flag.Arg(0))
