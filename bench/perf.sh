@@ -3,17 +3,20 @@
 # server (lp2p-interop perf, the test-plans CLI) over loopback, upload and
 # download, tcp/noise/yamux and tcp/noise/mplex, beside iperf3 over the same
 # loopback in the same run, each run RUNS times (best kept, as the machine
-# is shared), printed as Gbps and as the ratio ours / iperf3. When
-# rust-libp2p's perf peer is installed (tests/interop/rust-perf/install.sh),
-# also tcp/tls/yamux (its only tcp stack): ours x ours, rust client -> our
-# server, our client -> rust server, and rust x rust for reference; without
-# it those rows are skipped with a note.
+# is shared), printed as Gbps and as the ratio ours / iperf3. Then, for each
+# other implementation's perf peer that is installed
+# (tests/interop/{rust,go,py}-perf/install.sh), over the first tcp stack it
+# offers (its lib.sh: rust tcp/tls/yamux, go tcp/tls/yamux, py
+# tcp/noise/yamux): ours x ours on that stack, peer client -> our server,
+# our client -> peer server, and peer x peer for reference; a peer that is
+# not installed is skipped with a note.
 #
 #   bench/perf.sh [BYTES] [RUNS]     (default 2147483648 bytes, 3 runs)
 #   env: LP2P_BIN (default build/lp2p-interop), MUXERS (yamux mplex),
-#        RUST_PERF=0: leave the rust rows out, RUST_PERF_EXE=path: another
-#        build of tests/interop/rust-perf (e.g. at opt-level 3),
-#        PERF_RECORD=dir: also `perf record -g` each process there
+#        PERF_PEERS (default "rust go py"; RUST_PERF=0 leaves rust out),
+#        RUST_PERF_EXE=path: another build of tests/interop/rust-perf (e.g.
+#        at opt-level 3), PERF_RECORD=dir: also `perf record -g` each
+#        process there
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -42,8 +45,8 @@ rec() { # NAME CMD...: execs CMD, under perf record when PERF_RECORD is set
 
 # measure NAME DIR SERVER... -- CLIENT... -> Gbps of the best run (DIR: up |
 # down). The server gets --run-server --server-address; the client
-# --server-address, --transport tcp and the sizes (the test-plans perf CLI,
-# which ours and rust's share).
+# --server-address and the sizes (the test-plans perf CLI, which ours and
+# the peers share; the client commands name their transport).
 measure() {
   local name=$1 dir=$2 port up=0 down=0 out
   shift 2
@@ -59,7 +62,7 @@ measure() {
   PIDS+=($spid)
   wait_port "$port" || { echo "server did not start" >&2; cat "$WORK/server.err" >&2; exit 1; }
   for _ in $(seq "$RUNS"); do
-    out=$( (rec "client-$name-$dir" "${cli[@]}" --server-address "127.0.0.1:$port" --transport tcp \
+    out=$( (rec "client-$name-$dir" "${cli[@]}" --server-address "127.0.0.1:$port" \
       --upload-bytes $up --download-bytes $down 2>"$WORK/client.err") | grep '"final"') ||
       { echo "client failed:" >&2; cat "$WORK/client.err" >&2; exit 1; }
     python3 -c 'import json,sys; o=json.loads(sys.argv[1]); print("%.3f" % ((o["uploadBytes"]+o["downloadBytes"])*8/o["timeSeconds"]/1e9))' "$out"
@@ -107,20 +110,40 @@ IP_DOWN=$(iperf down)
 printf '%-30s %8s %8s\n' stack "up Gbps" "down Gbps"
 printf '%-30s %8s %8s\n' "iperf3 (tcp)" "$IP_UP" "$IP_DOWN"
 for m in $MUXERS; do
-  row "tcp/noise/$m" "$m" "$BIN" perf --muxer "$m" -- "$BIN" perf --muxer "$m"
+  row "tcp/noise/$m" "$m" "$BIN" perf --muxer "$m" -- "$BIN" perf --transport tcp --muxer "$m"
 done
 
-# rust-libp2p's perf (libp2p-perf over tcp/tls/yamux). "A -> B": A is the
-# client, B the server; "up" is always the client's upload.
-[[ ${RUST_PERF:-1} == 0 ]] && exit 0
-source tests/interop/rust-perf/lib.sh
-RUST_PERF_BIN=${RUST_PERF_EXE:-$RUST_PERF_BIN}
-if [[ ! -x $RUST_PERF_BIN ]]; then
-  echo "rust perf rows skipped: peer not installed (tests/interop/rust-perf/install.sh)"
-  exit 0
-fi
-OURS=("$BIN" perf --security tls)
-row "tcp/tls/yamux ours x ours" ours-tls "${OURS[@]}" -- "${OURS[@]}"
-row "tcp/tls/yamux rust -> ours" rust-ours "${OURS[@]}" -- "$RUST_PERF_BIN"
-row "tcp/tls/yamux ours -> rust" ours-rust "$RUST_PERF_BIN" -- "${OURS[@]}"
-row "tcp/tls/yamux rust x rust" rust-rust "$RUST_PERF_BIN" -- "$RUST_PERF_BIN"
+# The other implementations' perf peers, each over the first tcp stack it
+# offers. "A -> B": A is the client, B the server; "up" is always the
+# client's upload. Each peer's lib.sh (sourced in a subshell, as they share
+# names) gives its commands (tests/perf/README.md).
+PEERS=${PERF_PEERS:-rust go py}
+[[ ${RUST_PERF:-1} == 0 ]] && PEERS=${PEERS//rust/}
+for peer in $PEERS; do
+  (
+    source "tests/interop/$peer-perf/lib.sh"
+    if [[ $peer == rust && -n ${RUST_PERF_EXE:-} ]]; then
+      RUST_PERF_BIN=$RUST_PERF_EXE
+      PERF_PEER_READY=$RUST_PERF_EXE
+    fi
+    if [[ ! -e $PERF_PEER_READY ]]; then
+      echo "$peer perf rows skipped: peer not installed ($PERF_PEER_INSTALL)"
+      exit 0
+    fi
+    for c in "${PERF_PEER_CASES[@]}"; do
+      read -r tr sec mux <<<"$c"
+      [[ $tr == tcp ]] && break
+    done
+    [[ $tr == tcp ]] || { echo "$peer perf rows skipped: no tcp case"; exit 0; }
+    stack=$tr/$sec/$mux
+    OURS=("$BIN" perf --security "$sec" --muxer "$mux")
+    perf_peer_server "$tr" "$sec" "$mux"
+    SRV=("${PERF_CMD[@]}")
+    perf_peer_client "$tr" "$sec" "$mux"
+    CLI=("${PERF_CMD[@]}")
+    row "$stack ours x ours" "ours-$sec-$mux" "${OURS[@]}" -- "${OURS[@]}" --transport tcp
+    row "$stack $peer -> ours" "$peer-ours" "${OURS[@]}" -- "${CLI[@]}"
+    row "$stack ours -> $peer" "ours-$peer" "${SRV[@]}" -- "${OURS[@]}" --transport tcp
+    row "$stack $peer x $peer" "$peer-$peer" "${SRV[@]}" -- "${CLI[@]}"
+  )
+done
