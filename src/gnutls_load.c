@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 /* The module is the running binary's own path plus this suffix
@@ -38,8 +39,16 @@ static int module_path(char *out, size_t cap) {
     strcpy(out, env);
     return 0;
   }
-  ssize_t n = readlink("/proc/self/exe", out, cap - sizeof MODULE_SUFFIX);
-  if (n <= 0 || (size_t)n >= cap - sizeof MODULE_SUFFIX) return -1;
+  size_t room = cap - sizeof MODULE_SUFFIX;
+  ssize_t n = readlink("/proc/self/exe", out, room);
+  if (n <= 0 || (size_t)n >= room) {
+    /* No /proc (a bare chroot, as scripts/make-rootfs.sh checks the root
+     * in): the path the binary was executed by, from the kernel. */
+    const char *fn = (const char *)getauxval(AT_EXECFN);
+    if (!fn || !*fn || strlen(fn) >= room) return -1;
+    n = (ssize_t)strlen(fn);
+    memcpy(out, fn, (size_t)n);
+  }
   memcpy(out + n, MODULE_SUFFIX, sizeof MODULE_SUFFIX);
   return 0;
 }
@@ -47,7 +56,8 @@ static int module_path(char *out, size_t cap) {
 static const lp2p__gnutls_ops *load(void) {
   char path[512];
   if (module_path(path, sizeof path)) {
-    snprintf(mod.why, sizeof mod.why, "no path for the GnuTLS module (/proc/self/exe)");
+    snprintf(mod.why, sizeof mod.why,
+             "no path for the GnuTLS module (neither /proc/self/exe nor AT_EXECFN)");
     return NULL;
   }
   /* RTLD_NOW: a symbol the binary does not export fails here, at start,
