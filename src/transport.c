@@ -230,7 +230,15 @@ static int absent_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
   return LP2P_ENOTSUP;
 }
 
-static const lp2p__driver absent_driver = {.listen = absent_listen, .dial = absent_dial};
+/* Claimed, so that a perf app asking first hears the real reason (the
+ * module) from lp2p_node_run, not "no perf over this transport". */
+static int absent_perf(lp2p__link *c, uint64_t upload, uint64_t download) {
+  (void)c, (void)upload, (void)download;
+  return LP2P_ENOTSUP;
+}
+
+static const lp2p__driver absent_driver = {
+    .listen = absent_listen, .dial = absent_dial, .perf = absent_perf};
 
 static const lp2p__driver *driver(const lp2p__transport *t) {
   if (t->driver) return t->driver;
