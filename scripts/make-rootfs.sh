@@ -49,6 +49,7 @@ DEST=$(cd "$DEST" && pwd)
 # ---- the binary
 install -d -m 0755 "$DEST/usr/local/bin" "$DEST/etc"
 install -m 0755 "$BIN" "$DEST/usr/local/bin/lp2p-interop"
+# The binary opens its own path plus -gnutls.so (src/gnutls_load.c).
 install -m 0755 "$MOD" "$DEST/usr/local/bin/lp2p-interop-gnutls.so"
 
 # ---- shared libraries and the loader, at the paths the loader uses
