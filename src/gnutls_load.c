@@ -5,6 +5,7 @@
 #include "lp2p/tls.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ extern const lp2p__gnutls_ops lp2p_gnutls_module __attribute__((weak));
 static struct {
   int state; /* 0 not tried, 1 loaded, -1 failed */
   const lp2p__gnutls_ops *ops;
-  char why[640];
+  char why[PATH_MAX + 256];
 } mod;
 
 static int module_path(char *out, size_t cap) {
@@ -54,10 +55,11 @@ static int module_path(char *out, size_t cap) {
 }
 
 static const lp2p__gnutls_ops *load(void) {
-  char path[512];
+  char path[PATH_MAX];
   if (module_path(path, sizeof path)) {
     snprintf(mod.why, sizeof mod.why,
-             "no path for the GnuTLS module (neither /proc/self/exe nor AT_EXECFN)");
+             "no path for the GnuTLS module (neither /proc/self/exe nor AT_EXECFN, "
+             "or over PATH_MAX)");
     return NULL;
   }
   /* RTLD_NOW: a symbol the binary does not export fails here, at start,
