@@ -10,10 +10,12 @@
  * reaches it only through this table: the tls security and the TLS layer
  * of wss through the forwarding ops below, quic-v1 through its driver,
  * RSA/ECDSA keys from keys.c. The module calls back into the core
- * directly: the binary exports its symbols (CMake ENABLE_EXPORTS), so the
- * module links against exactly the code (libuv, libsodium, the engines)
- * and the global state (log level, reason slot) the binary runs, with no
- * second copy and no table of callbacks to keep in step.
+ * directly, by name: the binary exports exactly the symbols the module's
+ * objects import (an ld dynamic list made from them at build time,
+ * cmake/gnutls_imports.cmake), so the module runs on the very code (libuv,
+ * libsodium, the engines) and global state (log level, reason slot) of
+ * the binary, with no second copy, and its sources stay the ones the tests
+ * link, with no table of callbacks to keep in step.
  *
  * Unit tests, fuzz targets and benchmarks link the module's objects
  * directly (lp2p_core): lp2p__gnutls() then returns the linked table
