@@ -7,8 +7,12 @@
 #   scripts/make-rootfs.sh DEST BINARY
 #
 # DEST (created; must not exist or be empty) gets:
-# - BINARY at /usr/local/bin/lp2p-interop;
-# - every shared library `ldd BINARY` lists (glibc, the GnuTLS chain and wslay, see
+# - BINARY at /usr/local/bin/lp2p-interop and its GnuTLS module (BINARY
+#   plus -gnutls.so, which the binary opens on first tls, wss or quic-v1
+#   use: src/gnutls_module.h) beside it, at
+#   /usr/local/bin/lp2p-interop-gnutls.so, where the binary looks;
+# - every shared library `ldd` lists for either (glibc and wslay for the
+#   binary, GnuTLS's chain and ngtcp2 for the module, see
 #   scripts/build-release.sh), symlinks resolved, each copied as a regular
 #   file at the path the loader found it under, plus the dynamic loader at
 #   the binary's PT_INTERP path. No ld.so.cache: the loader's built-in
@@ -17,7 +21,7 @@
 #   into libc.so.6, no libnss_* needed), a minimal /etc/passwd and
 #   /etc/group (root, nobody), and /tmp (1777). /etc/hosts and
 #   /etc/resolv.conf come from the container runtime.
-# Nothing for GnuTLS beyond its libraries: the binary only verifies
+# Nothing for GnuTLS beyond its libraries: the module only verifies
 # signatures, so no trust store (/etc/ssl), no /etc/gnutls/config (built-in
 # priorities apply) and no p11-kit configuration (/etc/pkcs11,
 # /usr/share/p11-kit: without them p11-kit loads no modules).
@@ -34,6 +38,8 @@ die() { printf 'make-rootfs: FAIL: %s\n' "$*" >&2; exit 1; }
 [[ $# == 2 ]] || die "usage: $0 DEST BINARY"
 DEST=$1 BIN=$2
 [[ -f $BIN && -x $BIN ]] || die "$BIN is not an executable file"
+MOD=$BIN-gnutls.so
+[[ -f $MOD ]] || die "$MOD (the GnuTLS module, built beside the binary) is missing"
 if [[ -e $DEST ]]; then
   [[ -d $DEST && -z $(ls -A "$DEST") ]] || die "$DEST exists and is not an empty directory"
 fi
@@ -43,9 +49,12 @@ DEST=$(cd "$DEST" && pwd)
 # ---- the binary
 install -d -m 0755 "$DEST/usr/local/bin" "$DEST/etc"
 install -m 0755 "$BIN" "$DEST/usr/local/bin/lp2p-interop"
+# The binary opens its own path plus -gnutls.so (src/gnutls_load.c).
+install -m 0755 "$MOD" "$DEST/usr/local/bin/lp2p-interop-gnutls.so"
 
 # ---- shared libraries and the loader, at the paths the loader uses
 LDD=$(LC_ALL=C ldd "$BIN") || die "ldd $BIN failed"
+LDD+=$'\n'$(LC_ALL=C ldd "$MOD") || die "ldd $MOD failed"
 if grep -q 'not found' <<<"$LDD"; then die "ldd: missing libraries: $(grep 'not found' <<<"$LDD" | xargs)"; fi
 INTERP=$(LC_ALL=C readelf -l "$BIN" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
 [[ -n $INTERP ]] || die "$BIN has no program interpreter (not dynamically linked?)"
@@ -82,7 +91,15 @@ if [[ $(id -u) == 0 ]] && command -v chroot >/dev/null; then
   rc=0
   chroot "$DEST" /usr/local/bin/lp2p-interop --help >/dev/null 2>"$DEST/tmp/.err" || rc=$?
   case $rc in
-    0) say "lp2p-interop --help runs chroot'ed into $DEST" ;;
+    0) say "lp2p-interop --help runs chroot'ed into $DEST"
+       # The module and its chain load there too: a quic-v1 dialer opens it
+       # before it looks for Redis (nothing on port 1: that part fails).
+       env -i transport=quic-v1 is_dialer=true redis_addr=127.0.0.1:1 test_timeout_seconds=1 \
+         "$(command -v chroot)" "$DEST" /usr/local/bin/lp2p-interop >/dev/null 2>"$DEST/tmp/.err" || true
+       if grep -q 'GnuTLS module' "$DEST/tmp/.err"; then
+         cat "$DEST/tmp/.err" >&2; rm -f "$DEST/tmp/.err"; die "the GnuTLS module does not load in $DEST"
+       fi
+       say "the GnuTLS module loads chroot'ed into $DEST" ;;
     125) say "cannot chroot here ($(cat "$DEST/tmp/.err")): start not checked" ;;
     *) cat "$DEST/tmp/.err" >&2; rm -f "$DEST/tmp/.err"; die "lp2p-interop does not start in $DEST (exit $rc)" ;;
   esac

@@ -1,23 +1,18 @@
 /* Identity keys and peer ids (libp2p/specs peer-ids/peer-ids.md). All
  * cryptography comes from libsodium (ed25519, SHA-256), libsecp256k1
- * (secp256k1 ECDSA) and GnuTLS (remote RSA and ECDSA keys); this file only
- * encodes and checks sizes. */
+ * (secp256k1 ECDSA) and, through the GnuTLS module, GnuTLS (remote RSA and
+ * ECDSA keys: keys_spki.c); this file only encodes and checks sizes. */
 #include "lp2p/keys.h"
 
+#include "gnutls_module.h"
 #include "lp2p/codec.h"
 
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
-#include <limits.h>
 #include <secp256k1.h>
 #include <sodium.h>
 #include <string.h>
 
 /* LP2P_PUBKEY_PB_MAX counts 2 bytes for the varint length of Data. */
 _Static_assert(LP2P_PUBKEY_MAX < (1 << 14), "Data length must fit 2 bytes");
-/* An RSA signature is as long as the modulus, a DER ECDSA one at most 139
- * bytes (P-521): neither exceeds the key cap. */
-#define SPKI_SIG_MAX LP2P_PUBKEY_MAX
 
 #define ED25519_PK 32
 #define ED25519_SEED 32
@@ -166,101 +161,26 @@ static int secp_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
   return secp256k1_ecdsa_verify(ctx, &s, h, &key) ? 0 : LP2P_ESIG;
 }
 
-/* RSA and ECDSA: Data is a DER PKIX SubjectPublicKeyInfo (peer-ids.md
- * "RSA", "ECDSA"). Imports it into *out and checks that its algorithm is the
- * one Type names, that an RSA modulus has at least LP2P_RSA_MIN_BITS bits
- * and an EC key is on P-256, P-384 or P-521, and that the bytes are the
- * canonical DER GnuTLS writes back (so the peer id is the one others derive
- * after re-encoding the key). The caller frees *out. */
-int lp2p_gnutls_init(void) {
-  static int done;
-  if (done) return 0;
-  if (gnutls_global_init() < 0) return LP2P_ENOMEM;
-  done = 1;
-  return 0;
-}
-
-static int spki_import(gnutls_pubkey_t *out, const lp2p_pubkey *pk) {
-  gnutls_pubkey_t key;
-  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
-  gnutls_datum_t der = {(unsigned char *)pk->key, (unsigned)pk->len};
-  gnutls_datum_t x = {0}, y = {0};
-  gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
-  uint8_t again[LP2P_PUBKEY_MAX];
-  size_t again_len = sizeof again;
-  unsigned bits = 0;
-  const char *why = NULL;
-  if (pk->len == 0 || pk->len > LP2P_PUBKEY_MAX) return LP2P_EKEY;
-  if (gnutls_pubkey_init(&key) < 0) return LP2P_ENOMEM;
-  if (gnutls_pubkey_import(key, &der, GNUTLS_X509_FMT_DER) < 0) {
-    why = "not a DER SubjectPublicKeyInfo";
-    goto fail;
-  }
-  int algo = gnutls_pubkey_get_pk_algorithm(key, &bits);
-  if (pk->type == LP2P_KEY_RSA) {
-    /* rsaEncryption only: an id-RSASSA-PSS key is another key type. */
-    if (algo != GNUTLS_PK_RSA) {
-      why = "RSA type but not an rsaEncryption key";
-      goto fail;
-    }
-    if (bits < LP2P_RSA_MIN_BITS) {
-      why = "RSA modulus under the minimum size";
-      goto fail;
-    }
-  } else {
-    if (algo != GNUTLS_PK_ECDSA) {
-      why = "ECDSA type but not an EC key";
-      goto fail;
-    }
-    if (gnutls_pubkey_export_ecc_raw2(key, &curve, &x, &y, 0) < 0) {
-      why = "EC key unreadable";
-      goto fail;
-    }
-    gnutls_free(x.data);
-    gnutls_free(y.data);
-    if (curve != GNUTLS_ECC_CURVE_SECP256R1 && curve != GNUTLS_ECC_CURVE_SECP384R1 &&
-        curve != GNUTLS_ECC_CURVE_SECP521R1) {
-      why = "EC key not on P-256, P-384 or P-521";
-      goto fail;
-    }
-  }
-  if (gnutls_pubkey_export(key, GNUTLS_X509_FMT_DER, again, &again_len) < 0 ||
-      again_len != pk->len || memcmp(again, pk->key, pk->len) != 0) {
-    why = "key not in canonical DER";
-    goto fail;
-  }
-  *out = key;
-  return 0;
-fail:
-  LP2P_DEBUG("keys", "%s key refused: %s (%u bits)",
-             pk->type == LP2P_KEY_RSA ? "RSA" : "ECDSA", why, bits);
-  gnutls_pubkey_deinit(key);
-  return LP2P_EKEY;
+/* RSA and ECDSA (DER SubjectPublicKeyInfo) are GnuTLS's business, in the
+ * module (gnutls_module.h), loaded when the first such key comes: a peer
+ * with an ed25519 or secp256k1 key never costs a process GnuTLS. */
+static const lp2p__gnutls_ops *spki_module(const lp2p_pubkey *pk) {
+  const lp2p__gnutls_ops *m = lp2p__gnutls();
+  if (!m)
+    LP2P_REASON("keys", "%s key not checked: %s",
+                pk->type == LP2P_KEY_RSA ? "RSA" : "ECDSA", lp2p__gnutls_error());
+  return m;
 }
 
 static int spki_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
                        const uint8_t *sig, size_t sig_len) {
-  gnutls_pubkey_t key;
-  int rc = spki_import(&key, pk);
-  if (rc) return rc;
-  if (len > UINT_MAX) {
-    rc = LP2P_EINVAL;
-  } else if (sig_len == 0 || sig_len > SPKI_SIG_MAX) {
-    rc = LP2P_ESIG;
-  } else {
-    /* peer-ids.md: SHA-256, then RSASSA-PKCS1-v1_5 or DER ECDSA. */
-    gnutls_sign_algorithm_t algo =
-        pk->type == LP2P_KEY_RSA ? GNUTLS_SIGN_RSA_SHA256 : GNUTLS_SIGN_ECDSA_SHA256;
-    gnutls_datum_t d = {(unsigned char *)msg, (unsigned)len};
-    gnutls_datum_t s = {(unsigned char *)sig, (unsigned)sig_len};
-    int r = gnutls_pubkey_verify_data2(key, algo, 0, &d, &s);
-    if (r < 0) {
-      LP2P_DEBUG("keys", "signature refused: %s", gnutls_strerror(r));
-      rc = LP2P_ESIG;
-    }
-  }
-  gnutls_pubkey_deinit(key);
-  return rc;
+  const lp2p__gnutls_ops *m = spki_module(pk);
+  return m ? m->key_verify(pk, msg, len, sig, sig_len) : LP2P_EKEY;
+}
+
+static int spki_check(const lp2p_pubkey *pk) {
+  const lp2p__gnutls_ops *m = spki_module(pk);
+  return m ? m->key_check(pk) : LP2P_EKEY;
 }
 
 int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
@@ -302,16 +222,11 @@ int lp2p_pubkey_marshal(uint8_t *out, size_t cap, const lp2p_pubkey *pk) {
 
 static int check_key(const lp2p_pubkey *pk) {
   secp256k1_pubkey key;
-  gnutls_pubkey_t spki;
-  int rc;
   switch (pk->type) {
   case LP2P_KEY_ED25519: return pk->len == ED25519_PK ? 0 : LP2P_EKEY;
   case LP2P_KEY_SECP256K1: return secp_parse_pubkey(&key, pk->key, pk->len);
   case LP2P_KEY_RSA:
-  case LP2P_KEY_ECDSA:
-    rc = spki_import(&spki, pk);
-    if (rc == 0) gnutls_pubkey_deinit(spki);
-    return rc;
+  case LP2P_KEY_ECDSA: return spki_check(pk);
   default: return LP2P_EKEY;
   }
 }

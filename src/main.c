@@ -3,15 +3,10 @@
 #include "lp2p/node.h"
 #include "perf_app.h"
 
-#include <gnutls/gnutls.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* GnuTLS is set up on first use (lp2p_gnutls_init), not at load: a
- * tcp/noise run with ed25519 or secp256k1 peers never needs it. */
-GNUTLS_SKIP_GLOBAL_INIT
 
 static const char *env_lookup(const char *name) { return getenv(name); }
 

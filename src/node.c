@@ -4,6 +4,7 @@
 #include "lp2p/multiaddr.h"
 #include "perf_app.h"
 #include "redis.h"
+#include "gnutls_module.h"
 #include "transport.h"
 
 #include <sodium.h>
@@ -400,6 +401,14 @@ static int node_init(node *n, const lp2p_config *cfg, lp2p_result *res) {
 }
 
 int lp2p_node_run(const lp2p_config *cfg, lp2p_result *res) {
+  /* tls, wss, quic-v1: the GnuTLS module now, before any address is
+   * published or taken and outside the timed handshake. */
+  if (lp2p__transport_needs_gnutls(cfg->transport, cfg->security) && !lp2p__gnutls()) {
+    fprintf(stderr, "lp2p-interop: %s: %s\n",
+            cfg->transport->gnutls ? cfg->transport->name : cfg->security->name,
+            lp2p__gnutls_error());
+    return LP2P_ENOTSUP;
+  }
   node n;
   int rc = node_init(&n, cfg, res);
   if (rc) {

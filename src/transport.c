@@ -2,10 +2,7 @@
  * (see transport.h). */
 #include "transport.h"
 
-#include "udp.h"
-
-#include "lp2p/tls_layer.h"
-#include "lp2p/tls_session.h"
+#include "gnutls_module.h"
 #include "lp2p/ws.h"
 
 #include <stdio.h>
@@ -50,12 +47,13 @@ static int wss_dialable(const lp2p_ma_part *after, size_t n, lp2p__dial_plan *pl
   return LP2P_EADDR;
 }
 
-static const lp2p_layer_ops *const wss_layers[] = {&lp2p_tls_layer, &lp2p_ws_layer};
+static const lp2p_layer_ops *const wss_layers[] = {&lp2p__tls_layer, &lp2p_ws_layer};
 /* Publishes /tls/ws: go-libp2p publishes and dials that form, js and py
  * dialers rewrite it to /wss themselves, rust dials both (README.md). */
 static const lp2p__transport wss = {.name = "wss",
                                     .layers = wss_layers,
                                     .n_layers = 2,
+                                    .gnutls = 1,
                                     .tls_cert = 1,
                                     .suffix = "/tls/ws",
                                     .dialable = wss_dialable};
@@ -68,7 +66,7 @@ static int quic_dialable(const lp2p_ma_part *after, size_t n, lp2p__dial_plan *p
 }
 
 static const lp2p__transport quic_v1 = {.name = "quic-v1",
-                                        .driver = &lp2p__udp_driver,
+                                        .gnutls = 1,
                                         .udp = 1,
                                         .secure_muxed = 1,
                                         .suffix = "/quic-v1",
@@ -81,6 +79,10 @@ const lp2p__transport *lp2p__transport_find(const char *name) {
   for (size_t i = 0; i < N_TRANSPORTS; i++)
     if (strcmp(transports[i]->name, name) == 0) return transports[i];
   return NULL;
+}
+
+int lp2p__transport_needs_gnutls(const lp2p__transport *t, const lp2p_security_ops *s) {
+  return t->gnutls || s == &lp2p__tls_security;
 }
 
 const char *lp2p__transport_names(void) {
@@ -96,7 +98,8 @@ const char *lp2p__transport_names(void) {
 
 /* ---- the stream driver (tcp.c over stream.c) ---- */
 
-static void free_creds(void *creds) { lp2p_tls_creds_free(creds); }
+/* wss only: the module is loaded (stream_listen made the credentials). */
+static void free_creds(void *creds) { lp2p__gnutls()->creds_free(creds); }
 
 static lp2p_chain_config chain_of(const lp2p__transport *t, const lp2p_conn_config *cc,
                                   const lp2p_layer_params *p) {
@@ -142,10 +145,12 @@ static int stream_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *en
                          const char *ip, uint16_t port, const lp2p_conn_config *cc,
                          const lp2p__link_handlers *h, lp2p__link_listener **out) {
   lp2p_layer_params p = {0};
-  lp2p_tls_creds *creds = NULL;
+  void *creds = NULL;
   if (t->tls_cert) {
+    const lp2p__gnutls_ops *m = lp2p__gnutls();
+    if (!m) return LP2P_ENOTSUP;
     env->unix_s = (int64_t)time(NULL);
-    int rc = lp2p_tls_selfsigned_credentials(&creds, env);
+    int rc = m->wss_creds(&creds, env);
     if (rc) return rc;
     p.tls_creds = creds;
   }
@@ -153,8 +158,8 @@ static int stream_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *en
   lp2p__tcp_handlers g = glue(h);
   lp2p__tcp_listener *l;
   int rc = lp2p__tcp_listen_chain(loop, env, ip, port, &c, &g, &l);
-  if (rc)
-    lp2p_tls_creds_free(creds);
+  if (rc && creds)
+    free_creds(creds);
   else if (creds)
     lp2p__tcp_listener_on_free(l, free_creds, creds);
   if (rc == 0) *out = (lp2p__link_listener *)l;
@@ -208,8 +213,38 @@ static const lp2p__driver stream_driver = {.listen = stream_listen,
                                            .perf_progress = stream_perf_progress,
                                            .close = stream_close};
 
+/* Where the module cannot be loaded: nothing starts (the app has said why
+ * at start; lp2p__transport_needs_gnutls). */
+static int absent_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                         const char *ip, uint16_t port, const lp2p_conn_config *cc,
+                         const lp2p__link_handlers *h, lp2p__link_listener **out) {
+  (void)t, (void)loop, (void)env, (void)ip, (void)port, (void)cc, (void)h, (void)out;
+  return LP2P_ENOTSUP;
+}
+
+static int absent_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
+                       const lp2p__dial_plan *plan, const struct sockaddr *addr,
+                       const lp2p_conn_config *cc, const lp2p__link_handlers *h,
+                       lp2p__link **out) {
+  (void)t, (void)loop, (void)env, (void)plan, (void)addr, (void)cc, (void)h, (void)out;
+  return LP2P_ENOTSUP;
+}
+
+/* Claimed, so that a perf app asking first hears the real reason (the
+ * module) from lp2p_node_run, not "no perf over this transport". */
+static int absent_perf(lp2p__link *c, uint64_t upload, uint64_t download) {
+  (void)c, (void)upload, (void)download;
+  return LP2P_ENOTSUP;
+}
+
+static const lp2p__driver absent_driver = {
+    .listen = absent_listen, .dial = absent_dial, .perf = absent_perf};
+
 static const lp2p__driver *driver(const lp2p__transport *t) {
-  return t->driver ? t->driver : &stream_driver;
+  if (t->driver) return t->driver;
+  if (!t->gnutls || !t->udp) return &stream_driver;
+  const lp2p__gnutls_ops *m = lp2p__gnutls();
+  return m ? m->quic : &absent_driver;
 }
 
 /* ---- listen ---- */

@@ -65,8 +65,13 @@ struct lp2p__dial_plan {
 
 struct lp2p__transport {
   const char *name; /* harness name */
-  /* NULL: the stream driver (tcp.c) with the byte layers below. */
+  /* NULL: the stream driver (tcp.c) with the byte layers below, or, for a
+   * gnutls udp transport (quic-v1), the GnuTLS module's QUIC driver. */
   const lp2p__driver *driver;
+  /* Needs the GnuTLS module (gnutls_module.h): wss for its TLS layer,
+   * quic-v1 for its driver. The app loads it at start (lp2p__transport_
+   * needs_gnutls), so a failure is said before anything is published. */
+  int gnutls;
   /* The port's multiaddr protocol: LP2P_MA_TCP, or LP2P_MA_UDP. */
   int udp;
   /* No security or muxer to choose: the transport has its own (QUIC). */
@@ -87,6 +92,8 @@ struct lp2p__transport {
 
 /* By harness name; NULL when unsupported. */
 const lp2p__transport *lp2p__transport_find(const char *name);
+/* Whether t, or security s (may be NULL), runs on the GnuTLS module. */
+int lp2p__transport_needs_gnutls(const lp2p__transport *t, const lp2p_security_ops *s);
 /* Comma-separated names, for error messages. */
 const char *lp2p__transport_names(void);
 

@@ -1,11 +1,10 @@
 /* Ops tables binding each engine to the contracts of upgrade.h. */
 #include "lp2p/upgrade.h"
 
+#include "gnutls_module.h"
 #include "lp2p/mplex.h"
 #include "lp2p/noise.h"
 #include "lp2p/plaintext.h"
-#include "lp2p/tls.h"
-#include "lp2p/tls_cert.h"
 #include "lp2p/yamux.h"
 
 #include <stdio.h>
@@ -43,38 +42,8 @@ static const lp2p_security_ops noise_ops = {.name = "noise",
                                             .send = noise_send,
                                             .destroy = noise_destroy};
 
-static void *tls_shared_new(lp2p_env *env, const lp2p_security_params *p) {
-  lp2p_tls_creds *creds = NULL;
-  return lp2p_tls_cert_credentials(&creds, p->identity, env) == 0 ? creds : NULL;
-}
-static void tls_shared_free(void *shared) { lp2p_tls_creds_free(shared); }
-static void *tls_create(lp2p_env *env, const lp2p_security_params *p, lp2p_io io) {
-  lp2p_tls_sec_config cfg = {.initiator = p->initiator,
-                             .identity = p->identity,
-                             .muxers = p->muxers,
-                             .n_muxers = p->n_muxers,
-                             .expected_peer = p->expected_peer,
-                             .creds = p->shared};
-  return lp2p_tls_new(env, &cfg, io);
-}
-static int tls_start(void *s) { return lp2p_tls_start(s); }
-static int tls_recv(void *s, const uint8_t *in, size_t len) {
-  return lp2p_tls_recv(s, in, len);
-}
-static int tls_send(void *s, const uint8_t *p, size_t len) {
-  return lp2p_tls_send(s, p, len);
-}
-static void tls_destroy(void *s) { lp2p_tls_free(s); }
-
-static const lp2p_security_ops tls_ops = {.name = "tls",
-                                          .protocol = LP2P_TLS_PROTOCOL,
-                                          .shared_new = tls_shared_new,
-                                          .shared_free = tls_shared_free,
-                                          .create = tls_create,
-                                          .start = tls_start,
-                                          .recv = tls_recv,
-                                          .send = tls_send,
-                                          .destroy = tls_destroy};
+/* tls is the GnuTLS module's (gnutls_module.h): lp2p__tls_security
+ * forwards to it. */
 
 /* Plaintext has no muxer negotiation of its own: the list is unused. */
 static void *plaintext_create(lp2p_env *env, const lp2p_security_params *p, lp2p_io io) {
@@ -164,7 +133,7 @@ static const lp2p_muxer_ops mplex_ops = {.name = "mplex",
                                          .expire = mplex_expire,
                                          .destroy = mplex_destroy};
 
-static const lp2p_security_ops *const securities[] = {&noise_ops, &tls_ops,
+static const lp2p_security_ops *const securities[] = {&noise_ops, &lp2p__tls_security,
                                                       &plaintext_ops};
 static const lp2p_muxer_ops *const muxers[] = {&yamux_ops, &mplex_ops};
 

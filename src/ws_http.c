@@ -2,9 +2,8 @@
  * 4, with RFC 7230 section 3 for the message syntax). */
 #include "lp2p/ws.h"
 
-#include "lp2p/keys.h"
+#include "sha1.h"
 
-#include <gnutls/crypto.h>
 #include <sodium.h>
 #include <string.h>
 #include <strings.h>
@@ -14,14 +13,11 @@ static const char WS_GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 int lp2p_ws_accept(char out[LP2P_WS_ACCEPT_LEN + 1], const char *key) {
   size_t klen = strlen(key);
-  uint8_t buf[64 + sizeof WS_GUID], digest[20];
+  uint8_t buf[64 + sizeof WS_GUID], digest[LP2P__SHA1_LEN];
   if (klen > 64) return LP2P_EINVAL;
-  /* GnuTLS is set up on first use (keys.h). */
-  if (lp2p_gnutls_init()) return LP2P_EINVAL;
   memcpy(buf, key, klen);
   memcpy(buf + klen, WS_GUID, sizeof WS_GUID - 1);
-  if (gnutls_hash_fast(GNUTLS_DIG_SHA1, buf, klen + sizeof WS_GUID - 1, digest) < 0)
-    return LP2P_EINVAL;
+  lp2p__sha1(digest, buf, klen + sizeof WS_GUID - 1);
   sodium_bin2base64(out, LP2P_WS_ACCEPT_LEN + 1, digest, sizeof digest,
                     sodium_base64_VARIANT_ORIGINAL);
   return 0;

@@ -2,7 +2,8 @@
  * secp256k1 via libsecp256k1: ECDSA over SHA-256, DER signatures, 33-byte
  * compressed public keys. ed25519 via libsodium. Randomness comes from env.
  * Remote RSA and ECDSA keys (DER SubjectPublicKeyInfo) are verified with
- * GnuTLS; our own identities are ed25519 or secp256k1 only. */
+ * GnuTLS, in the GnuTLS module (src/gnutls_module.h), loaded for the first
+ * such key; our own identities are ed25519 or secp256k1 only. */
 #ifndef LP2P_KEYS_H
 #define LP2P_KEYS_H
 
@@ -56,12 +57,12 @@ void lp2p_identity_clear(lp2p_identity *id);
  * LP2P_RSA_MIN_BITS. */
 #define LP2P_RSA_MIN_BITS 2048
 
-/* GnuTLS's global state, set up on first use and kept for the process:
- * 0 or LP2P_ENOMEM. The binary skips GnuTLS's implicit set-up at load
- * (GNUTLS_SKIP_GLOBAL_INIT in main.c), which reads its configuration files
- * and costs a fresh dialer about 0.7 MB and a few hundred page faults even
- * on a tcp/noise run that never needs GnuTLS; every module that calls
- * GnuTLS calls this first. Idempotent and cheap after the first call. */
+/* GnuTLS's global state, for the code of the GnuTLS module
+ * (src/gnutls_module.h: keys_spki.c defines it, tls and quic call it
+ * first): 0 or LP2P_ENOMEM. The binary maps GnuTLS only when it loads that
+ * module (a tls, wss or quic-v1 stack, or an RSA/ECDSA peer key), so a
+ * tcp/noise run never pays for GnuTLS's set-up. Idempotent and cheap
+ * after the first call. */
 int lp2p_gnutls_init(void);
 int lp2p_pubkey_verify(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
                        const uint8_t *sig, size_t sig_len);

@@ -23,11 +23,14 @@ if(LP2P_FUZZ)
   endif()
   set(LP2P_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined
       -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
-  # The whole core is instrumented for coverage; every program that links
-  # it then needs the sanitizer runtimes.
-  target_compile_options(lp2p_core PRIVATE ${LP2P_FUZZ_FLAGS})
-  target_compile_options(lp2p_proto PRIVATE ${LP2P_FUZZ_FLAGS})
-  target_link_options(lp2p_core INTERFACE -fsanitize=address,undefined)
+  # The whole core (lp2p_base and the GnuTLS module's objects) is
+  # instrumented for coverage; every program that links it, and the module,
+  # then needs the sanitizer runtimes.
+  foreach(l lp2p_base lp2p_gnutls_obj lp2p_proto)
+    target_compile_options(${l} PRIVATE ${LP2P_FUZZ_FLAGS})
+  endforeach()
+  target_link_options(lp2p_base INTERFACE -fsanitize=address,undefined)
+  target_link_options(lp2p-interop-gnutls PRIVATE -fsanitize=address,undefined)
   foreach(t ${LP2P_FUZZ_TARGETS})
     add_executable(fuzz_${t} ${LP2P_FUZZ_DIR}/fuzz_${t}.c
                    ${LP2P_FUZZ_DIR}/fuzz_util.c)

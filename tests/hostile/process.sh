@@ -13,6 +13,9 @@
 #   4. The listener's peer id differs from the one in the address.
 #   5. The listener offers only another security protocol (a scripted
 #      listener answering "na"): fails at once, not by timeout.
+#   6. The GnuTLS module (src/gnutls_module.h) missing or not ours: tls
+#      and quic-v1 fail at start with one line naming it; a tcp/noise
+#      dialer without it still passes (it never opens it).
 set -uo pipefail
 
 BIN=${1:?usage: $0 path/to/lp2p-interop}
@@ -105,6 +108,14 @@ else
   else
     failc "the listener no longer serves an honest dialer"
   fi
+  # 6 (part): tcp/noise never opens the GnuTLS module.
+  rcli rpush listenerAddr "$ADDR" >/dev/null
+  if LP2P_GNUTLS_MODULE=$WORK/no-such-module.so is_dialer=true test_timeout_seconds=10 \
+       "$BIN" >"$WORK/out" 2>"$WORK/err" </dev/null && grep -q handshakePlusOneRTTMillis "$WORK/out"; then
+    pass "a tcp/noise dialer without the GnuTLS module"
+  else
+    failc "a tcp/noise dialer needs the GnuTLS module"
+  fi
 fi
 
 # 5. A listener that offers no /noise: header, then "na" to every proposal.
@@ -132,6 +143,20 @@ for _ in $(seq 50); do ss -ltnH "sport = :$FPORT" | grep -q . && break; sleep 0.
 rcli rpush listenerAddr "/ip4/127.0.0.1/tcp/$FPORT" >/dev/null
 run "dialer, listener offers no /noise" "peer does not support /noise" 3 \
   is_dialer=true test_timeout_seconds=60
+
+# 6. The GnuTLS module missing, or a shared object that is not it.
+NOMOD=$WORK/no-such-module.so
+run "dialer tcp/tls, GnuTLS module missing" "tls: cannot load the GnuTLS module: $NOMOD" 3 \
+  LP2P_GNUTLS_MODULE=$NOMOD security=tls is_dialer=true test_timeout_seconds=30
+run "listener quic-v1, GnuTLS module missing" "quic-v1: cannot load the GnuTLS module" 3 \
+  LP2P_GNUTLS_MODULE=$NOMOD transport=quic-v1 is_dialer=false test_timeout_seconds=30
+run "dialer wss, GnuTLS module missing" "wss: cannot load the GnuTLS module" 3 \
+  LP2P_GNUTLS_MODULE=$NOMOD transport=wss is_dialer=true test_timeout_seconds=30
+OTHER_SO=$(ldconfig -p | awk '$1 == "libwslay.so.1" && $NF ~ /^\// {print $NF; exit}')
+if [[ -n $OTHER_SO ]]; then
+  run "dialer tcp/tls, another library as the module" "no lp2p_gnutls_module" 3 \
+    LP2P_GNUTLS_MODULE=$OTHER_SO security=tls is_dialer=true test_timeout_seconds=30
+fi
 
 if ((FAILS)); then echo "$FAILS case(s) failed"; exit 1; fi
 echo "all process-level hostile cases passed"

@@ -16,8 +16,8 @@
 #    inspect`, is printed and must stay under 25 MiB. Then the build
 #    stage's test_keys (RSA/ECDSA verification through GnuTLS, which no
 #    container run below exercises) runs inside the runtime image, and the
-#    image's binary is copied to build-packaging/ for static.sh and
-#    unified.sh.
+#    image's binary and its GnuTLS module are copied to build-packaging/
+#    for static.sh and unified.sh.
 # 3. test-plans topology: the unchanged compose.yml (per-test redis,
 #    listener with init, dialer; `up --exit-code-from dialer`) for every
 #    transport/security/muxer combination interop/test-plans/
@@ -200,8 +200,12 @@ podman create -q --name "$TAG-stage" "$BUILD_STAGE" >/dev/null
 podman create -q --name "$TAG-rt" lp2p-interop >/dev/null
 mkdir -p "$WORK/keys" "$PKG_OUT"
 podman cp "$TAG-stage:/build/test_keys" "$WORK/keys/test_keys"
-# The image's own binary, for the loopback tests (unified.sh, static.sh).
+# The image's own binary and its GnuTLS module beside it (the binary opens
+# its own path plus -gnutls.so), for the loopback tests (unified.sh,
+# static.sh).
 podman cp "$TAG-rt:/usr/local/bin/lp2p-interop" "$PKG_OUT/lp2p-interop.new"
+podman cp "$TAG-rt:/usr/local/bin/lp2p-interop-gnutls.so" "$PKG_OUT/lp2p-interop-gnutls.so.new"
+mv "$PKG_OUT/lp2p-interop-gnutls.so.new" "$PKG_OUT/lp2p-interop-gnutls.so"
 mv "$PKG_OUT/lp2p-interop.new" "$PKG_OUT/lp2p-interop"
 RT_FILES=$(podman export "$TAG-rt" | tar -t | sed 's|^\./||; s|^|/|')
 podman rm "$TAG-rt" >/dev/null

@@ -16,7 +16,11 @@
 #   (quic-v1, which has its own TLS and streams, as one include cell);
 # - interop/: the registration entries list exactly tcp / noise,tls,plaintext /
 #   yamux,mplex,
-#   and the binary accepts each listed capability and refuses others.
+#   and the binary accepts each listed capability and refuses others;
+# - the GnuTLS module (src/gnutls_module.h): build-release.sh and
+#   make-rootfs.sh ship it beside the binary; the binary names neither
+#   GnuTLS nor ngtcp2, its module (the binary's path plus -gnutls.so) is
+#   there and exports exactly lp2p_gnutls_module.
 set -euo pipefail
 # shellcheck source=tests/packaging/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -78,6 +82,15 @@ for p in ("libuv1-dev", "libsodium-dev", "libhiredis-dev", "libsecp256k1-dev",
           "gcc"):
     if p not in pkgs:
         fail("scripts/build-packages.txt lacks %s" % p)
+
+# ---- the GnuTLS module ships beside the binary
+rootfs = open("scripts/make-rootfs.sh").read()
+if 'MOD=$BIN-gnutls.so' not in rootfs or \
+        '"$DEST/usr/local/bin/lp2p-interop-gnutls.so"' not in rootfs or 'ldd "$MOD"' not in rootfs:
+    fail("scripts/make-rootfs.sh must install BINARY-gnutls.so as /usr/local/bin/lp2p-interop-gnutls.so with the libraries ldd lists for it")
+release = open("scripts/build-release.sh").read()
+if 'MOD=$BIN-gnutls.so' not in release or 'MOD_NEEDED' not in release:
+    fail("scripts/build-release.sh must check the GnuTLS module's libraries")
 
 # ---- compose.yml
 c = yaml.safe_load(open("compose.yml"))
@@ -298,3 +311,14 @@ for bad in "udp noise yamux" "tcp secio yamux" "tcp noise quic"; do
   [[ $msg == *unsupported* ]] || die "binary accepts $bad, which is not registered: $msg"
 done
 say "binary capabilities match the registration: ok"
+
+# The binary maps GnuTLS only through its module (src/gnutls_module.h).
+MOD=$BIN-gnutls.so
+NEEDED=$(LC_ALL=C readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | xargs)
+[[ " $NEEDED " != *" libgnutls"* && " $NEEDED " != *" libngtcp2"* ]] \
+  || die "$BIN links GnuTLS or ngtcp2 itself (NEEDED: $NEEDED): they belong in its module"
+[[ -f $MOD ]] || die "no GnuTLS module beside the binary ($MOD)"
+exports=$(LC_ALL=C nm -D --defined-only "$MOD" | awk '{print $3}' | xargs)
+[[ $exports == lp2p_gnutls_module ]] || die "$MOD must export only lp2p_gnutls_module, not: $exports"
+LC_ALL=C readelf -d "$MOD" | grep -q 'NEEDED.*libgnutls' || die "$MOD does not link GnuTLS"
+say "GnuTLS module: binary NEEDED $NEEDED; $(basename "$MOD") exports lp2p_gnutls_module: ok"

@@ -2,10 +2,11 @@
  * forms of listener address each transport's dialer accepts (ws: /ws
  * right after the tcp port; wss: /wss, /tls/ws, /tls/sni/<host>/ws;
  * quic-v1: /quic-v1 right after the udp port) with
- * ip4, ip6, dns4 and dns6 hosts. */
+ * ip4, ip6, dns4 and dns6 hosts; which stacks need the GnuTLS module. */
 #include "testutil.h"
 
 #include "../../src/transport.h"
+#include "lp2p/upgrade.h"
 
 #include <string.h>
 
@@ -66,7 +67,17 @@ static void test_names(void **state) {
   (void)state;
   assert_string_equal(lp2p__transport_names(), "tcp, ws, wss, quic-v1");
   assert_true(lp2p__transport_find("quic-v1")->udp);
-  assert_non_null(lp2p__transport_find("quic-v1")->driver);
+  /* quic-v1 runs the GnuTLS module's driver; wss its TLS layer; tcp and
+   * ws with noise or plaintext never need the module. */
+  const lp2p_security_ops *noise = lp2p_security_find("noise"),
+                          *tls = lp2p_security_find("tls"),
+                          *plain = lp2p_security_find("plaintext");
+  assert_true(lp2p__transport_needs_gnutls(lp2p__transport_find("quic-v1"), NULL));
+  assert_true(lp2p__transport_needs_gnutls(lp2p__transport_find("wss"), noise));
+  assert_true(lp2p__transport_needs_gnutls(lp2p__transport_find("tcp"), tls));
+  assert_true(lp2p__transport_needs_gnutls(lp2p__transport_find("ws"), tls));
+  assert_false(lp2p__transport_needs_gnutls(lp2p__transport_find("tcp"), noise));
+  assert_false(lp2p__transport_needs_gnutls(lp2p__transport_find("ws"), plain));
   assert_int_equal(lp2p__transport_find("ws")->n_layers, 1);
   assert_string_equal(lp2p__transport_find("wss")->suffix, "/tls/ws");
 }
