@@ -1,6 +1,7 @@
 /* The core's side of the GnuTLS module (gnutls_module.h): the one loader
  * and the forwarding ops the core's tables hold. */
 #include "gnutls_module.h"
+#include "sha1.h"
 
 #include "lp2p/tls.h"
 
@@ -161,3 +162,10 @@ const lp2p_layer_ops lp2p__tls_layer = {.name = "tls",
                                         .deadline = lay_deadline,
                                         .expire = lay_expire,
                                         .destroy = lay_destroy};
+
+/* ---- SHA-1 for the WebSocket accept key (sha1.h) ---- */
+
+int lp2p__sha1(uint8_t out[LP2P__SHA1_LEN], const uint8_t *p, size_t len) {
+  const lp2p__gnutls_ops *m = lp2p__gnutls();
+  return m ? m->sha1(out, p, len) : LP2P_ENOTSUP;
+}

@@ -29,7 +29,7 @@
 
 /* Bumped with any change of the table: a module from another build is
  * refused rather than called through the wrong layout. */
-#define LP2P__GNUTLS_ABI 1
+#define LP2P__GNUTLS_ABI 2
 
 typedef struct lp2p__gnutls_ops {
   unsigned abi;                    /* LP2P__GNUTLS_ABI */
@@ -46,6 +46,8 @@ typedef struct lp2p__gnutls_ops {
   int (*key_check)(const lp2p_pubkey *pk);
   int (*key_verify)(const lp2p_pubkey *pk, const uint8_t *msg, size_t len,
                     const uint8_t *sig, size_t sig_len);
+  /* SHA-1 for the WebSocket accept key (sha1.h). */
+  int (*sha1)(uint8_t out[20], const uint8_t *p, size_t len);
 } lp2p__gnutls_ops;
 
 /* The module's table: opened on the first call (the file beside the

@@ -7,6 +7,8 @@
 #include "lp2p/tls_layer.h"
 #include "lp2p/tls_session.h"
 
+#include <gnutls/crypto.h>
+
 static void *tls_shared_new(lp2p_env *env, const lp2p_security_params *p) {
   lp2p_tls_creds *creds = NULL;
   return lp2p_tls_cert_credentials(&creds, p->identity, env) == 0 ? creds : NULL;
@@ -48,6 +50,11 @@ static int wss_creds(void **out, const lp2p_env *env) {
 }
 static void creds_free(void *creds) { lp2p_tls_creds_free(creds); }
 
+static int sha1(uint8_t out[20], const uint8_t *p, size_t len) {
+  if (lp2p_gnutls_init()) return LP2P_ENOMEM;
+  return gnutls_hash_fast(GNUTLS_DIG_SHA1, p, len, out) < 0 ? LP2P_EINVAL : 0;
+}
+
 /* What the module exports (its version script hides everything else). */
 __attribute__((visibility("default"))) extern const lp2p__gnutls_ops lp2p_gnutls_module;
 const lp2p__gnutls_ops lp2p_gnutls_module = {.abi = LP2P__GNUTLS_ABI,
@@ -58,4 +65,5 @@ const lp2p__gnutls_ops lp2p_gnutls_module = {.abi = LP2P__GNUTLS_ABI,
                                              .creds_free = creds_free,
                                              .quic = &lp2p__udp_driver,
                                              .key_check = lp2p__spki_check,
-                                             .key_verify = lp2p__spki_verify};
+                                             .key_verify = lp2p__spki_verify,
+                                             .sha1 = sha1};

@@ -30,6 +30,7 @@ static const lp2p_layer_ops *const ws_layers[] = {&lp2p_ws_layer};
 static const lp2p__transport ws = {.name = "ws",
                                    .layers = ws_layers,
                                    .n_layers = 1,
+                                   .gnutls = 1,
                                    .suffix = "/ws",
                                    .dialable = ws_dialable};
 

@@ -17,7 +17,8 @@ int lp2p_ws_accept(char out[LP2P_WS_ACCEPT_LEN + 1], const char *key) {
   if (klen > 64) return LP2P_EINVAL;
   memcpy(buf, key, klen);
   memcpy(buf + klen, WS_GUID, sizeof WS_GUID - 1);
-  lp2p__sha1(digest, buf, klen + sizeof WS_GUID - 1);
+  int rc = lp2p__sha1(digest, buf, klen + sizeof WS_GUID - 1);
+  if (rc) return rc;
   sodium_bin2base64(out, LP2P_WS_ACCEPT_LEN + 1, digest, sizeof digest,
                     sodium_base64_VARIANT_ORIGINAL);
   return 0;

@@ -57,7 +57,8 @@ typedef struct lp2p_ws_http {
 int lp2p_ws_http_parse(lp2p_ws_http *h, const uint8_t *p, size_t len, int response);
 
 /* Sec-WebSocket-Accept for a key (section 4.2.2 step 5.4): base64 of the
- * SHA-1 of the key and the GUID. out gets 28 characters and a NUL. */
+ * SHA-1 of the key and the GUID. out gets 28 characters and a NUL. The
+ * SHA-1 is GnuTLS's, in the GnuTLS module: an error when it cannot load. */
 #define LP2P_WS_ACCEPT_LEN 28
 int lp2p_ws_accept(char out[LP2P_WS_ACCEPT_LEN + 1], const char *key);
 

@@ -13,8 +13,8 @@
 #   4. The listener's peer id differs from the one in the address.
 #   5. The listener offers only another security protocol (a scripted
 #      listener answering "na"): fails at once, not by timeout.
-#   6. The GnuTLS module (src/gnutls_module.h) missing or not ours: tls
-#      and quic-v1 fail at start with one line naming it; a tcp/noise
+#   6. The GnuTLS module (src/gnutls_module.h) missing or not ours: tls,
+#      ws, wss and quic-v1 fail at start with one line naming it; a tcp/noise
 #      dialer without it still passes (it never opens it).
 set -uo pipefail
 
@@ -152,6 +152,8 @@ run "listener quic-v1, GnuTLS module missing" "quic-v1: cannot load the GnuTLS m
   LP2P_GNUTLS_MODULE=$NOMOD transport=quic-v1 is_dialer=false test_timeout_seconds=30
 run "dialer wss, GnuTLS module missing" "wss: cannot load the GnuTLS module" 3 \
   LP2P_GNUTLS_MODULE=$NOMOD transport=wss is_dialer=true test_timeout_seconds=30
+run "listener ws, GnuTLS module missing" "ws: cannot load the GnuTLS module" 3 \
+  LP2P_GNUTLS_MODULE=$NOMOD transport=ws is_dialer=false test_timeout_seconds=30
 OTHER_SO=$(ldconfig -p | awk '$1 == "libwslay.so.1" && $NF ~ /^\// {print $NF; exit}')
 if [[ -n $OTHER_SO ]]; then
   run "dialer tcp/tls, another library as the module" "no lp2p_gnutls_module" 3 \

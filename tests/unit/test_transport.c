@@ -67,8 +67,8 @@ static void test_names(void **state) {
   (void)state;
   assert_string_equal(lp2p__transport_names(), "tcp, ws, wss, quic-v1");
   assert_true(lp2p__transport_find("quic-v1")->udp);
-  /* quic-v1 runs the GnuTLS module's driver; wss its TLS layer; tcp and
-   * ws with noise or plaintext never need the module. */
+  /* quic-v1 runs the GnuTLS module's driver; wss its TLS layer; ws its
+   * SHA-1; tcp with noise or plaintext never needs the module. */
   const lp2p_security_ops *noise = lp2p_security_find("noise"),
                           *tls = lp2p_security_find("tls"),
                           *plain = lp2p_security_find("plaintext");
@@ -77,7 +77,8 @@ static void test_names(void **state) {
   assert_true(lp2p__transport_needs_gnutls(lp2p__transport_find("tcp"), tls));
   assert_true(lp2p__transport_needs_gnutls(lp2p__transport_find("ws"), tls));
   assert_false(lp2p__transport_needs_gnutls(lp2p__transport_find("tcp"), noise));
-  assert_false(lp2p__transport_needs_gnutls(lp2p__transport_find("ws"), plain));
+  assert_false(lp2p__transport_needs_gnutls(lp2p__transport_find("tcp"), plain));
+  assert_true(lp2p__transport_needs_gnutls(lp2p__transport_find("ws"), plain));
   assert_int_equal(lp2p__transport_find("ws")->n_layers, 1);
   assert_string_equal(lp2p__transport_find("wss")->suffix, "/tls/ws");
 }
