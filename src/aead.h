@@ -17,10 +17,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lp2p/common.h"
+
 /* out gets len bytes of ciphertext then the 16-byte tag; out may equal pt.
  * 0, or LP2P_ENOMEM / LP2P_EINVAL when the library fails. */
 int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
                     const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t len);
+/* The same over the concatenation of n pieces (a frame header and its
+ * payload), read where they lie: OpenSSL takes them one after the other,
+ * so bulk data is encrypted from the caller's memory into out with no copy
+ * first. Below BULK_MIN, or without libcrypto, the pieces are gathered into
+ * out and sealed there. No piece may overlap out, except a single piece
+ * equal to it (in place). */
+int lp2p__aead_sealv(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
+                     const uint8_t *ad, size_t adlen, const lp2p_iovec *v, size_t n);
 /* ct is len bytes of ciphertext followed by the tag; out (len bytes) may
  * equal ct. 0, or LP2P_EDECRYPT on a bad tag (out is then wiped). */
 int lp2p__aead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],

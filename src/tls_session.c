@@ -51,9 +51,13 @@ struct lp2p_tls_session {
   size_t in_off, whole;
   int starved;  /* pull found nothing since the last GnuTLS call began */
   lp2p_buf out; /* pushed by GnuTLS, not yet written */
+  /* Inside lp2p_tls_session_send: records go straight to io.write, whose
+   * copy is then the only one (push_err keeps its code for send). */
+  int direct;
+  int push_err;
   char *alpn[LP2P_TLS_ALPN_MAX];
   const char *agreed;
-  uint8_t plain[LP2P_TLS_RECORD_MAX];
+  uint8_t stage[LP2P_TLS_RECORD_MAX]; /* sendv: pieces of one record */
 };
 
 /* ---- credentials ------------------------------------------------------- */
@@ -230,6 +234,13 @@ int lp2p_tls_selfsigned_credentials(lp2p_tls_creds **out, const lp2p_env *env) {
 
 static ssize_t push_cb(gnutls_transport_ptr_t ud, const void *p, size_t len) {
   lp2p_tls_session *s = ud;
+  if (s->direct && s->out.len == 0) {
+    int rc = s->io.write(s->io.ud, p, len);
+    if (rc == 0) return (ssize_t)len;
+    s->push_err = rc;
+    gnutls_transport_set_errno(s->g, EIO);
+    return -1;
+  }
   if (lp2p_buf_append(&s->out, p, len)) {
     gnutls_transport_set_errno(s->g, ENOMEM);
     return -1;
@@ -458,8 +469,22 @@ static int read_records(lp2p_tls_session *s) {
   /* Each turn consumes input, so the loop ends with it. */
   while (s->state == ST_OPEN) {
     s->starved = 0;
-    ssize_t n = gnutls_record_recv(s->g, s->plain, sizeof s->plain);
+    /* The record's plaintext where GnuTLS decrypted it: no copy out. */
+    gnutls_packet_t pkt = NULL;
+    ssize_t n = gnutls_record_recv_packet(s->g, &pkt);
     int rc = flush(s); /* e.g. a KeyUpdate answer */
+    if (n > 0 && !rc) {
+      gnutls_datum_t d = {0};
+      gnutls_packet_get(pkt, &d, NULL);
+      lp2p_event ev = {.type = LP2P_EV_DATA, .data = d.data, .len = d.size};
+      rc = emit(s, &ev);
+    }
+    if (pkt) gnutls_packet_deinit(pkt);
+    if (n > 0) {
+      if (rc) return rc;
+      if (s->err) return s->err;
+      continue;
+    }
     if (again(n) && !s->starved && !rc) continue;
     if (again(n)) return rc;
     if (rc) return rc;
@@ -475,9 +500,6 @@ static int read_records(lp2p_tls_session *s) {
       if (!gnutls_error_is_fatal((int)n)) continue;
       return tls_error(s, (int)n, "record");
     }
-    lp2p_event ev = {.type = LP2P_EV_DATA, .data = s->plain, .len = (size_t)n};
-    if ((rc = emit(s, &ev))) return rc;
-    if (s->err) return s->err;
   }
   return 0;
 }
@@ -524,21 +546,72 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
   return rc ? fail(s, rc) : 0;
 }
 
-int lp2p_tls_session_send(lp2p_tls_session *s, const uint8_t *p, size_t len) {
-  if (s->err) return s->err;
-  if (s->closed) return LP2P_ECLOSED;
-  if (s->state != ST_OPEN && s->state != ST_PEER_DONE) return fail(s, LP2P_EINVAL);
+/* Sends p as records (GnuTLS takes at most one record per call; push never
+ * blocks, so it always takes one). */
+static int send_records(lp2p_tls_session *s, const uint8_t *p, size_t len) {
   while (len > 0) {
-    /* Push never blocks, so GnuTLS takes a whole record each time. */
+    s->direct = 1;
     ssize_t n = gnutls_record_send(s->g, p, len);
-    if (n <= 0)
-      return fail(s, tls_error(s, n ? (int)n : GNUTLS_E_INTERNAL_ERROR, "send"));
+    s->direct = 0;
+    if (n <= 0 && s->push_err) return s->push_err;
+    if (n <= 0) return tls_error(s, n ? (int)n : GNUTLS_E_INTERNAL_ERROR, "send");
     int rc = flush(s);
-    if (rc) return fail(s, rc);
+    if (rc) return rc;
     p += n;
     len -= (size_t)n;
   }
   return 0;
+}
+
+static int can_send(lp2p_tls_session *s) {
+  if (s->err) return s->err;
+  if (s->closed) return LP2P_ECLOSED;
+  if (s->state != ST_OPEN && s->state != ST_PEER_DONE) return fail(s, LP2P_EINVAL);
+  return 0;
+}
+
+int lp2p_tls_session_send(lp2p_tls_session *s, const uint8_t *p, size_t len) {
+  int rc = can_send(s);
+  if (rc) return rc;
+  rc = send_records(s, p, len);
+  return rc ? fail(s, rc) : 0;
+}
+
+/* A record is at most LP2P_TLS_RECORD_MAX bytes (RFC 8446 5.1), so a frame
+ * header (12 bytes of yamux) sent on its own would be a record of its own,
+ * with its own tag and AEAD call. Pieces are staged only until one record
+ * is full; whole records of a large piece, and all of the last piece, go
+ * to GnuTLS where they lie. A yamux frame of 64 KiB so costs one 16 KiB
+ * copy (the record with the header), where joining header and payload
+ * first cost 64 KiB. */
+int lp2p_tls_session_sendv(lp2p_tls_session *s, const lp2p_iovec *v, size_t n) {
+  int rc = can_send(s);
+  if (rc) return rc;
+  size_t staged = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const uint8_t *p = v[i].p;
+    size_t len = v[i].len;
+    while (len > 0 && rc == 0) {
+      size_t take;
+      if (staged == 0 && (i + 1 == n || len >= LP2P_TLS_RECORD_MAX)) {
+        take = i + 1 == n ? len : len - len % LP2P_TLS_RECORD_MAX;
+        rc = send_records(s, p, take);
+      } else {
+        take = LP2P_TLS_RECORD_MAX - staged;
+        if (take > len) take = len;
+        memcpy(s->stage + staged, p, take);
+        staged += take;
+        if (staged == LP2P_TLS_RECORD_MAX) {
+          rc = send_records(s, s->stage, staged);
+          staged = 0;
+        }
+      }
+      p += take;
+      len -= take;
+    }
+  }
+  if (rc == 0 && staged) rc = send_records(s, s->stage, staged);
+  return rc ? fail(s, rc) : 0;
 }
 
 int lp2p_tls_session_close(lp2p_tls_session *s) {
@@ -573,6 +646,6 @@ void lp2p_tls_session_free(lp2p_tls_session *s) {
     free(s->alpn[i]);
   lp2p_buf_free_secret(&s->out);
   lp2p_buf_free(&s->in);
-  sodium_memzero(s->plain, sizeof s->plain);
+  sodium_memzero(s->stage, sizeof s->stage);
   free(s);
 }

@@ -31,6 +31,9 @@ static int noise_recv(void *s, const uint8_t *in, size_t len) {
 static int noise_send(void *s, const uint8_t *p, size_t len) {
   return lp2p_noise_send(s, p, len);
 }
+static int noise_sendv(void *s, const lp2p_iovec *v, size_t n) {
+  return lp2p_noise_sendv(s, v, n);
+}
 static void noise_destroy(void *s) { lp2p_noise_free(s); }
 
 static const lp2p_security_ops noise_ops = {.name = "noise",
@@ -41,7 +44,8 @@ static const lp2p_security_ops noise_ops = {.name = "noise",
                                             .start = noise_start,
                                             .recv = noise_recv,
                                             .send = noise_send,
-                                            .destroy = noise_destroy};
+                                            .destroy = noise_destroy,
+                                            .sendv = noise_sendv};
 
 static void *tls_shared_new(lp2p_env *env, const lp2p_security_params *p) {
   lp2p_tls_creds *creds = NULL;
@@ -64,6 +68,9 @@ static int tls_recv(void *s, const uint8_t *in, size_t len) {
 static int tls_send(void *s, const uint8_t *p, size_t len) {
   return lp2p_tls_send(s, p, len);
 }
+static int tls_sendv(void *s, const lp2p_iovec *v, size_t n) {
+  return lp2p_tls_sendv(s, v, n);
+}
 static void tls_destroy(void *s) { lp2p_tls_free(s); }
 
 static const lp2p_security_ops tls_ops = {.name = "tls",
@@ -74,7 +81,8 @@ static const lp2p_security_ops tls_ops = {.name = "tls",
                                           .start = tls_start,
                                           .recv = tls_recv,
                                           .send = tls_send,
-                                          .destroy = tls_destroy};
+                                          .destroy = tls_destroy,
+                                          .sendv = tls_sendv};
 
 /* Plaintext has no muxer negotiation of its own: the list is unused. */
 static void *plaintext_create(lp2p_env *env, const lp2p_security_params *p, lp2p_io io) {

@@ -69,12 +69,12 @@ static void setup_pair(side *d, side *l, const char *muxer, int perf_server,
                           .step_timeout_ms = 10000};
   memset(d, 0, sizeof *d);
   memset(l, 0, sizeof *l);
-  d->conn = lp2p_conn_new(&env, &cfg, (lp2p_io){side_write, side_event, d});
+  d->conn = lp2p_conn_new(&env, &cfg, (lp2p_io){.write = side_write, .event = side_event, .ud = d});
   cfg.initiator = 0;
   cfg.identity = &li;
   cfg.perf_server = perf_server;
   cfg.perf_max_bytes = cap;
-  l->conn = lp2p_conn_new(&env, &cfg, (lp2p_io){side_write, side_event, l});
+  l->conn = lp2p_conn_new(&env, &cfg, (lp2p_io){.write = side_write, .event = side_event, .ud = l});
   assert_int_equal(lp2p_conn_start(d->conn), 0);
   assert_int_equal(lp2p_conn_start(l->conn), 0);
   assert_int_equal(run_until_quiet(d, l, 0), 0);

@@ -93,7 +93,7 @@ static lp2p_env env0;
 static void peer_init(peer *pe, int initiator, uint32_t max_streams, size_t max_frame) {
   memset(pe, 0, sizeof *pe);
   lp2p_mplex_config cfg = {initiator, max_streams, max_frame, 0};
-  lp2p_io io = {p_write, p_event, pe};
+  lp2p_io io = {.write = p_write, .event = p_event, .ud = pe};
   pe->m = lp2p_mplex_new(&env0, &cfg, io);
   assert_non_null(pe->m);
 }

@@ -83,7 +83,7 @@ static int sink_event(void *ud, const lp2p_event *ev) {
 }
 
 static lp2p_io sink_io(sink *s) {
-  lp2p_io io = {sink_write, sink_event, s};
+  lp2p_io io = {.write = sink_write, .event = sink_event, .ud = s};
   return io;
 }
 

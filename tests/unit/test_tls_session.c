@@ -134,8 +134,8 @@ static void make(end *c, end *s, const opts *o) {
     cc.verify_ctx = c;
     sc.verify_ctx = s;
   }
-  c->s = lp2p_tls_session_new(&env, &cc, (lp2p_io){end_write, end_event, c});
-  s->s = lp2p_tls_session_new(&env, &sc, (lp2p_io){end_write, end_event, s});
+  c->s = lp2p_tls_session_new(&env, &cc, (lp2p_io){.write = end_write, .event = end_event, .ud = c});
+  s->s = lp2p_tls_session_new(&env, &sc, (lp2p_io){.write = end_write, .event = end_event, .ud = s});
   assert_non_null(c->s);
   assert_non_null(s->s);
 }
@@ -368,7 +368,7 @@ static void test_bad_config(void **state) {
   (void)state;
   static const char *const bad[] = {""};
   lp2p_tls_config sc = {.client = 0, .creds = NULL};
-  lp2p_io io = {end_write, end_event, NULL};
+  lp2p_io io = {.write = end_write, .event = end_event, .ud = NULL};
   assert_null(lp2p_tls_session_new(&env, &sc, io));
   lp2p_tls_config cc = {.client = 1, .alpn = bad, .n_alpn = 1};
   assert_null(lp2p_tls_session_new(&env, &cc, io));

@@ -115,7 +115,7 @@ static void peer_init(peer *pr, int initiator, uint32_t window, uint32_t max_str
   memset(pr, 0, sizeof *pr);
   pr->record_data = 1;
   lp2p_yamux_config cfg = {initiator, max_streams, window, max_pongs, 0};
-  lp2p_io io = {w_cb, e_cb, pr};
+  lp2p_io io = {.write = w_cb, .event = e_cb, .ud = pr};
   pr->y = lp2p_yamux_new(&pr->env, &cfg, io);
   assert_non_null(pr->y);
 }
@@ -218,7 +218,7 @@ static void test_config(void **state) {
   lp2p_env env = {0};
   peer p;
   memset(&p, 0, sizeof p);
-  lp2p_io io = {w_cb, e_cb, &p};
+  lp2p_io io = {.write = w_cb, .event = e_cb, .ud = &p};
   lp2p_yamux_config small = {1, 0, 1000, 0, 0};
   assert_null(lp2p_yamux_new(&env, &small, io)); /* below the spec's 256 KiB */
   lp2p_yamux_config huge = {1, 0, UINT32_MAX, 0, 0};
