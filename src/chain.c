@@ -101,13 +101,15 @@ lp2p_chain *lp2p_chain_new(lp2p_env *env, const lp2p_chain_config *cfg, lp2p_io 
   c->io = io;
   c->conn = lp2p_conn_new(
       env, cfg->conn,
-      (lp2p_io){.write = conn_write, .event = conn_event, .ud = c, .reserve = conn_reserve});
+      (lp2p_io){
+          .write = conn_write, .event = conn_event, .ud = c, .reserve = conn_reserve});
   if (!c->conn) goto fail;
   for (size_t i = 0; i < cfg->n_layers; i++) {
     c->slots[i] = (slot){c, i};
     c->ops[i] = cfg->layers[i];
-    c->l[i] = c->ops[i]->create(env, cfg->conn->initiator, &cfg->params,
-                                (lp2p_io){.write = layer_write, .event = layer_event, .ud = &c->slots[i]});
+    c->l[i] = c->ops[i]->create(
+        env, cfg->conn->initiator, &cfg->params,
+        (lp2p_io){.write = layer_write, .event = layer_event, .ud = &c->slots[i]});
     if (!c->l[i]) goto fail;
     c->n = i + 1;
   }

@@ -517,7 +517,8 @@ int lp2p_noise_sendv(lp2p_noise *n, const lp2p_iovec *v, size_t cnt) {
     size_t ns = 0, chunk = 0;
     while (i < cnt && ns < SEND_SLICES && chunk < LP2P_NOISE_PLAINTEXT_MAX) {
       size_t take = v[i].len - off;
-      if (take > LP2P_NOISE_PLAINTEXT_MAX - chunk) take = LP2P_NOISE_PLAINTEXT_MAX - chunk;
+      if (take > LP2P_NOISE_PLAINTEXT_MAX - chunk)
+        take = LP2P_NOISE_PLAINTEXT_MAX - chunk;
       if (take) sl[ns++] = (lp2p_iovec){v[i].p + off, take};
       chunk += take;
       off += take;

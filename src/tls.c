@@ -104,7 +104,8 @@ lp2p_tls *lp2p_tls_new(lp2p_env *env, const lp2p_tls_sec_config *cfg, lp2p_io io
                         .require_peer_cert = 1,
                         .verify = verify,
                         .verify_ctx = t};
-  t->s = lp2p_tls_session_new(env, &sc, (lp2p_io){.write = on_write, .event = on_event, .ud = t});
+  t->s = lp2p_tls_session_new(env, &sc,
+                              (lp2p_io){.write = on_write, .event = on_event, .ud = t});
   if (!t->s) goto fail;
   return t;
 fail:

@@ -87,8 +87,10 @@ static void run(const lp2p_layer_ops *const *layers, size_t n, const char *muxer
   lp2p_chain_config lcc = {.conn = &lc, .layers = layers, .n_layers = n};
   lcc.params = (lp2p_layer_params){.step_timeout_ms = 1000, .tls_creds = creds};
   side d = {0}, l = {0};
-  d.chain = lp2p_chain_new(&env, &dcc, (lp2p_io){.write = side_write, .event = side_event, .ud = &d});
-  l.chain = lp2p_chain_new(&env, &lcc, (lp2p_io){.write = side_write, .event = side_event, .ud = &l});
+  d.chain = lp2p_chain_new(&env, &dcc,
+                           (lp2p_io){.write = side_write, .event = side_event, .ud = &d});
+  l.chain = lp2p_chain_new(&env, &lcc,
+                           (lp2p_io){.write = side_write, .event = side_event, .ud = &l});
   assert_non_null(d.chain);
   assert_non_null(l.chain);
   assert_int_equal(lp2p_chain_start(d.chain), 0);
@@ -148,7 +150,8 @@ static void test_ws_deadline(void **state) {
   lp2p_chain_config ch = {.conn = &cc, .layers = ws_only, .n_layers = 1};
   ch.params.step_timeout_ms = 50;
   side s = {0};
-  s.chain = lp2p_chain_new(&e, &ch, (lp2p_io){.write = side_write, .event = side_event, .ud = &s});
+  s.chain = lp2p_chain_new(&e, &ch,
+                           (lp2p_io){.write = side_write, .event = side_event, .ud = &s});
   assert_int_equal(lp2p_chain_deadline(s.chain), LP2P_NO_DEADLINE);
   assert_int_equal(lp2p_chain_start(s.chain), 0);
   assert_int_equal(lp2p_chain_deadline(s.chain), 150);

@@ -179,7 +179,8 @@ static void test_shared_creds(void **state) {
   assert_int_equal(lp2p_tls_cert_credentials(&creds, &id, &env), 0);
   for (int i = 0; i < 2; i++) {
     lp2p_tls_sec_config cfg = {.initiator = i, .identity = &id, .creds = creds};
-    lp2p_tls *t = lp2p_tls_new(&env, &cfg, (lp2p_io){.write = s_write, .event = s_event, .ud = NULL});
+    lp2p_tls *t = lp2p_tls_new(&env, &cfg,
+                               (lp2p_io){.write = s_write, .event = s_event, .ud = NULL});
     assert_non_null(t);
     lp2p_tls_free(t);
   }
@@ -188,7 +189,8 @@ static void test_shared_creds(void **state) {
   noclock.unix_s = 0;
   assert_int_not_equal(lp2p_tls_cert_credentials(&creds, &id, &noclock), 0);
   lp2p_tls_sec_config cfg = {.initiator = 1, .identity = &id};
-  assert_null(lp2p_tls_new(&noclock, &cfg, (lp2p_io){.write = s_write, .event = s_event, .ud = NULL}));
+  assert_null(lp2p_tls_new(&noclock, &cfg,
+                           (lp2p_io){.write = s_write, .event = s_event, .ud = NULL}));
   lp2p_identity_clear(&id);
 }
 
