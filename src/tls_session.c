@@ -1,6 +1,8 @@
-/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. recv appends to
- * an input buffer from which pull hands GnuTLS whole records; push appends
- * to an output buffer flushed through io.write after every GnuTLS call.
+/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. Pull hands GnuTLS
+ * whole records, straight from recv's input, or from an input buffer that
+ * holds a record split across reads; push appends to an output buffer
+ * flushed through io.write after every GnuTLS call (during send, straight
+ * to io.write).
  * GnuTLS itself never blocks (GNUTLS_NONBLOCK) and never sees a socket. */
 #include "lp2p/tls_session.h"
 
@@ -45,9 +47,13 @@ struct lp2p_tls_session {
   int in_recv;
   int closed; /* we sent close_notify */
   int verify_err;
-  /* Received bytes. GnuTLS pulls from in.data[in_off..whole): only whole
-   * records, see take_input(). */
+  /* Received bytes. GnuTLS pulls from src[in_off..whole): only whole
+   * records, see scan_records(). src is the caller's input while whole
+   * records arrive in it (no copy), else in.data, which then holds the
+   * start of one record until the rest of it arrives. */
   lp2p_buf in;
+  const uint8_t *src;
+  size_t src_len;
   size_t in_off, whole;
   int starved;  /* pull found nothing since the last GnuTLS call began */
   lp2p_buf out; /* pushed by GnuTLS, not yet written */
@@ -258,7 +264,7 @@ static ssize_t pull_cb(gnutls_transport_ptr_t ud, void *p, size_t len) {
     return -1;
   }
   size_t n = len < avail ? len : avail;
-  memcpy(p, s->in.data + s->in_off, n);
+  memcpy(p, s->src + s->in_off, n);
   s->in_off += n;
   return (ssize_t)n;
 }
@@ -336,15 +342,13 @@ static int verify_cb(gnutls_session_t g) {
 #define REC_HEADER 5
 #define REC_BODY_MAX (LP2P_TLS_RECORD_MAX + 256)
 
-/* Appends input and moves `whole` past every complete record, so GnuTLS
- * only ever pulls whole records. Checking each header here refuses a peer
- * that does not speak TLS at its first five bytes, with a reason that says
- * so, and an oversized record before it is buffered. */
-static int take_input(lp2p_tls_session *s, const uint8_t *in, size_t len) {
-  int rc = lp2p_buf_append(&s->in, in, len);
-  if (rc) return rc;
-  while (s->in.len - s->whole >= REC_HEADER) {
-    const uint8_t *h = s->in.data + s->whole;
+/* Moves `whole` past every complete record of src, so GnuTLS only ever
+ * pulls whole records. Checking each header here refuses a peer that does
+ * not speak TLS at its first five bytes, with a reason that says so, and
+ * an oversized record before it is buffered. */
+static int scan_records(lp2p_tls_session *s) {
+  while (s->src_len - s->whole >= REC_HEADER) {
+    const uint8_t *h = s->src + s->whole;
     size_t body = (size_t)h[3] << 8 | h[4];
     /* Content types 20..23 (RFC 8446 5.1), legacy version 3.x. */
     if (h[0] < 20 || h[0] > 23 || h[1] != 3) {
@@ -355,10 +359,20 @@ static int take_input(lp2p_tls_session *s, const uint8_t *in, size_t len) {
       LP2P_REASON("tls", "record of %zu bytes: over the limit", body);
       return LP2P_ETOOBIG;
     }
-    if (s->in.len - s->whole < REC_HEADER + body) break;
+    if (s->src_len - s->whole < REC_HEADER + body) break;
     s->whole += REC_HEADER + body;
   }
   return 0;
+}
+
+/* Bytes that complete the record begun in s->in (its header first), so a
+ * record split across reads is the only input ever copied. */
+static size_t to_complete(const lp2p_tls_session *s) {
+  if (s->in.len < REC_HEADER) return REC_HEADER - s->in.len;
+  size_t rec = REC_HEADER + ((size_t)s->in.data[3] << 8 | s->in.data[4]);
+  /* Over its cap: one byte more lets scan_records say so. */
+  if (rec > REC_HEADER + REC_BODY_MAX) return 1;
+  return rec > s->in.len ? rec - s->in.len : 1;
 }
 
 /* ---- session ----------------------------------------------------------- */
@@ -513,10 +527,22 @@ int lp2p_tls_session_start(lp2p_tls_session *s) {
   return rc < 0 ? fail(s, rc) : 0;
 }
 
-/* One slice of input, at most a record's worth: the input buffer then
- * holds about two records, whatever one read brings. */
-static int recv_slice(lp2p_tls_session *s, const uint8_t *in, size_t len) {
-  int rc = take_input(s, in, len);
+/* One slice of input: the whole records at its start straight from the
+ * caller's memory when nothing is buffered (direct), else appended to the
+ * record begun in s->in. What GnuTLS did not take (the start of the next
+ * record) is kept in s->in, so it never holds more than one record,
+ * whatever one read brings. */
+static int recv_slice(lp2p_tls_session *s, const uint8_t *in, size_t len, int direct) {
+  int rc = 0;
+  if (direct) {
+    s->src = in;
+    s->src_len = len;
+  } else {
+    rc = lp2p_buf_append(&s->in, in, len);
+    s->src = s->in.data;
+    s->src_len = s->in.len;
+  }
+  if (rc == 0) rc = scan_records(s);
   if (rc == 0 && s->state == ST_HANDSHAKE) {
     rc = step_handshake(s);
     if (rc == 1)
@@ -525,9 +551,15 @@ static int recv_slice(lp2p_tls_session *s, const uint8_t *in, size_t len) {
       rc = s->err;
   }
   if (rc == 0) rc = read_records(s);
-  lp2p_buf_consume(&s->in, s->in_off);
+  if (direct && rc == 0 && s->in_off < len)
+    rc = lp2p_buf_append(&s->in, in + s->in_off, len - s->in_off);
+  else if (!direct)
+    lp2p_buf_consume(&s->in, s->in_off);
   s->whole -= s->in_off;
   s->in_off = 0;
+  /* Only s->in outlives the call. */
+  s->src = s->in.data;
+  s->src_len = s->in.len;
   return rc;
 }
 
@@ -537,8 +569,10 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
   s->in_recv = 1;
   int rc = 0;
   while (rc == 0 && len > 0 && s->state != ST_PEER_DONE) {
-    size_t n = len < REC_HEADER + REC_BODY_MAX ? len : REC_HEADER + REC_BODY_MAX;
-    rc = recv_slice(s, in, n);
+    int direct = s->in.len == 0;
+    size_t n = direct ? len : to_complete(s);
+    if (n > len) n = len;
+    rc = recv_slice(s, in, n, direct);
     in += n;
     len -= n;
   }
