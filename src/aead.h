@@ -6,7 +6,9 @@
  * (AVX-512, 65519-byte messages, bench/perf.sh notes) it seals 1.3-1.6 GB/s
  * where libsodium 1.0.18 does 0.56-0.63 and GnuTLS's nettle 3.8 0.11-0.15,
  * and the transport is bound by this (perf record: 77% of both ends' CPU in
- * libsodium before the switch). Messages under 1 KiB stay with libsodium
+ * libsodium before the switch). Per CPU second (lp2p-bench-aead, load
+ * 4-5): OpenSSL seals 3.4-3.6 GB/s, libsodium 0.71; bench/PERF-RESULTS.md
+ * ("where the time goes now") turns that into the ceiling it sets. Messages under 1 KiB stay with libsodium
  * (aead.c BULK_MIN says why), and libcrypto is opened by an app that
  * moves bulk data rather than linked (aead.c says why). One OpenSSL context per
  * direction for the whole (single-threaded) process; lp2p__aead_wipe
