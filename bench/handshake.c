@@ -63,10 +63,12 @@ static int one_connection(lp2p_env *env, const lp2p_identity *di,
                           .muxer = lp2p_muxer_find("yamux"),
                           .step_timeout_ms = 10000};
   end d = {0}, l = {0};
-  d.conn = lp2p_conn_new(env, &cfg, (lp2p_io){on_write, on_event, &d});
+  d.conn =
+      lp2p_conn_new(env, &cfg, (lp2p_io){.write = on_write, .event = on_event, .ud = &d});
   cfg.initiator = 0;
   cfg.identity = li;
-  l.conn = lp2p_conn_new(env, &cfg, (lp2p_io){on_write, on_event, &l});
+  l.conn =
+      lp2p_conn_new(env, &cfg, (lp2p_io){.write = on_write, .event = on_event, .ud = &l});
   int rc = lp2p_conn_start(d.conn);
   if (!rc) rc = lp2p_conn_start(l.conn);
   if (!rc) rc = exchange(&d, &l);

@@ -94,21 +94,38 @@ static int update(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t len
   return 0;
 }
 
-int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
-                    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t len) {
-  if (len < BULK_MIN || ossl.state <= 0)
+int lp2p__aead_sealv(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
+                     const uint8_t *ad, size_t adlen, const lp2p_iovec *v, size_t n) {
+  size_t len = lp2p_iov_len(v, n);
+  if (len < BULK_MIN || ossl.state <= 0) {
+    /* libsodium seals one contiguous message: gather it in out first (a
+     * copy only on this path: short messages, or no libcrypto). */
+    const uint8_t *pt = n == 1 ? v[0].p : out;
+    if (n != 1)
+      for (size_t i = 0, off = 0; i < n; off += v[i].len, i++)
+        if (v[i].len) memcpy(out + off, v[i].p, v[i].len);
     return crypto_aead_chacha20poly1305_ietf_encrypt_detached(
                out, out + len, NULL, pt, len, ad, adlen, NULL, nonce, key)
                ? LP2P_EINVAL
                : 0;
+  }
   EVP_CIPHER_CTX *c = prepare(1, key, nonce);
-  int n;
+  int got;
   if (!c) return LP2P_ENOMEM;
-  if (adlen && ossl.update(c, NULL, &n, ad, (int)adlen) != 1) return LP2P_EINVAL;
-  if (update(c, out, pt, len)) return LP2P_EINVAL;
-  if (ossl.final(c, out + len, &n) != 1) return LP2P_EINVAL;
+  if (adlen && ossl.update(c, NULL, &got, ad, (int)adlen) != 1) return LP2P_EINVAL;
+  /* ChaCha20-Poly1305 is a stream cipher: pieces of any length follow one
+   * another exactly as one message would (test_noise checks every split). */
+  for (size_t i = 0, off = 0; i < n; off += v[i].len, i++)
+    if (update(c, out + off, v[i].p, v[i].len)) return LP2P_EINVAL;
+  if (ossl.final(c, out + len, &got) != 1) return LP2P_EINVAL;
   if (ossl.ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAGLEN, out + len) != 1) return LP2P_EINVAL;
   return 0;
+}
+
+int lp2p__aead_seal(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],
+                    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t len) {
+  lp2p_iovec v = {pt, len};
+  return lp2p__aead_sealv(out, key, nonce, ad, adlen, &v, 1);
 }
 
 int lp2p__aead_open(uint8_t *out, const uint8_t key[32], const uint8_t nonce[12],

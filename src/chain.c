@@ -50,6 +50,13 @@ static int conn_write(void *ud, const uint8_t *p, size_t len) {
   return c->ops[c->n - 1]->send(c->l[c->n - 1], p, len);
 }
 
+/* Room at the tail of the driver's output, lent only when the connection
+ * writes straight to it (no byte layer between). */
+static uint8_t *conn_reserve(void *ud, size_t len) {
+  lp2p_chain *c = ud;
+  return c->n == 0 ? lp2p_io_reserve(&c->io, len) : NULL;
+}
+
 /* ---- events up ---- */
 
 static int conn_event(void *ud, const lp2p_event *ev) {
@@ -92,13 +99,17 @@ lp2p_chain *lp2p_chain_new(lp2p_env *env, const lp2p_chain_config *cfg, lp2p_io 
   lp2p_chain *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->io = io;
-  c->conn = lp2p_conn_new(env, cfg->conn, (lp2p_io){conn_write, conn_event, c});
+  c->conn = lp2p_conn_new(
+      env, cfg->conn,
+      (lp2p_io){
+          .write = conn_write, .event = conn_event, .ud = c, .reserve = conn_reserve});
   if (!c->conn) goto fail;
   for (size_t i = 0; i < cfg->n_layers; i++) {
     c->slots[i] = (slot){c, i};
     c->ops[i] = cfg->layers[i];
-    c->l[i] = c->ops[i]->create(env, cfg->conn->initiator, &cfg->params,
-                                (lp2p_io){layer_write, layer_event, &c->slots[i]});
+    c->l[i] = c->ops[i]->create(
+        env, cfg->conn->initiator, &cfg->params,
+        (lp2p_io){.write = layer_write, .event = layer_event, .ud = &c->slots[i]});
     if (!c->l[i]) goto fail;
     c->n = i + 1;
   }

@@ -83,6 +83,26 @@ int lp2p_io_emit(const lp2p_io *io, lp2p_event_type type, uint32_t stream,
   return io->event(io->ud, &ev);
 }
 
+int lp2p_io_writev(const lp2p_io *io, const lp2p_iovec *v, size_t n) {
+  if (io->writev) return io->writev(io->ud, v, n);
+  for (size_t i = 0; i < n; i++) {
+    int rc = v[i].len ? io->write(io->ud, v[i].p, v[i].len) : 0;
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+uint8_t *lp2p_io_reserve(const lp2p_io *io, size_t len) {
+  return io->reserve ? io->reserve(io->ud, len) : NULL;
+}
+
+size_t lp2p_iov_len(const lp2p_iovec *v, size_t n) {
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += v[i].len;
+  return len;
+}
+
 static char reason[256];
 static char taken[256];
 

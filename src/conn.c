@@ -108,9 +108,26 @@ static int wire_write(void *ud, const uint8_t *p, size_t len) {
   return c->io.write(c->io.ud, p, len);
 }
 
+static uint8_t *wire_reserve(void *ud, size_t len) {
+  lp2p_conn *c = ud;
+  return lp2p_io_reserve(&c->io, len);
+}
+
 static int secure_write(void *ud, const uint8_t *p, size_t len) {
   lp2p_conn *c = ud;
   return c->cfg.security->send(c->sec, p, len);
+}
+
+/* A muxer frame's header and payload, sealed together where the security
+ * protocol can (upgrade.h sendv). */
+static int secure_writev(void *ud, const lp2p_iovec *v, size_t n) {
+  lp2p_conn *c = ud;
+  if (c->cfg.security->sendv) return c->cfg.security->sendv(c->sec, v, n);
+  for (size_t i = 0; i < n; i++) {
+    int rc = v[i].len ? c->cfg.security->send(c->sec, v[i].p, v[i].len) : 0;
+    if (rc) return rc;
+  }
+  return 0;
 }
 
 static int stream_write(void *ud, const uint8_t *p, size_t len) {
@@ -371,7 +388,8 @@ static int muxed(lp2p_conn *c) {
 }
 
 static int start_muxer(lp2p_conn *c) {
-  lp2p_io io = {.write = secure_write, .event = mux_event, .ud = c};
+  lp2p_io io = {
+      .write = secure_write, .event = mux_event, .ud = c, .writev = secure_writev};
   c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
   if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
   return muxed(c);
@@ -424,7 +442,8 @@ static int sec_event(void *ud, const lp2p_event *ev) {
 }
 
 static int start_security(lp2p_conn *c) {
-  lp2p_io io = {.write = wire_write, .event = sec_event, .ud = c};
+  lp2p_io io = {
+      .write = wire_write, .event = sec_event, .ud = c, .reserve = wire_reserve};
   lp2p_security_params p = {.initiator = c->cfg.initiator,
                             .identity = c->cfg.identity,
                             .muxers = c->mux_proto,

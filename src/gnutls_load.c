@@ -116,6 +116,9 @@ static int sec_recv(void *s, const uint8_t *in, size_t len) {
 static int sec_send(void *s, const uint8_t *p, size_t len) {
   return mod.ops->tls->send(s, p, len);
 }
+static int sec_sendv(void *s, const lp2p_iovec *v, size_t n) {
+  return mod.ops->tls->sendv(s, v, n);
+}
 static void sec_destroy(void *s) {
   if (s) mod.ops->tls->destroy(s);
 }
@@ -130,7 +133,8 @@ const lp2p_security_ops lp2p__tls_security = {.name = "tls",
                                               .start = sec_start,
                                               .recv = sec_recv,
                                               .send = sec_send,
-                                              .destroy = sec_destroy};
+                                              .destroy = sec_destroy,
+                                              .sendv = sec_sendv};
 
 /* ---- the TLS byte layer of wss ---- */
 

@@ -29,7 +29,7 @@
 
 /* Bumped with any change of the table: a module from another build is
  * refused rather than called through the wrong layout. */
-#define LP2P__GNUTLS_ABI 2
+#define LP2P__GNUTLS_ABI 3
 
 typedef struct lp2p__gnutls_ops {
   unsigned abi;                    /* LP2P__GNUTLS_ABI */

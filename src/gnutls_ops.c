@@ -30,6 +30,9 @@ static int tls_recv(void *s, const uint8_t *in, size_t len) {
 static int tls_send(void *s, const uint8_t *p, size_t len) {
   return lp2p_tls_send(s, p, len);
 }
+static int tls_sendv(void *s, const lp2p_iovec *v, size_t n) {
+  return lp2p_tls_sendv(s, v, n);
+}
 static void tls_destroy(void *s) { lp2p_tls_free(s); }
 
 static const lp2p_security_ops tls_ops = {.name = "tls",
@@ -40,7 +43,8 @@ static const lp2p_security_ops tls_ops = {.name = "tls",
                                           .start = tls_start,
                                           .recv = tls_recv,
                                           .send = tls_send,
-                                          .destroy = tls_destroy};
+                                          .destroy = tls_destroy,
+                                          .sendv = tls_sendv};
 
 static int wss_creds(void **out, const lp2p_env *env) {
   lp2p_tls_creds *c = NULL;

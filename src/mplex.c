@@ -109,8 +109,10 @@ static int write_frame(lp2p_mplex *m, uint64_t id, unsigned flag, const uint8_t 
   uint8_t hdr[2 * VARINT_MAX];
   size_t n = lp2p_varint_encode(hdr, id << 3 | flag);
   n += lp2p_varint_encode(hdr + n, len);
-  int rc = m->io.write(m->io.ud, hdr, n);
-  if (!rc && len) rc = m->io.write(m->io.ud, p, len);
+  /* One write of two pieces: the security layer seals header and payload
+   * together (one message where they fit) without copying them. */
+  lp2p_iovec v[2] = {{hdr, n}, {p, len}};
+  int rc = lp2p_io_writev(&m->io, v, len ? 2 : 1);
   return rc ? die(m, rc) : 0;
 }
 

@@ -498,26 +498,57 @@ int lp2p_noise_recv(lp2p_noise *n, const uint8_t *in, size_t len) {
   return rc ? fail(n, rc) : 0;
 }
 
-int lp2p_noise_send(lp2p_noise *n, const uint8_t *p, size_t len) {
+/* Pieces one transport message may gather; a message whose plaintext
+ * spans more pieces ends after the last of them (smaller, still valid). */
+#define SEND_SLICES 8
+
+int lp2p_noise_sendv(lp2p_noise *n, const lp2p_iovec *v, size_t cnt) {
   if (n->err) return n->err;
   if (n->state != LP2P_NOISE_ST_TRANSPORT) return fail(n, LP2P_EINVAL);
-  while (len > 0) {
-    size_t chunk = len < LP2P_NOISE_PLAINTEXT_MAX ? len : LP2P_NOISE_PLAINTEXT_MAX;
+  size_t i = 0, off = 0; /* next plaintext byte: v[i].p + off */
+  for (;;) {
+    while (i < cnt && off == v[i].len) {
+      i++;
+      off = 0;
+    }
+    if (i == cnt) return 0;
+    /* One message: up to LP2P_NOISE_PLAINTEXT_MAX bytes of the pieces. */
+    lp2p_iovec sl[SEND_SLICES];
+    size_t ns = 0, chunk = 0;
+    while (i < cnt && ns < SEND_SLICES && chunk < LP2P_NOISE_PLAINTEXT_MAX) {
+      size_t take = v[i].len - off;
+      if (take > LP2P_NOISE_PLAINTEXT_MAX - chunk)
+        take = LP2P_NOISE_PLAINTEXT_MAX - chunk;
+      if (take) sl[ns++] = (lp2p_iovec){v[i].p + off, take};
+      chunk += take;
+      off += take;
+      if (off == v[i].len) {
+        i++;
+        off = 0;
+      }
+    }
     size_t clen = chunk + LP2P_NOISE_TAGLEN;
-    n->out.len = 0;
-    int rc = lp2p_buf_reserve(&n->out, 2 + clen);
-    if (rc) return fail(n, rc);
-    n->out.data[0] = (uint8_t)(clen >> 8);
-    n->out.data[1] = (uint8_t)clen;
-    rc = lp2p_noise_cs_encrypt(&n->tx, n->out.data + 2, NULL, 0, p, chunk);
+    /* Encrypted straight into the driver's output where it lends room;
+     * else into our own frame buffer, which write() then copies. */
+    uint8_t *out = lp2p_io_reserve(&n->io, 2 + clen);
+    if (!out) {
+      n->out.len = 0;
+      int rc = lp2p_buf_reserve(&n->out, 2 + clen);
+      if (rc) return fail(n, rc);
+      out = n->out.data;
+    }
+    out[0] = (uint8_t)(clen >> 8);
+    out[1] = (uint8_t)clen;
+    int rc = lp2p_noise_cs_encryptv(&n->tx, out + 2, NULL, 0, sl, ns);
     if (rc < 0) return fail(n, rc);
-    n->out.len = 2 + clen;
-    rc = n->io.write(n->io.ud, n->out.data, n->out.len);
+    rc = n->io.write(n->io.ud, out, 2 + clen);
     if (rc) return fail(n, rc);
-    p += chunk;
-    len -= chunk;
   }
-  return 0;
+}
+
+int lp2p_noise_send(lp2p_noise *n, const uint8_t *p, size_t len) {
+  lp2p_iovec v = {p, len};
+  return lp2p_noise_sendv(n, &v, 1);
 }
 
 int lp2p_noise_handshake_done(const lp2p_noise *n) {

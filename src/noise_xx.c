@@ -29,21 +29,29 @@ void lp2p_noise_cs_init(lp2p_noise_cs *cs, const uint8_t *k) {
   cs->n = 0;
 }
 
-int lp2p_noise_cs_encrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
-                          size_t adlen, const uint8_t *pt, size_t len) {
+int lp2p_noise_cs_encryptv(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
+                           size_t adlen, const lp2p_iovec *v, size_t n) {
+  size_t len = lp2p_iov_len(v, n);
   if (len > LP2P_NOISE_PLAINTEXT_MAX) return LP2P_ETOOBIG;
   if (!cs->has_k) {
-    if (len && out != pt) memmove(out, pt, len);
+    for (size_t i = 0, off = 0; i < n; off += v[i].len, i++)
+      if (v[i].len && out + off != v[i].p) memmove(out + off, v[i].p, v[i].len);
     return (int)len;
   }
   /* Section 5.1: n = 2^64-1 is reserved; further use is an error. */
   if (cs->n == UINT64_MAX) return LP2P_ELIMIT;
   uint8_t nonce[12];
   nonce96(nonce, cs->n);
-  int rc = lp2p__aead_seal(out, cs->k, nonce, ad, adlen, pt, len);
+  int rc = lp2p__aead_sealv(out, cs->k, nonce, ad, adlen, v, n);
   if (rc) return rc;
   cs->n++;
   return (int)(len + LP2P_NOISE_TAGLEN);
+}
+
+int lp2p_noise_cs_encrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
+                          size_t adlen, const uint8_t *pt, size_t len) {
+  lp2p_iovec v = {pt, len};
+  return lp2p_noise_cs_encryptv(cs, out, ad, adlen, &v, 1);
 }
 
 int lp2p_noise_cs_decrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,

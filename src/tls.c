@@ -104,7 +104,8 @@ lp2p_tls *lp2p_tls_new(lp2p_env *env, const lp2p_tls_sec_config *cfg, lp2p_io io
                         .require_peer_cert = 1,
                         .verify = verify,
                         .verify_ctx = t};
-  t->s = lp2p_tls_session_new(env, &sc, (lp2p_io){on_write, on_event, t});
+  t->s = lp2p_tls_session_new(env, &sc,
+                              (lp2p_io){.write = on_write, .event = on_event, .ud = t});
   if (!t->s) goto fail;
   return t;
 fail:
@@ -120,6 +121,10 @@ int lp2p_tls_recv(lp2p_tls *t, const uint8_t *in, size_t len) {
 
 int lp2p_tls_send(lp2p_tls *t, const uint8_t *p, size_t len) {
   return lp2p_tls_session_send(t->s, p, len);
+}
+
+int lp2p_tls_sendv(lp2p_tls *t, const lp2p_iovec *v, size_t n) {
+  return lp2p_tls_session_sendv(t->s, v, n);
 }
 
 int lp2p_tls_close(lp2p_tls *t) { return lp2p_tls_session_close(t->s); }

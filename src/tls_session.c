@@ -1,6 +1,8 @@
-/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. recv appends to
- * an input buffer from which pull hands GnuTLS whole records; push appends
- * to an output buffer flushed through io.write after every GnuTLS call.
+/* Sans-I/O TLS 1.3 over GnuTLS: the transport is memory. Pull hands GnuTLS
+ * whole records, straight from recv's input, or from an input buffer that
+ * holds a record split across reads; push appends to an output buffer
+ * flushed through io.write after every GnuTLS call (during send, straight
+ * to io.write).
  * GnuTLS itself never blocks (GNUTLS_NONBLOCK) and never sees a socket. */
 #include "lp2p/tls_session.h"
 
@@ -45,15 +47,23 @@ struct lp2p_tls_session {
   int in_recv;
   int closed; /* we sent close_notify */
   int verify_err;
-  /* Received bytes. GnuTLS pulls from in.data[in_off..whole): only whole
-   * records, see take_input(). */
+  /* Received bytes. GnuTLS pulls from src[in_off..whole): only whole
+   * records, see scan_records(). src is the caller's input while whole
+   * records arrive in it (no copy), else in.data, which then holds the
+   * start of one record until the rest of it arrives. */
   lp2p_buf in;
+  const uint8_t *src;
+  size_t src_len;
   size_t in_off, whole;
   int starved;  /* pull found nothing since the last GnuTLS call began */
   lp2p_buf out; /* pushed by GnuTLS, not yet written */
+  /* Inside lp2p_tls_session_send: records go straight to io.write, whose
+   * copy is then the only one (push_err keeps its code for send). */
+  int direct;
+  int push_err;
   char *alpn[LP2P_TLS_ALPN_MAX];
   const char *agreed;
-  uint8_t plain[LP2P_TLS_RECORD_MAX];
+  uint8_t stage[LP2P_TLS_RECORD_MAX]; /* sendv: pieces of one record */
 };
 
 /* ---- credentials ------------------------------------------------------- */
@@ -231,6 +241,13 @@ int lp2p_tls_selfsigned_credentials(lp2p_tls_creds **out, const lp2p_env *env) {
 
 static ssize_t push_cb(gnutls_transport_ptr_t ud, const void *p, size_t len) {
   lp2p_tls_session *s = ud;
+  if (s->direct && s->out.len == 0) {
+    int rc = s->io.write(s->io.ud, p, len);
+    if (rc == 0) return (ssize_t)len;
+    s->push_err = rc;
+    gnutls_transport_set_errno(s->g, EIO);
+    return -1;
+  }
   if (lp2p_buf_append(&s->out, p, len)) {
     gnutls_transport_set_errno(s->g, ENOMEM);
     return -1;
@@ -248,7 +265,7 @@ static ssize_t pull_cb(gnutls_transport_ptr_t ud, void *p, size_t len) {
     return -1;
   }
   size_t n = len < avail ? len : avail;
-  memcpy(p, s->in.data + s->in_off, n);
+  memcpy(p, s->src + s->in_off, n);
   s->in_off += n;
   return (ssize_t)n;
 }
@@ -326,15 +343,13 @@ static int verify_cb(gnutls_session_t g) {
 #define REC_HEADER 5
 #define REC_BODY_MAX (LP2P_TLS_RECORD_MAX + 256)
 
-/* Appends input and moves `whole` past every complete record, so GnuTLS
- * only ever pulls whole records. Checking each header here refuses a peer
- * that does not speak TLS at its first five bytes, with a reason that says
- * so, and an oversized record before it is buffered. */
-static int take_input(lp2p_tls_session *s, const uint8_t *in, size_t len) {
-  int rc = lp2p_buf_append(&s->in, in, len);
-  if (rc) return rc;
-  while (s->in.len - s->whole >= REC_HEADER) {
-    const uint8_t *h = s->in.data + s->whole;
+/* Moves `whole` past every complete record of src, so GnuTLS only ever
+ * pulls whole records. Checking each header here refuses a peer that does
+ * not speak TLS at its first five bytes, with a reason that says so, and
+ * an oversized record before it is buffered. */
+static int scan_records(lp2p_tls_session *s) {
+  while (s->src_len - s->whole >= REC_HEADER) {
+    const uint8_t *h = s->src + s->whole;
     size_t body = (size_t)h[3] << 8 | h[4];
     /* Content types 20..23 (RFC 8446 5.1), legacy version 3.x. */
     if (h[0] < 20 || h[0] > 23 || h[1] != 3) {
@@ -345,10 +360,20 @@ static int take_input(lp2p_tls_session *s, const uint8_t *in, size_t len) {
       LP2P_REASON("tls", "record of %zu bytes: over the limit", body);
       return LP2P_ETOOBIG;
     }
-    if (s->in.len - s->whole < REC_HEADER + body) break;
+    if (s->src_len - s->whole < REC_HEADER + body) break;
     s->whole += REC_HEADER + body;
   }
   return 0;
+}
+
+/* Bytes that complete the record begun in s->in (its header first), so a
+ * record split across reads is the only input ever copied. */
+static size_t to_complete(const lp2p_tls_session *s) {
+  if (s->in.len < REC_HEADER) return REC_HEADER - s->in.len;
+  size_t rec = REC_HEADER + ((size_t)s->in.data[3] << 8 | s->in.data[4]);
+  /* Over its cap: one byte more lets scan_records say so. */
+  if (rec > REC_HEADER + REC_BODY_MAX) return 1;
+  return rec > s->in.len ? rec - s->in.len : 1;
 }
 
 /* ---- session ----------------------------------------------------------- */
@@ -459,8 +484,22 @@ static int read_records(lp2p_tls_session *s) {
   /* Each turn consumes input, so the loop ends with it. */
   while (s->state == ST_OPEN) {
     s->starved = 0;
-    ssize_t n = gnutls_record_recv(s->g, s->plain, sizeof s->plain);
+    /* The record's plaintext where GnuTLS decrypted it: no copy out. */
+    gnutls_packet_t pkt = NULL;
+    ssize_t n = gnutls_record_recv_packet(s->g, &pkt);
     int rc = flush(s); /* e.g. a KeyUpdate answer */
+    if (n > 0 && !rc) {
+      gnutls_datum_t d = {0};
+      gnutls_packet_get(pkt, &d, NULL);
+      lp2p_event ev = {.type = LP2P_EV_DATA, .data = d.data, .len = d.size};
+      rc = emit(s, &ev);
+    }
+    if (pkt) gnutls_packet_deinit(pkt);
+    if (n > 0) {
+      if (rc) return rc;
+      if (s->err) return s->err;
+      continue;
+    }
     if (again(n) && !s->starved && !rc) continue;
     if (again(n)) return rc;
     if (rc) return rc;
@@ -476,9 +515,6 @@ static int read_records(lp2p_tls_session *s) {
       if (!gnutls_error_is_fatal((int)n)) continue;
       return tls_error(s, (int)n, "record");
     }
-    lp2p_event ev = {.type = LP2P_EV_DATA, .data = s->plain, .len = (size_t)n};
-    if ((rc = emit(s, &ev))) return rc;
-    if (s->err) return s->err;
   }
   return 0;
 }
@@ -492,10 +528,22 @@ int lp2p_tls_session_start(lp2p_tls_session *s) {
   return rc < 0 ? fail(s, rc) : 0;
 }
 
-/* One slice of input, at most a record's worth: the input buffer then
- * holds about two records, whatever one read brings. */
-static int recv_slice(lp2p_tls_session *s, const uint8_t *in, size_t len) {
-  int rc = take_input(s, in, len);
+/* One slice of input: the whole records at its start straight from the
+ * caller's memory when nothing is buffered (direct), else appended to the
+ * record begun in s->in. What GnuTLS did not take (the start of the next
+ * record) is kept in s->in, so it never holds more than one record,
+ * whatever one read brings. */
+static int recv_slice(lp2p_tls_session *s, const uint8_t *in, size_t len, int direct) {
+  int rc = 0;
+  if (direct) {
+    s->src = in;
+    s->src_len = len;
+  } else {
+    rc = lp2p_buf_append(&s->in, in, len);
+    s->src = s->in.data;
+    s->src_len = s->in.len;
+  }
+  if (rc == 0) rc = scan_records(s);
   if (rc == 0 && s->state == ST_HANDSHAKE) {
     rc = step_handshake(s);
     if (rc == 1)
@@ -504,9 +552,15 @@ static int recv_slice(lp2p_tls_session *s, const uint8_t *in, size_t len) {
       rc = s->err;
   }
   if (rc == 0) rc = read_records(s);
-  lp2p_buf_consume(&s->in, s->in_off);
+  if (direct && rc == 0 && s->in_off < len)
+    rc = lp2p_buf_append(&s->in, in + s->in_off, len - s->in_off);
+  else if (!direct)
+    lp2p_buf_consume(&s->in, s->in_off);
   s->whole -= s->in_off;
   s->in_off = 0;
+  /* Only s->in outlives the call. */
+  s->src = s->in.data;
+  s->src_len = s->in.len;
   return rc;
 }
 
@@ -516,8 +570,10 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
   s->in_recv = 1;
   int rc = 0;
   while (rc == 0 && len > 0 && s->state != ST_PEER_DONE) {
-    size_t n = len < REC_HEADER + REC_BODY_MAX ? len : REC_HEADER + REC_BODY_MAX;
-    rc = recv_slice(s, in, n);
+    int direct = s->in.len == 0;
+    size_t n = direct ? len : to_complete(s);
+    if (n > len) n = len;
+    rc = recv_slice(s, in, n, direct);
     in += n;
     len -= n;
   }
@@ -525,21 +581,72 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len) {
   return rc ? fail(s, rc) : 0;
 }
 
-int lp2p_tls_session_send(lp2p_tls_session *s, const uint8_t *p, size_t len) {
-  if (s->err) return s->err;
-  if (s->closed) return LP2P_ECLOSED;
-  if (s->state != ST_OPEN && s->state != ST_PEER_DONE) return fail(s, LP2P_EINVAL);
+/* Sends p as records (GnuTLS takes at most one record per call; push never
+ * blocks, so it always takes one). */
+static int send_records(lp2p_tls_session *s, const uint8_t *p, size_t len) {
   while (len > 0) {
-    /* Push never blocks, so GnuTLS takes a whole record each time. */
+    s->direct = 1;
     ssize_t n = gnutls_record_send(s->g, p, len);
-    if (n <= 0)
-      return fail(s, tls_error(s, n ? (int)n : GNUTLS_E_INTERNAL_ERROR, "send"));
+    s->direct = 0;
+    if (n <= 0 && s->push_err) return s->push_err;
+    if (n <= 0) return tls_error(s, n ? (int)n : GNUTLS_E_INTERNAL_ERROR, "send");
     int rc = flush(s);
-    if (rc) return fail(s, rc);
+    if (rc) return rc;
     p += n;
     len -= (size_t)n;
   }
   return 0;
+}
+
+static int can_send(lp2p_tls_session *s) {
+  if (s->err) return s->err;
+  if (s->closed) return LP2P_ECLOSED;
+  if (s->state != ST_OPEN && s->state != ST_PEER_DONE) return fail(s, LP2P_EINVAL);
+  return 0;
+}
+
+int lp2p_tls_session_send(lp2p_tls_session *s, const uint8_t *p, size_t len) {
+  int rc = can_send(s);
+  if (rc) return rc;
+  rc = send_records(s, p, len);
+  return rc ? fail(s, rc) : 0;
+}
+
+/* A record is at most LP2P_TLS_RECORD_MAX bytes (RFC 8446 5.1), so a frame
+ * header (12 bytes of yamux) sent on its own would be a record of its own,
+ * with its own tag and AEAD call. Pieces are staged only until one record
+ * is full; whole records of a large piece, and all of the last piece, go
+ * to GnuTLS where they lie. A yamux frame of 64 KiB so costs one 16 KiB
+ * copy (the record with the header), where joining header and payload
+ * first cost 64 KiB. */
+int lp2p_tls_session_sendv(lp2p_tls_session *s, const lp2p_iovec *v, size_t n) {
+  int rc = can_send(s);
+  if (rc) return rc;
+  size_t staged = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const uint8_t *p = v[i].p;
+    size_t len = v[i].len;
+    while (len > 0 && rc == 0) {
+      size_t take;
+      if (staged == 0 && (i + 1 == n || len >= LP2P_TLS_RECORD_MAX)) {
+        take = i + 1 == n ? len : len - len % LP2P_TLS_RECORD_MAX;
+        rc = send_records(s, p, take);
+      } else {
+        take = LP2P_TLS_RECORD_MAX - staged;
+        if (take > len) take = len;
+        memcpy(s->stage + staged, p, take);
+        staged += take;
+        if (staged == LP2P_TLS_RECORD_MAX) {
+          rc = send_records(s, s->stage, staged);
+          staged = 0;
+        }
+      }
+      p += take;
+      len -= take;
+    }
+  }
+  if (rc == 0 && staged) rc = send_records(s, s->stage, staged);
+  return rc ? fail(s, rc) : 0;
 }
 
 int lp2p_tls_session_close(lp2p_tls_session *s) {
@@ -574,6 +681,6 @@ void lp2p_tls_session_free(lp2p_tls_session *s) {
     free(s->alpn[i]);
   lp2p_buf_free_secret(&s->out);
   lp2p_buf_free(&s->in);
-  sodium_memzero(s->plain, sizeof s->plain);
+  sodium_memzero(s->stage, sizeof s->stage);
   free(s);
 }

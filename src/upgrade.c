@@ -30,6 +30,9 @@ static int noise_recv(void *s, const uint8_t *in, size_t len) {
 static int noise_send(void *s, const uint8_t *p, size_t len) {
   return lp2p_noise_send(s, p, len);
 }
+static int noise_sendv(void *s, const lp2p_iovec *v, size_t n) {
+  return lp2p_noise_sendv(s, v, n);
+}
 static void noise_destroy(void *s) { lp2p_noise_free(s); }
 
 static const lp2p_security_ops noise_ops = {.name = "noise",
@@ -40,7 +43,8 @@ static const lp2p_security_ops noise_ops = {.name = "noise",
                                             .start = noise_start,
                                             .recv = noise_recv,
                                             .send = noise_send,
-                                            .destroy = noise_destroy};
+                                            .destroy = noise_destroy,
+                                            .sendv = noise_sendv};
 
 /* tls is the GnuTLS module's (gnutls_module.h): lp2p__tls_security
  * forwards to it. */

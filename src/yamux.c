@@ -111,16 +111,17 @@ static int fail(lp2p_yamux *y, int rc) {
   return y->err;
 }
 
+/* Header and payload go down as two pieces of one write: the security
+ * layer seals them into one message without copying them together. */
 static int write_frame(lp2p_yamux *y, uint8_t type, uint16_t flags, uint32_t id,
                        uint32_t len, const uint8_t *payload) {
-  uint8_t buf[HDR_LEN + LP2P_YAMUX_MAX_FRAME];
-  size_t plen = type == T_DATA ? len : 0;
+  uint8_t hdr[HDR_LEN];
+  lp2p_iovec v[2] = {{hdr, HDR_LEN}, {payload, type == T_DATA ? len : 0}};
   char fb[24];
-  encode_hdr(buf, type, flags, id, len);
-  if (plen) memcpy(buf + HDR_LEN, payload, plen);
+  encode_hdr(hdr, type, flags, id, len);
   LP2P_DEBUG("yamux", "send %s flags=%s id=%u len=%u", type_name(type),
              flag_str(fb, flags), id, len);
-  int rc = y->io.write(y->io.ud, buf, HDR_LEN + plen);
+  int rc = lp2p_io_writev(&y->io, v, v[1].len ? 2 : 1);
   return rc ? fail(y, rc) : 0;
 }
 

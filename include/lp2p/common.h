@@ -93,16 +93,42 @@ typedef struct lp2p_event {
   const void *peer; /* READY of a security layer: const lp2p_pubkey* */
 } lp2p_event;
 
+/* One piece of a gathered write: a frame header and its payload go down
+ * as two pieces of one write instead of being copied together. */
+typedef struct lp2p_iovec {
+  const uint8_t *p;
+  size_t len;
+} lp2p_iovec;
+
 /* The two directions of a layer. write() takes bytes toward the wire (it
  * copies them or sends them on before returning); event() takes events
  * toward the application. Both return 0 or a negative code, which the layer
  * returns from the call in progress. An event callback may call back into
- * the layer's send functions, but never frees the layer. */
+ * the layer's send functions, but never frees the layer.
+ *
+ * Two optional calls (NULL: not offered) spare bulk data its copies:
+ * writev() takes the pieces of one write in order (a layer that frames its
+ * output may put them in one frame: lp2p_io_writev falls back to one
+ * write() per piece); reserve() lends room for len bytes at the tail of the
+ * sink's own output, so the layer above builds its frame there (Noise
+ * encrypts into it) and then hands that very pointer to write(), which
+ * takes it without copying. The room is valid until the next call on this
+ * io; reserve returns NULL when it has none to lend (the caller then writes
+ * from a buffer of its own). */
 typedef struct lp2p_io {
   int (*write)(void *ud, const uint8_t *p, size_t len);
   int (*event)(void *ud, const lp2p_event *ev);
   void *ud;
+  int (*writev)(void *ud, const lp2p_iovec *v, size_t n);
+  uint8_t *(*reserve)(void *ud, size_t len);
 } lp2p_io;
+
+/* io->writev when offered, else io->write for each non-empty piece. */
+int lp2p_io_writev(const lp2p_io *io, const lp2p_iovec *v, size_t n);
+/* io->reserve when offered, else NULL. */
+uint8_t *lp2p_io_reserve(const lp2p_io *io, size_t len);
+/* Total length of n pieces. */
+size_t lp2p_iov_len(const lp2p_iovec *v, size_t n);
 
 /* Sends one stream event up: type, stream, data. Returns io.event's code. */
 int lp2p_io_emit(const lp2p_io *io, lp2p_event_type type, uint32_t stream,

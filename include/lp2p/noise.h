@@ -45,6 +45,10 @@ void lp2p_noise_cs_init(lp2p_noise_cs *cs, const uint8_t *k);
  * over LP2P_NOISE_PLAINTEXT_MAX. */
 int lp2p_noise_cs_encrypt(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
                           size_t adlen, const uint8_t *pt, size_t len);
+/* The same over the concatenation of n pieces, read where they lie (no
+ * piece may overlap out, except a single piece equal to it). */
+int lp2p_noise_cs_encryptv(lp2p_noise_cs *cs, uint8_t *out, const uint8_t *ad,
+                           size_t adlen, const lp2p_iovec *v, size_t n);
 /* DecryptWithAd: out must hold len - LP2P_NOISE_TAGLEN bytes; out may equal
  * ct. Returns the plaintext length, or LP2P_EDECRYPT on a bad tag (n is then
  * not advanced), LP2P_EPROTO when len is shorter than the tag, LP2P_ELIMIT
@@ -190,6 +194,11 @@ int lp2p_noise_recv(lp2p_noise *n, const uint8_t *in, size_t len);
  * bytes each and writes them. Only after READY (else LP2P_EINVAL); len 0
  * writes nothing. */
 int lp2p_noise_send(lp2p_noise *n, const uint8_t *p, size_t len);
+/* The same for the concatenation of cnt pieces (a muxer frame's header and
+ * payload): each message gathers its plaintext from the pieces where they
+ * lie and is encrypted into room io.reserve lends, when it does, so bulk
+ * data is never copied on its way to the driver. */
+int lp2p_noise_sendv(lp2p_noise *n, const lp2p_iovec *v, size_t cnt);
 int lp2p_noise_handshake_done(const lp2p_noise *n);
 /* Replaces the io; meant for the READY callback, where the connection
  * splices in the layer above. Takes effect for the next event or write. */

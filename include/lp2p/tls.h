@@ -50,6 +50,8 @@ int lp2p_tls_start(lp2p_tls *t);
  * LP2P_ETOOBIG) or LP2P_EPEERID, each with its reason. */
 int lp2p_tls_recv(lp2p_tls *t, const uint8_t *in, size_t len);
 int lp2p_tls_send(lp2p_tls *t, const uint8_t *p, size_t len);
+/* The pieces of one muxer frame (lp2p_tls_session_sendv). */
+int lp2p_tls_sendv(lp2p_tls *t, const lp2p_iovec *v, size_t n);
 int lp2p_tls_close(lp2p_tls *t);
 /* After READY: the peer's host key; NULL before. */
 const lp2p_pubkey *lp2p_tls_remote_key(const lp2p_tls *t);

@@ -120,6 +120,9 @@ int lp2p_tls_session_recv(lp2p_tls_session *s, const uint8_t *in, size_t len);
 /* Encrypts p into records and writes them. Only after READY (LP2P_EINVAL
  * before, LP2P_ECLOSED after close). len 0 writes nothing. */
 int lp2p_tls_session_send(lp2p_tls_session *s, const uint8_t *p, size_t len);
+/* The same for the concatenation of n pieces (a muxer frame's header and
+ * payload): small pieces share a record instead of making their own. */
+int lp2p_tls_session_sendv(lp2p_tls_session *s, const lp2p_iovec *v, size_t n);
 /* Graceful close: writes close_notify; sending ends, receiving goes on. */
 int lp2p_tls_session_close(lp2p_tls_session *s);
 /* Replaces the io; meant for the READY callback. */

@@ -39,6 +39,9 @@ typedef struct lp2p_security_ops {
   int (*recv)(void *s, const uint8_t *in, size_t len);
   int (*send)(void *s, const uint8_t *p, size_t len);
   void (*destroy)(void *s);
+  /* Optional (NULL: send each piece): the pieces of one muxer frame, in
+   * order, sealed together without copying them together first. */
+  int (*sendv)(void *s, const lp2p_iovec *v, size_t n);
 } lp2p_security_ops;
 
 /* Muxer: STREAM_OPEN / STREAM_DATA / STREAM_FIN / STREAM_RESET / EOF. */

@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_log_begin(0);
   ctx c = {0};
   lp2p_plaintext_config cfg = {.initiator = mode & 1, .identity = fz_identity(0)};
-  c.p = lp2p_plaintext_new(&env, &cfg, (lp2p_io){on_write, on_event, &c});
+  c.p = lp2p_plaintext_new(&env, &cfg,
+                           (lp2p_io){.write = on_write, .event = on_event, .ud = &c});
   FZ_CHECK(c.p && lp2p_plaintext_start(c.p) == 0);
   lp2p_buf in_bytes = {0};
   if (mode & 2)

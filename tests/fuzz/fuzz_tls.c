@@ -76,7 +76,8 @@ static void side_new(side *s, lp2p_env *env, int initiator, unsigned sel) {
                              .identity = fz_identity((int)sel),
                              .muxers = s->muxers,
                              .n_muxers = s->n_muxers};
-  s->t = lp2p_tls_new(env, &cfg, (lp2p_io){on_write, on_event, s});
+  s->t =
+      lp2p_tls_new(env, &cfg, (lp2p_io){.write = on_write, .event = on_event, .ud = s});
   FZ_CHECK(s->t != NULL);
 }
 

@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_env_init(&env, &state, 1 + flags);
   ctx c = {0};
   lp2p_layer_params prm = {.host = "::1", .port = 443, .step_timeout_ms = 1000};
-  c.ws = lp2p_ws_layer.create(&env, client, &prm, (lp2p_io){on_write, on_event, &c});
+  c.ws = lp2p_ws_layer.create(&env, client, &prm,
+                              (lp2p_io){.write = on_write, .event = on_event, .ud = &c});
   FZ_CHECK(c.ws);
   FZ_CHECK(lp2p_ws_layer.start(c.ws) == 0);
   int rc = 0;

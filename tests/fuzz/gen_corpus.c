@@ -286,7 +286,8 @@ static void noise_transcript(lp2p_buf *out, int tgt_initiator, unsigned tgt_sel,
   lp2p_env te, re;
   uint64_t ts, rs;
   pipe t = {0}, r = {0};
-  lp2p_io tio = {pipe_write, pipe_event, &t}, rio = {pipe_write, pipe_event, &r};
+  lp2p_io tio = {.write = pipe_write, .event = pipe_event, .ud = &t},
+          rio = {.write = pipe_write, .event = pipe_event, .ud = &r};
   t.n = fz_noise_new(&te, &ts, tgt_initiator, tgt_sel, tio);
   r.n = fz_noise_new(&re, &rs, !tgt_initiator, rec_sel | 16, rio);
   lp2p_noise_start(t.n);
@@ -612,8 +613,10 @@ static void conn_transcript(lp2p_buf *rec, unsigned sel) {
   lp2p_env le, de;
   uint64_t ls, ds;
   side l = {0}, d = {0};
-  l.c = fz_conn_new(&le, &ls, 0, sel, (lp2p_io){side_write, side_event, &l});
-  d.c = fz_conn_new(&de, &ds, 1, sel | 8, (lp2p_io){side_write, side_event, &d});
+  l.c = fz_conn_new(&le, &ls, 0, sel,
+                    (lp2p_io){.write = side_write, .event = side_event, .ud = &l});
+  d.c = fz_conn_new(&de, &ds, 1, sel | 8,
+                    (lp2p_io){.write = side_write, .event = side_event, .ud = &d});
   lp2p_conn_start(l.c);
   lp2p_conn_start(d.c);
   int pings = 0;
@@ -874,8 +877,10 @@ static void gen_tls(void) {
       .initiator = 1, .identity = fz_identity(0), .muxers = mux, .n_muxers = 1};
   lp2p_tls_sec_config lc = {
       .initiator = 0, .identity = fz_identity(1), .muxers = mux, .n_muxers = 1};
-  lp2p_tls *dt = lp2p_tls_new(&env, &dc, (lp2p_io){rec_write, rec_event, &d});
-  lp2p_tls *lt = lp2p_tls_new(&env, &lc, (lp2p_io){rec_write, rec_event, &l});
+  lp2p_tls *dt = lp2p_tls_new(
+      &env, &dc, (lp2p_io){.write = rec_write, .event = rec_event, .ud = &d});
+  lp2p_tls *lt = lp2p_tls_new(
+      &env, &lc, (lp2p_io){.write = rec_write, .event = rec_event, .ud = &l});
   if (!dt || !lt || lp2p_tls_start(dt) || lp2p_tls_recv(lt, d.wire.data, d.wire.len)) {
     failures++;
   } else {

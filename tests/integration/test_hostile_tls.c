@@ -69,7 +69,8 @@ static void ht_start(ht *t, hc *c, const lp2p_buf *cert, const lp2p_buf *key) {
   static const char *const alpn[] = {"/yamux/1.0.0", LP2P_TLS_ALPN};
   lp2p_tls_config cfg = {
       .client = 1, .creds = t->creds, .alpn = alpn, .n_alpn = 2, .verify = ht_accept};
-  t->s = lp2p_tls_session_new(&H.env, &cfg, (lp2p_io){ht_write, ht_event, t});
+  t->s = lp2p_tls_session_new(&H.env, &cfg,
+                              (lp2p_io){.write = ht_write, .event = ht_event, .ud = t});
   assert_non_null(t->s);
   lp2p_buf b = {0};
   hu_mss_msg(&b, LP2P_MSS_PROTOCOL);

@@ -125,8 +125,10 @@ static int run(const scenario *sc, side *d, side *l) {
     assert_non_null(dc.security_shared);
     assert_non_null(lc.security_shared);
   }
-  d->conn = lp2p_conn_new(&env, &dc, (lp2p_io){side_write, side_event, d});
-  l->conn = lp2p_conn_new(&env, &lc, (lp2p_io){side_write, side_event, l});
+  d->conn = lp2p_conn_new(&env, &dc,
+                          (lp2p_io){.write = side_write, .event = side_event, .ud = d});
+  l->conn = lp2p_conn_new(&env, &lc,
+                          (lp2p_io){.write = side_write, .event = side_event, .ud = l});
   assert_non_null(d->conn);
   assert_non_null(l->conn);
   assert_int_equal(lp2p_conn_start(d->conn), 0);
@@ -250,7 +252,8 @@ static void test_step_deadline(void **state) {
                           .muxer = lp2p_muxer_find("yamux"),
                           .step_timeout_ms = 50};
   side s = {0};
-  s.conn = lp2p_conn_new(&env, &cfg, (lp2p_io){side_write, side_event, &s});
+  s.conn = lp2p_conn_new(&env, &cfg,
+                         (lp2p_io){.write = side_write, .event = side_event, .ud = &s});
   assert_int_equal(lp2p_conn_start(s.conn), 0);
   assert_int_equal(lp2p_conn_deadline(s.conn), 150);
   env.now_ms = 149;

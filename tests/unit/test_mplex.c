@@ -93,7 +93,7 @@ static lp2p_env env0;
 static void peer_init(peer *pe, int initiator, uint32_t max_streams, size_t max_frame) {
   memset(pe, 0, sizeof *pe);
   lp2p_mplex_config cfg = {initiator, max_streams, max_frame, 0};
-  lp2p_io io = {p_write, p_event, pe};
+  lp2p_io io = {.write = p_write, .event = p_event, .ud = pe};
   pe->m = lp2p_mplex_new(&env0, &cfg, io);
   assert_non_null(pe->m);
 }
@@ -677,6 +677,58 @@ static void test_custom_stream_cap(void **st) {
   peer_free(&b);
 }
 
+/* A frame goes down as header and payload pieces of one writev, the
+ * payload read where the caller keeps it (no copy in the muxer). */
+typedef struct gather {
+  size_t calls, pieces, hdr_len, payload_len;
+  const uint8_t *payload;
+} gather;
+
+static int g_writev(void *ud, const lp2p_iovec *v, size_t n) {
+  gather *g = ud;
+  g->calls++;
+  g->pieces = n;
+  g->hdr_len = v[0].len;
+  g->payload = n > 1 ? v[1].p : NULL;
+  g->payload_len = n > 1 ? v[1].len : 0;
+  return 0;
+}
+
+static int g_write(void *ud, const uint8_t *p, size_t len) {
+  (void)ud, (void)p, (void)len;
+  fail_msg("write() used where writev() is offered");
+  return LP2P_EINVAL;
+}
+
+static int g_event(void *ud, const lp2p_event *ev) {
+  (void)ud, (void)ev;
+  return 0;
+}
+
+static void test_writev_pieces(void **state) {
+  (void)state;
+  static uint8_t data[300000];
+  gather g = {0};
+  lp2p_mplex_config cfg = {.initiator = 1};
+  lp2p_mplex *m = lp2p_mplex_new(
+      &env0, &cfg,
+      (lp2p_io){.write = g_write, .event = g_event, .ud = &g, .writev = g_writev});
+  assert_non_null(m);
+  uint32_t id;
+  assert_int_equal(lp2p_mplex_open(m, &id), 0);
+  assert_int_equal(g.calls, 1);
+  assert_int_equal(lp2p_mplex_send(m, id, data, sizeof data), 0);
+  assert_int_equal(g.calls, 2);
+  assert_int_equal(g.pieces, 2);
+  assert_int_equal(g.hdr_len, 1 + 3); /* id 0 / flag, then a 3-byte varint */
+  assert_ptr_equal(g.payload, data);
+  assert_int_equal(g.payload_len, sizeof data);
+  assert_int_equal(lp2p_mplex_close(m, id), 0);
+  assert_int_equal(g.calls, 3);
+  assert_int_equal(g.pieces, 1);
+  lp2p_mplex_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_frames_our_streams),
@@ -693,6 +745,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_unknown_stream, log_quiet),
       cmocka_unit_test(test_newstream_flood),
       cmocka_unit_test(test_custom_stream_cap),
+      cmocka_unit_test(test_writev_pieces),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,8 @@ static int handshake(const char *priv, const char *pub, int forge, responder *r)
   lp2p_identity ours;
   assert_int_equal(lp2p_identity_generate(&ours, LP2P_KEY_ED25519, &env), 0);
   lp2p_noise_config cfg = {.initiator = 0, .identity = &ours};
-  lp2p_noise *n = lp2p_noise_new(&env, &cfg, (lp2p_io){on_write, on_event, r});
+  lp2p_noise *n = lp2p_noise_new(
+      &env, &cfg, (lp2p_io){.write = on_write, .event = on_event, .ud = r});
   assert_non_null(n);
   uint8_t s_sk[32], e_sk[32];
   tu_random(&seed, s_sk, sizeof s_sk);

@@ -68,8 +68,8 @@ static int run(const run_cfg *rc_, side *d, side *l, lp2p_identity *di, lp2p_ide
                             .expected_peer = &expect};
   lp2p_tls_sec_config lc = {
       .initiator = 0, .identity = li, .muxers = rc_->lmux, .n_muxers = rc_->n_lmux};
-  d->t = lp2p_tls_new(&env, &dc, (lp2p_io){s_write, s_event, d});
-  l->t = lp2p_tls_new(&env, &lc, (lp2p_io){s_write, s_event, l});
+  d->t = lp2p_tls_new(&env, &dc, (lp2p_io){.write = s_write, .event = s_event, .ud = d});
+  l->t = lp2p_tls_new(&env, &lc, (lp2p_io){.write = s_write, .event = s_event, .ud = l});
   assert_non_null(d->t);
   assert_non_null(l->t);
   assert_null(lp2p_tls_remote_key(d->t));
@@ -179,7 +179,8 @@ static void test_shared_creds(void **state) {
   assert_int_equal(lp2p_tls_cert_credentials(&creds, &id, &env), 0);
   for (int i = 0; i < 2; i++) {
     lp2p_tls_sec_config cfg = {.initiator = i, .identity = &id, .creds = creds};
-    lp2p_tls *t = lp2p_tls_new(&env, &cfg, (lp2p_io){s_write, s_event, NULL});
+    lp2p_tls *t = lp2p_tls_new(&env, &cfg,
+                               (lp2p_io){.write = s_write, .event = s_event, .ud = NULL});
     assert_non_null(t);
     lp2p_tls_free(t);
   }
@@ -188,7 +189,8 @@ static void test_shared_creds(void **state) {
   noclock.unix_s = 0;
   assert_int_not_equal(lp2p_tls_cert_credentials(&creds, &id, &noclock), 0);
   lp2p_tls_sec_config cfg = {.initiator = 1, .identity = &id};
-  assert_null(lp2p_tls_new(&noclock, &cfg, (lp2p_io){s_write, s_event, NULL}));
+  assert_null(lp2p_tls_new(&noclock, &cfg,
+                           (lp2p_io){.write = s_write, .event = s_event, .ud = NULL}));
   lp2p_identity_clear(&id);
 }
 

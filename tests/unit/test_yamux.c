@@ -115,7 +115,7 @@ static void peer_init(peer *pr, int initiator, uint32_t window, uint32_t max_str
   memset(pr, 0, sizeof *pr);
   pr->record_data = 1;
   lp2p_yamux_config cfg = {initiator, max_streams, window, max_pongs, 0};
-  lp2p_io io = {w_cb, e_cb, pr};
+  lp2p_io io = {.write = w_cb, .event = e_cb, .ud = pr};
   pr->y = lp2p_yamux_new(&pr->env, &cfg, io);
   assert_non_null(pr->y);
 }
@@ -218,7 +218,7 @@ static void test_config(void **state) {
   lp2p_env env = {0};
   peer p;
   memset(&p, 0, sizeof p);
-  lp2p_io io = {w_cb, e_cb, &p};
+  lp2p_io io = {.write = w_cb, .event = e_cb, .ud = &p};
   lp2p_yamux_config small = {1, 0, 1000, 0, 0};
   assert_null(lp2p_yamux_new(&env, &small, io)); /* below the spec's 256 KiB */
   lp2p_yamux_config huge = {1, 0, UINT32_MAX, 0, 0};
@@ -898,6 +898,73 @@ static void test_io_errors(void **state) {
   peer_free(&p);
 }
 
+/* Data frames go down as header and payload pieces of one writev, the
+ * payload read where the caller keeps it (no copy in the muxer); control
+ * frames are one piece. */
+typedef struct gather {
+  size_t calls, pieces[8];
+  const uint8_t *payload[8];
+  size_t payload_len[8];
+  uint8_t hdr[8][12];
+} gather;
+
+static int g_writev(void *ud, const lp2p_iovec *v, size_t n) {
+  gather *g = ud;
+  assert_true(g->calls < 8);
+  assert_int_equal(v[0].len, 12);
+  memcpy(g->hdr[g->calls], v[0].p, 12);
+  g->pieces[g->calls] = n;
+  if (n > 1) {
+    g->payload[g->calls] = v[1].p;
+    g->payload_len[g->calls] = v[1].len;
+  }
+  g->calls++;
+  return 0;
+}
+
+static int g_write(void *ud, const uint8_t *p, size_t len) {
+  (void)ud, (void)p, (void)len;
+  fail_msg("write() used where writev() is offered");
+  return LP2P_EINVAL;
+}
+
+static int g_event(void *ud, const lp2p_event *ev) {
+  (void)ud, (void)ev;
+  return 0;
+}
+
+static uint32_t get_be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void test_writev_pieces(void **state) {
+  (void)state;
+  static uint8_t data[LP2P_YAMUX_MAX_FRAME + 1000];
+  gather g = {0};
+  lp2p_env env = {0};
+  lp2p_yamux_config cfg = {.initiator = 1};
+  lp2p_yamux *y = lp2p_yamux_new(
+      &env, &cfg,
+      (lp2p_io){.write = g_write, .event = g_event, .ud = &g, .writev = g_writev});
+  assert_non_null(y);
+  uint32_t id;
+  assert_int_equal(lp2p_yamux_open(y, &id), 0);
+  assert_int_equal(g.calls, 1); /* window update with SYN: the header only */
+  assert_int_equal(g.pieces[0], 1);
+  assert_int_equal(lp2p_yamux_send(y, id, data, sizeof data), 0);
+  assert_int_equal(g.calls, 3);
+  assert_int_equal(g.pieces[1], 2);
+  assert_ptr_equal(g.payload[1], data);
+  assert_int_equal(g.payload_len[1], LP2P_YAMUX_MAX_FRAME);
+  assert_int_equal(g.hdr[1][1], 0); /* data */
+  assert_int_equal(get_be32(g.hdr[1] + 8), LP2P_YAMUX_MAX_FRAME);
+  assert_ptr_equal(g.payload[2], data + LP2P_YAMUX_MAX_FRAME);
+  assert_int_equal(g.payload_len[2], 1000);
+  assert_int_equal(lp2p_yamux_close(y, id), 0);
+  assert_int_equal(g.pieces[3], 1);
+  lp2p_yamux_free(y);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_bytes),
@@ -918,6 +985,7 @@ int main(void) {
       cmocka_unit_test(test_max_streams),
       cmocka_unit_test(test_hostile),
       cmocka_unit_test(test_io_errors),
+      cmocka_unit_test(test_writev_pieces),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,7 +59,8 @@ static uint32_t run(int autotune, int answer, uint64_t rtt, uint64_t at) {
   lp2p_env env = {0};
   rec r = {0};
   lp2p_yamux_config cfg = {.initiator = 0, .autotune = autotune};
-  lp2p_yamux *y = lp2p_yamux_new(&env, &cfg, (lp2p_io){rec_write, rec_event, &r});
+  lp2p_yamux *y = lp2p_yamux_new(
+      &env, &cfg, (lp2p_io){.write = rec_write, .event = rec_event, .ud = &r});
   assert_non_null(y);
   feed_frame(y, 1, 1 /* SYN */, 1, 0);
   if (autotune) {
@@ -102,7 +103,8 @@ static void test_cap(void **state) {
   lp2p_env env = {0};
   rec r = {0};
   lp2p_yamux_config cfg = {.initiator = 0, .autotune = 1};
-  lp2p_yamux *y = lp2p_yamux_new(&env, &cfg, (lp2p_io){rec_write, rec_event, &r});
+  lp2p_yamux *y = lp2p_yamux_new(
+      &env, &cfg, (lp2p_io){.write = rec_write, .event = rec_event, .ud = &r});
   feed_frame(y, 1, 1, 1, 0);
   feed_frame(y, 2, 2, 0, LP2P_YAMUX_RTT_OPAQUE);
   uint64_t window = 256 * KIB;
