@@ -87,14 +87,11 @@ int lp2p__transport_needs_gnutls(const lp2p__transport *t, const lp2p_security_o
 }
 
 const char *lp2p__transport_names(void) {
-  static char names[64];
-  if (!names[0])
-    for (size_t i = 0; i < N_TRANSPORTS; i++) {
-      size_t used = strlen(names);
-      snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-               transports[i]->name);
-    }
-  return names;
+  static char buf[LP2P__NAMES_MAX];
+  const char *names[N_TRANSPORTS];
+  for (size_t i = 0; i < N_TRANSPORTS; i++)
+    names[i] = transports[i]->name;
+  return lp2p__join_names(buf, names, N_TRANSPORTS);
 }
 
 /* ---- the stream driver (tcp.c over stream.c) ---- */

@@ -153,31 +153,30 @@ const lp2p_muxer_ops *lp2p_muxer_find(const char *name) {
   return NULL;
 }
 
-/* "a, b, c" from the names of a table, made once. */
-#define NAMES_MAX 128
-static const char *join_names(char *out, const char *const *names, size_t n) {
+const char *lp2p__join_names(char out[LP2P__NAMES_MAX], const char *const *names,
+                             size_t n) {
   if (out[0]) return out;
   size_t len = 0;
   for (size_t i = 0; i < n; i++) {
-    int w = snprintf(out + len, NAMES_MAX - len, "%s%s", i ? ", " : "", names[i]);
-    if (w < 0 || (size_t)w >= NAMES_MAX - len) break;
+    int w = snprintf(out + len, LP2P__NAMES_MAX - len, "%s%s", i ? ", " : "", names[i]);
+    if (w < 0 || (size_t)w >= LP2P__NAMES_MAX - len) break;
     len += (size_t)w;
   }
   return out;
 }
 
 const char *lp2p_security_names(void) {
-  static char buf[NAMES_MAX];
+  static char buf[LP2P__NAMES_MAX];
   const char *names[sizeof securities / sizeof *securities];
   for (size_t i = 0; i < sizeof securities / sizeof *securities; i++)
     names[i] = securities[i]->name;
-  return join_names(buf, names, sizeof securities / sizeof *securities);
+  return lp2p__join_names(buf, names, sizeof securities / sizeof *securities);
 }
 
 const char *lp2p_muxer_names(void) {
-  static char buf[NAMES_MAX];
+  static char buf[LP2P__NAMES_MAX];
   const char *names[sizeof muxers / sizeof *muxers];
   for (size_t i = 0; i < sizeof muxers / sizeof *muxers; i++)
     names[i] = muxers[i]->name;
-  return join_names(buf, names, sizeof muxers / sizeof *muxers);
+  return lp2p__join_names(buf, names, sizeof muxers / sizeof *muxers);
 }

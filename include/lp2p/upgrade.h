@@ -73,5 +73,11 @@ const lp2p_muxer_ops *lp2p_muxer_find(const char *name);
 /* Comma-separated harness names of what we support, for error messages. */
 const char *lp2p_security_names(void);
 const char *lp2p_muxer_names(void);
+/* Internal: "a, b, c" from names into out (cap LP2P__NAMES_MAX), made on
+ * the first call (out starts zeroed, as a static buffer does); the lists
+ * above and the transports' use it. */
+#define LP2P__NAMES_MAX 128
+const char *lp2p__join_names(char out[LP2P__NAMES_MAX], const char *const *names,
+                             size_t n);
 
 #endif
