@@ -13,33 +13,12 @@
 # shared modules are fetched and compiled once. Prints the binary's path.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-CACHE=${LP2P_INTEROP_CACHE:-/var/cache/lp2p-interop}
-MIN_GO=1.25.7
-die() { echo "go-perf/install.sh: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/../go/build.sh"
 
 if [[ -x $GO_PERF_BIN ]]; then
   echo "$GO_PERF_BIN"
   exit 0
 fi
 
-GO=$(command -v go || true)
-[[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
-[[ -n $GO ]] || die "no Go toolchain found (need go >= $MIN_GO on PATH or in /usr/local/go)"
-export GOTOOLCHAIN=local
-ver=$("$GO" env GOVERSION 2>/dev/null || true)
-ver=${ver#go}
-[[ -n $ver ]] || die "cannot read the version of $GO"
-[[ $(printf '%s\n%s\n' "$MIN_GO" "$ver" | sort -V | head -n1) == "$MIN_GO" ]] ||
-  die "$GO is go$ver; go-libp2p v0.48.0 needs go >= $MIN_GO"
-
-DEST=$(dirname "$GO_PERF_BIN")
-mkdir -p "$DEST" "$CACHE/go-modcache" "$CACHE/go-buildcache" || die "cannot create $DEST"
-export GOMODCACHE=$CACHE/go-modcache GOCACHE=$CACHE/go-buildcache
-export GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
-
-echo "go-perf/install.sh: building with go$ver into $DEST" >&2
-tmp=$DEST/go-perf.tmp.$$
-trap 'rm -f "$tmp"' EXIT
-(cd "$GO_PERF_DIR" && "$GO" build -trimpath -o "$tmp" .) || die "go build failed (see above)"
-mv -f "$tmp" "$GO_PERF_BIN"
+go_build go-perf/install.sh "$GO_PERF_DIR" "$GO_PERF_BIN"
 echo "$GO_PERF_BIN"

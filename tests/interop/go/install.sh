@@ -18,9 +18,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${LP2P_INTEROP_CACHE:-/var/cache/lp2p-interop}
-MIN_GO=1.25.7
-
-die() { echo "go/install.sh: $*" >&2; exit 1; }
+source "$HERE/build.sh"
 
 HASH=$(cat "$HERE/go.mod" "$HERE/go.sum" | sha256sum | cut -c1-16)
 DEST=$CACHE/go-$HASH
@@ -34,26 +32,6 @@ if [[ -x $BIN && -f $DEST/stamp && $(cat "$DEST/stamp") == "$SRC_SUM" ]]; then
   exit 0
 fi
 
-GO=$(command -v go || true)
-[[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
-[[ -n $GO ]] || die "no Go toolchain found (need go >= $MIN_GO on PATH or in /usr/local/go)"
-export GOTOOLCHAIN=local
-ver=$("$GO" env GOVERSION 2>/dev/null || true)
-ver=${ver#go}
-[[ -n $ver ]] || die "cannot read the version of $GO"
-lowest=$(printf '%s\n%s\n' "$MIN_GO" "$ver" | sort -V | head -n1)
-[[ $lowest == "$MIN_GO" ]] || die "$GO is go$ver; go-libp2p v0.48.0 needs go >= $MIN_GO"
-
-mkdir -p "$DEST" "$CACHE/go-modcache" "$CACHE/go-buildcache" || die "cannot create $DEST"
-export GOMODCACHE=$CACHE/go-modcache
-export GOCACHE=$CACHE/go-buildcache
-export GOFLAGS="-mod=readonly -buildvcs=false"
-export CGO_ENABLED=0
-
-echo "go/install.sh: building go-libp2p peer with go$ver into $DEST" >&2
-tmp=$DEST/peer.tmp.$$
-trap 'rm -f "$tmp"' EXIT
-(cd "$HERE" && "$GO" build -trimpath -o "$tmp" .) || die "go build failed (see above)"
-mv -f "$tmp" "$BIN"
+go_build go/install.sh "$HERE" "$BIN"
 echo "$SRC_SUM" >"$DEST/stamp"
 echo "$BIN"
