@@ -694,25 +694,12 @@ static int g_writev(void *ud, const lp2p_iovec *v, size_t n) {
   return 0;
 }
 
-static int g_write(void *ud, const uint8_t *p, size_t len) {
-  (void)ud, (void)p, (void)len;
-  fail_msg("write() used where writev() is offered");
-  return LP2P_EINVAL;
-}
-
-static int g_event(void *ud, const lp2p_event *ev) {
-  (void)ud, (void)ev;
-  return 0;
-}
-
 static void test_writev_pieces(void **state) {
   (void)state;
   static uint8_t data[300000];
   gather g = {0};
   lp2p_mplex_config cfg = {.initiator = 1};
-  lp2p_mplex *m = lp2p_mplex_new(
-      &env0, &cfg,
-      (lp2p_io){.write = g_write, .event = g_event, .ud = &g, .writev = g_writev});
+  lp2p_mplex *m = lp2p_mplex_new(&env0, &cfg, tu_gather_io(g_writev, &g));
   assert_non_null(m);
   uint32_t id;
   assert_int_equal(lp2p_mplex_open(m, &id), 0);

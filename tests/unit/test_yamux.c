@@ -922,17 +922,6 @@ static int g_writev(void *ud, const lp2p_iovec *v, size_t n) {
   return 0;
 }
 
-static int g_write(void *ud, const uint8_t *p, size_t len) {
-  (void)ud, (void)p, (void)len;
-  fail_msg("write() used where writev() is offered");
-  return LP2P_EINVAL;
-}
-
-static int g_event(void *ud, const lp2p_event *ev) {
-  (void)ud, (void)ev;
-  return 0;
-}
-
 static uint32_t get_be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
@@ -943,9 +932,7 @@ static void test_writev_pieces(void **state) {
   gather g = {0};
   lp2p_env env = {0};
   lp2p_yamux_config cfg = {.initiator = 1};
-  lp2p_yamux *y = lp2p_yamux_new(
-      &env, &cfg,
-      (lp2p_io){.write = g_write, .event = g_event, .ud = &g, .writev = g_writev});
+  lp2p_yamux *y = lp2p_yamux_new(&env, &cfg, tu_gather_io(g_writev, &g));
   assert_non_null(y);
   uint32_t id;
   assert_int_equal(lp2p_yamux_open(y, &id), 0);

@@ -83,6 +83,22 @@ lp2p_io tu_capture_io(tu_capture *c) {
   return (lp2p_io){.write = cap_write, .event = cap_event, .ud = c};
 }
 
+static int gather_write(void *ud, const uint8_t *p, size_t len) {
+  (void)ud, (void)p, (void)len;
+  fail_msg("write() used where writev() is offered");
+  return LP2P_EINVAL;
+}
+
+static int gather_event(void *ud, const lp2p_event *ev) {
+  (void)ud, (void)ev;
+  return 0;
+}
+
+lp2p_io tu_gather_io(int (*writev)(void *ud, const lp2p_iovec *v, size_t n), void *ud) {
+  return (lp2p_io){
+      .write = gather_write, .event = gather_event, .ud = ud, .writev = writev};
+}
+
 void tu_capture_free(tu_capture *c) {
   lp2p_buf_free(&c->wire);
   lp2p_buf_free(&c->data);

@@ -29,6 +29,9 @@ typedef struct tu_capture {
 } tu_capture;
 
 lp2p_io tu_capture_io(tu_capture *c);
+/* An io that offers only gathered writes, to writev(ud, ...): a plain
+ * write() fails the test; events are ignored. */
+lp2p_io tu_gather_io(int (*writev)(void *ud, const lp2p_iovec *v, size_t n), void *ud);
 void tu_capture_free(tu_capture *c);
 
 /* Split patterns for feeding input: pass 0 whole, pass 1 one byte at a time,
