@@ -48,6 +48,19 @@ int lp2p_buf_reserve(lp2p_buf *b, size_t extra) {
   return 0;
 }
 
+uint8_t *lp2p_buf_lend(lp2p_buf *b, size_t len) {
+  return lp2p_buf_reserve(b, len) ? NULL : b->data + b->len;
+}
+
+int lp2p_buf_take(lp2p_buf *b, const uint8_t *p, size_t len, int *in_place) {
+  if (len && b->data && p == b->data + b->len && len <= b->cap - b->len) {
+    b->len += len;
+    if (in_place) *in_place = 1;
+    return 0;
+  }
+  return lp2p_buf_append(b, p, len);
+}
+
 int lp2p_buf_append(lp2p_buf *b, const void *p, size_t n) {
   if (n == 0) return 0;
   int rc = lp2p_buf_reserve(b, n);

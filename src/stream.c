@@ -134,19 +134,11 @@ static void write_cb(uv_write_t *req, int status) {
  * and chain_write below then only counts it in (common.h, io.reserve). The
  * bytes count toward QUEUED_HIGH once written, like any other. */
 static uint8_t *chain_reserve(void *ud, size_t len) {
-  lp2p__stream *s = ud;
-  if (lp2p_buf_reserve(&s->pending, len)) return NULL;
-  return s->pending.data + s->pending.len;
+  return lp2p_buf_lend(&((lp2p__stream *)ud)->pending, len);
 }
 
 static int chain_write(void *ud, const uint8_t *p, size_t len) {
-  lp2p__stream *s = ud;
-  lp2p_buf *b = &s->pending;
-  if (len && b->data && p == b->data + b->len && len <= b->cap - b->len) {
-    b->len += len; /* built in the room chain_reserve lent */
-    return 0;
-  }
-  return lp2p_buf_append(b, p, len);
+  return lp2p_buf_take(&((lp2p__stream *)ud)->pending, p, len, NULL);
 }
 
 /* ---- events up ---- */

@@ -60,6 +60,12 @@ typedef struct lp2p_buf {
 
 int lp2p_buf_reserve(lp2p_buf *b, size_t extra);
 int lp2p_buf_append(lp2p_buf *b, const void *p, size_t n);
+/* Room for len more bytes at the tail, lent to a writer that builds there
+ * (io.reserve); NULL when it cannot grow. */
+uint8_t *lp2p_buf_lend(lp2p_buf *b, size_t len);
+/* Appends p, or, when p is the room lp2p_buf_lend lent and the bytes were
+ * built there, only counts them in (*in_place set to 1 then, when given). */
+int lp2p_buf_take(lp2p_buf *b, const uint8_t *p, size_t len, int *in_place);
 /* Drops the first n bytes (n <= len). */
 void lp2p_buf_consume(lp2p_buf *b, size_t n);
 void lp2p_buf_free(lp2p_buf *b);

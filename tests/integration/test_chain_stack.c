@@ -28,19 +28,15 @@ typedef struct side {
  * does: the chain passes it to Noise only when no byte layer frames the
  * bytes on their way down. */
 static uint8_t *side_reserve(void *ud, size_t len) {
-  side *s = ud;
-  return lp2p_buf_reserve(&s->out, len) ? NULL : s->out.data + s->out.len;
+  return lp2p_buf_lend(&((side *)ud)->out, len);
 }
 
 static int side_write(void *ud, const uint8_t *p, size_t len) {
   side *s = ud;
-  if (len && s->out.data && p == s->out.data + s->out.len &&
-      len <= s->out.cap - s->out.len) {
-    s->out.len += len;
-    s->in_place++;
-    return 0;
-  }
-  return lp2p_buf_append(&s->out, p, len);
+  int in_place = 0;
+  int rc = lp2p_buf_take(&s->out, p, len, &in_place);
+  s->in_place += in_place;
+  return rc;
 }
 
 static int side_event(void *ud, const lp2p_event *ev) {
