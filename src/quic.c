@@ -27,6 +27,11 @@ static const char PRIORITY[] =
 #define CONN_WINDOW (1024 * 1024)
 /* Unacknowledged bytes we hold per stream before send() says ELIMIT. */
 #define STREAM_SENDBUF_MAX (1024 * 1024)
+/* A bulk sender (perf) is offered room in the send buffer only in pieces
+ * of at least this: acknowledgements free a few KB at a time, and refilling
+ * each of them would make many small chunks, each a malloc and a vector
+ * for every packet written after it. */
+#define REFILL_MIN (STREAM_SENDBUF_MAX / 4)
 
 struct lp2p_quic_shared {
   gnutls_certificate_credentials_t gc;
@@ -819,6 +824,19 @@ static int mux_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
   return flush(q);
 }
 
+/* The muxer's writable (upgrade.h): the room left under the stream's send
+ * buffer cap, in pieces of REFILL_MIN or more. ngtcp2's flow control and
+ * congestion window decide when those bytes reach the wire; the cap bounds
+ * what waits for them. */
+static size_t mux_writable(const void *m, uint32_t id) {
+  lp2p_quic_conn *q = (lp2p_quic_conn *)m;
+  const qstream *s = stream_find(q, id);
+  if (q->over || !s || s->ended || s->fin_due) return 0;
+  uint64_t held = s->end - s->acked;
+  size_t room = held < STREAM_SENDBUF_MAX ? (size_t)(STREAM_SENDBUF_MAX - held) : 0;
+  return room >= REFILL_MIN ? room : 0;
+}
+
 static int mux_close(void *m, uint32_t id) {
   lp2p_quic_conn *q = m;
   qstream *s = stream_find(q, id);
@@ -862,6 +880,7 @@ const lp2p_muxer_ops lp2p_quic_muxer = {.name = "quic",
                                         .close = mux_close,
                                         .reset = mux_reset,
                                         .goaway = mux_goaway,
+                                        .writable = mux_writable,
                                         .deadline = mux_deadline,
                                         .expire = mux_expire,
                                         .destroy = mux_destroy,

@@ -49,6 +49,11 @@ struct endpoint {
 
 static uint8_t rx_buf[65536]; /* datagrams are consumed synchronously */
 
+/* What one refill may hand to the session's perf streams. Each stream
+ * takes no more than its send buffer has room for (lp2p_quic_muxer's
+ * writable), which is the real bound; this only caps one call. */
+#define PUMP_BUDGET (4u * 1024 * 1024)
+
 static void tick(endpoint *ep) {
   uv_update_time(ep->loop);
   ep->env->now_ms = uv_now(ep->loop);
@@ -150,7 +155,21 @@ static int session_event(void *ud, const lp2p_event *ev) {
   qlink *k = ud;
   if (ev->type == LP2P_EV_PONG && k->ep->h->pong)
     k->ep->h->pong(k->ep->h->ud, as_link(k));
+  else if (ev->type == LP2P_EV_PERF_DONE && k->ep->h->perf_done)
+    k->ep->h->perf_done(k->ep->h->ud, as_link(k));
   return 0;
+}
+
+/* After every outermost engine call (a datagram, a timer, the app's
+ * perf): lets perf streams refill their output as acknowledgements free
+ * their send buffers, the same pull the stream driver makes as its socket
+ * drains (lp2p_conn_pump). The bytes go out at once, as far as flow
+ * control and the congestion window let them. Negative: the session
+ * failed. */
+static int refill(qlink *k) {
+  if (!k->conn || !k->q || !lp2p_conn_wants_output(k->conn)) return 0;
+  int rc = lp2p_conn_pump(k->conn, PUMP_BUDGET);
+  return rc < 0 ? rc : 0;
 }
 
 static void set_observed(lp2p_conn *c, const lp2p_quic_addr *a) {
@@ -198,6 +217,12 @@ static int l_event(void *ud, lp2p_quic_conn *q, const lp2p_event *ev) {
   qlink *k = link_of(ud, q);
   if (!k) return LP2P_ENOMEM;
   return ev->type == LP2P_EV_READY ? on_quic_ready(k, ev) : 0;
+}
+
+static int l_ran(void *ud, lp2p_quic_conn *q) {
+  (void)ud;
+  qlink *k = lp2p_quic_conn_user(q);
+  return k ? refill(k) : 0;
 }
 
 static void l_timer(void *ud, lp2p_quic_conn *q, uint64_t deadline) {
@@ -284,8 +309,12 @@ static int udp_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
       .conn = {.shared = ep->shared, .handshake_timeout_ms = cc->step_timeout_ms},
       .max_handshakes = MAX_HANDSHAKES,
       .max_connections = MAX_CONNECTIONS};
-  lp2p_quic_listener_cbs cbs = {
-      .send = l_send, .event = l_event, .timer = l_timer, .gone = l_gone, .ud = ep};
+  lp2p_quic_listener_cbs cbs = {.send = l_send,
+                                .event = l_event,
+                                .ran = l_ran,
+                                .timer = l_timer,
+                                .gone = l_gone,
+                                .ud = ep};
   ep->ql = lp2p_quic_listener_new(env, &lc, &ep->local, cbs);
   if (!ep->ql) {
     ep_close(ep);
@@ -342,10 +371,15 @@ static void dialer_settle(qlink *k, int rc) {
 
 static void close_now(qlink *k);
 
-/* After an engine call: a close the app asked for inside it runs now. */
+/* After an engine call: a close the app asked for inside it runs now;
+ * else perf output is refilled (a failed session ends the connection). */
 static void dialer_after(qlink *k, int rc) {
   k->busy = 0;
   if (k->close_due) return close_now(k);
+  if (rc == 0 && refill(k)) {
+    lp2p_quic_conn_close(k->q);
+    rc = LP2P_ECLOSED;
+  }
   dialer_settle(k, rc);
 }
 
@@ -459,6 +493,29 @@ static int udp_ping(lp2p__link *c) {
   return rc;
 }
 
+/* One /perf/1.0.0 exchange as client. Inside an engine call (a handler
+ * starting the next exchange) the outer call refills; else this one does,
+ * as dialer_after would. */
+static int udp_perf(lp2p__link *c, uint64_t upload, uint64_t download) {
+  qlink *k = (qlink *)c;
+  if (!k->conn || !k->q) return LP2P_EINVAL;
+  tick(k->ep);
+  int rc = lp2p_conn_perf(k->conn, upload, download);
+  if (rc || k->busy) return rc;
+  rc = refill(k);
+  if (rc == 0 && k->q) {
+    k->quic_deadline = lp2p_quic_conn_deadline(k->q);
+    rearm(k);
+  }
+  return rc;
+}
+
+static void udp_perf_progress(const lp2p__link *c, uint64_t *up, uint64_t *down) {
+  const qlink *k = (const qlink *)c;
+  *up = *down = 0;
+  if (k->conn) lp2p_conn_perf_progress(k->conn, up, down);
+}
+
 static void close_now(qlink *k) {
   k->closed_reported = 1; /* no handler runs after */
   if (k->q) lp2p_quic_conn_close(k->q);
@@ -480,4 +537,6 @@ const lp2p__driver lp2p__udp_driver = {.listen = udp_listen,
                                        .listener_close = udp_listener_close,
                                        .dial = udp_dial,
                                        .ping = udp_ping,
+                                       .perf = udp_perf,
+                                       .perf_progress = udp_perf_progress,
                                        .close = udp_close};

@@ -107,6 +107,11 @@ typedef struct lp2p_quic_listener_cbs {
   /* An event of connection q (see above). READY is where the driver binds
    * its session; the return code fails q. */
   int (*event)(void *ud, lp2p_quic_conn *q, const lp2p_event *ev);
+  /* After a datagram or a timer of q, before its deadline is taken: the
+   * driver's turn to write more on q's streams (a bulk sender refilling as
+   * acknowledgements free its send buffer). A negative code closes q. May
+   * be NULL. */
+  int (*ran)(void *ud, lp2p_quic_conn *q);
   /* q's next deadline (lp2p_quic_conn_deadline) after a datagram or a
    * timer of its: where the driver re-arms q's timer. */
   void (*timer)(void *ud, lp2p_quic_conn *q, uint64_t deadline);
