@@ -132,7 +132,7 @@ static int bad_arg(char *err, size_t n, const char *what, const char *v) {
  * benchmarking either channel) needs a choice. Default noise. */
 static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, char *err,
                     size_t n) {
-  const char *addr = NULL, *transport = "tcp", *muxer = "yamux", *security = "noise", *v;
+  const char *addr = NULL, *transport = NULL, *muxer = "yamux", *security = "noise", *v;
   int server = 0;
   uint64_t up = 0, down = 0;
   for (int i = 1; i < argc; i++) {
@@ -161,6 +161,8 @@ static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, 
     return bad_arg(err, n, "--server-address (host:port)", addr);
   /* tcp, or quic-v1 (TLS and streams its own: --security and --muxer
    * then do not apply). */
+  int any = !transport;
+  if (any) transport = "tcp";
   int quic = !strcmp(transport, "quic-v1");
   if (!quic && strcmp(transport, "tcp") != 0)
     return bad_arg(err, n, "--transport (supported: tcp, quic-v1)", transport);
@@ -171,6 +173,9 @@ static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, 
     return bad_arg(err, n, "--security (supported: noise, tls)", security);
   cfg->security = lp2p_security_find(security);
   cfg->transport = lp2p__transport_find(transport);
+  /* The test-plans perf runner tells its server no transport, and rust's
+   * and go's serve both at the one port: so do we. */
+  if (server && any) cfg->also_transport = lp2p__transport_find("quic-v1");
   cfg->is_dialer = !server;
   cfg->no_redis = 1;
   cfg->key_type = LP2P_KEY_ED25519;
