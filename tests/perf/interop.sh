@@ -101,7 +101,7 @@ server_saw() {
   if grep -qF -e "request: upload $up bytes, download $down bytes" -e "to_send: $down, to_receive: $up " <<<"$new"; then
     return 0
   fi
-  if [[ $lenient == 1 ]] && grep -qE 'reset by peer|peer closed|peer ended the connection' <<<"$new"; then
+  if [[ $lenient != 0 ]] && grep -qE 'reset by peer|peer closed|peer ended the connection' <<<"$new"; then
     echo "(the client's exit ended the connection before the server read its FIN)"
     return 0
   fi
