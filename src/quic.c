@@ -9,6 +9,8 @@
 #include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,9 @@ static const char PRIORITY[] =
 /* Stream flow-control windows we grant (per stream, per connection). */
 #define STREAM_WINDOW (256 * 1024)
 #define CONN_WINDOW (1024 * 1024)
+/* ... and how far ngtcp2 may grow them for a fast sender (base_settings). */
+#define STREAM_WINDOW_MAX (8 * 1024 * 1024)
+#define CONN_WINDOW_MAX (12 * 1024 * 1024)
 /* Unacknowledged bytes we hold per stream before send() says ELIMIT. */
 #define STREAM_SENDBUF_MAX (1024 * 1024)
 /* A bulk sender (perf) is offered room in the send buffer only in pieces
@@ -32,6 +37,15 @@ static const char PRIORITY[] =
  * each of them would make many small chunks, each a malloc and a vector
  * for every packet written after it. */
 #define REFILL_MIN (STREAM_SENDBUF_MAX / 4)
+
+/* Datagrams to a loopback address: loopback's MTU is 64 KiB and nothing
+ * but this host sees them, so there is no path MTU to discover and larger
+ * datagrams are safe from the first; each carries over twenty times the
+ * payload of a 1452-byte one for about the same system-call, packet and
+ * acknowledgement cost, which is what bulk transfers (perf) on one host
+ * pay for (bench/PERF-RESULTS.md). Never over the peer's
+ * max_udp_payload_size: ngtcp2 takes the smaller. */
+#define LOOPBACK_DGRAM_MAX 32768
 
 struct lp2p_quic_shared {
   gnutls_certificate_credentials_t gc;
@@ -78,7 +92,8 @@ struct lp2p_quic_conn {
   void *user;
   lp2p__quic_cid_cb cid_cb;
   void *owner;
-  uint8_t buf[LP2P_QUIC_DGRAM_MAX];
+  size_t dgram_max; /* LP2P_QUIC_DGRAM_MAX, more on loopback */
+  uint8_t buf[LOOPBACK_DGRAM_MAX];
 };
 
 static uint64_t ts(const lp2p_quic_conn *q) {
@@ -400,6 +415,14 @@ static void base_callbacks(ngtcp2_callbacks *cb) {
   cb->stream_close = stream_close_cb;
 }
 
+static int is_loopback(const lp2p_quic_addr *a) {
+  const struct sockaddr *sa = (const struct sockaddr *)&a->sa;
+  if (sa->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+  return sa->sa_family == AF_INET6 &&
+         IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
 static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
                           ngtcp2_transport_params *tp) {
   ngtcp2_settings_default(st);
@@ -419,6 +442,16 @@ static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
   tp->initial_max_stream_data_bidi_local = STREAM_WINDOW;
   tp->initial_max_stream_data_bidi_remote = STREAM_WINDOW;
   tp->initial_max_data = CONN_WINDOW;
+  /* ngtcp2 grows the windows we grant up to these where the peer sends
+   * faster than a window per round trip (its auto-tuning). */
+  st->max_stream_window = STREAM_WINDOW_MAX;
+  st->max_window = CONN_WINDOW_MAX;
+  q->dgram_max = LP2P_QUIC_DGRAM_MAX;
+  if (is_loopback(&q->remote)) {
+    q->dgram_max = LOOPBACK_DGRAM_MAX;
+    st->max_tx_udp_payload_size = LOOPBACK_DGRAM_MAX;
+    st->no_tx_udp_payload_size_shaping = 1;
+  }
   uint32_t idle = q->cfg.idle_timeout_ms ? q->cfg.idle_timeout_ms : LP2P_QUIC_IDLE_MS;
   tp->max_idle_timeout = (uint64_t)idle * NGTCP2_MILLISECONDS;
   tp->active_connection_id_limit = 4;
@@ -546,7 +579,7 @@ static int conn_over(lp2p_quic_conn *q, int err,
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(q->conn, &ps.path, &pi, q->buf,
-                                                        sizeof q->buf, ce, ts(q));
+                                                        q->dgram_max, ce, ts(q));
     if (n > 0) {
       take_path(q, &ps.path);
       q->io.write(q->io.ud, q->buf, (size_t)n);
@@ -622,7 +655,7 @@ static int flush(lp2p_quic_conn *q) {
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n =
-        ngtcp2_conn_writev_stream(q->conn, &ps.path, &pi, q->buf, sizeof q->buf, &used,
+        ngtcp2_conn_writev_stream(q->conn, &ps.path, &pi, q->buf, q->dgram_max, &used,
                                   flags, s ? s->id : -1, v, nv, ts(q));
     if (s && used >= 0) {
       account(s, (size_t)used);

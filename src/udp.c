@@ -53,6 +53,8 @@ static uint8_t rx_buf[65536]; /* datagrams are consumed synchronously */
  * takes no more than its send buffer has room for (lp2p_quic_muxer's
  * writable), which is the real bound; this only caps one call. */
 #define PUMP_BUDGET (4u * 1024 * 1024)
+/* SO_RCVBUF and SO_SNDBUF we ask for (see ep_new). */
+#define SOCKET_BUFFER (2 * 1024 * 1024)
 
 static void tick(endpoint *ep) {
   uv_update_time(ep->loop);
@@ -285,7 +287,16 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
   int len = sizeof ep->local.sa;
   rc = uv_udp_bind(&ep->sock, bind_addr, 0);
   if (rc == 0) rc = uv_udp_getsockname(&ep->sock, (struct sockaddr *)&ep->local.sa, &len);
-  if (rc == 0) rc = uv_udp_recv_start(&ep->sock, alloc_cb, on_recv);
+  if (rc == 0) {
+    /* Room for a burst of datagrams while we are busy: what arrives with
+     * the socket's buffer full is lost and costs a retransmission. The
+     * kernel caps it (net.core.rmem_max); a smaller buffer still works. */
+    int size = SOCKET_BUFFER;
+    uv_recv_buffer_size((uv_handle_t *)&ep->sock, &size);
+    size = SOCKET_BUFFER;
+    uv_send_buffer_size((uv_handle_t *)&ep->sock, &size);
+    rc = uv_udp_recv_start(&ep->sock, alloc_cb, on_recv);
+  }
   if (rc) {
     LP2P_ERROR("udp", "socket: %s", uv_strerror(rc));
     ep_close(ep);
