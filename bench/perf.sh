@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Throughput benchmark (not a test: no thresholds): our perf client and
 # server (lp2p-interop perf, the test-plans CLI) over loopback, upload and
-# download, tcp/noise/yamux and tcp/noise/mplex, beside iperf3 over the same
-# loopback in the same run, each run RUNS times (best kept, as the machine
-# is shared), printed as Gbps and as the ratio ours / iperf3. When
-# rust-libp2p's perf peer is installed (tests/interop/rust-perf/install.sh),
-# also tcp/tls/yamux (its only tcp stack): ours x ours, rust client -> our
-# server, our client -> rust server, and rust x rust for reference; without
-# it those rows are skipped with a note.
+# download, tcp/noise/yamux, tcp/noise/mplex and quic-v1, beside iperf3
+# over the same loopback in the same run, each run RUNS times (best kept,
+# as the machine is shared), printed as Gbps and as the ratio ours /
+# iperf3. When rust-libp2p's perf peer is installed
+# (tests/interop/rust-perf/install.sh), also tcp/tls/yamux (its only tcp
+# stack) and quic-v1: ours x ours, rust client -> our server, our client ->
+# rust server, and rust x rust for reference; without it those rows are
+# skipped with a note.
 #
 #   bench/perf.sh [BYTES] [RUNS]     (default 2147483648 bytes, 3 runs)
 #   env: LP2P_BIN (default build/lp2p-interop), MUXERS (yamux mplex),
@@ -41,8 +42,9 @@ rec() { # NAME CMD...: execs CMD, under perf record when PERF_RECORD is set
 }
 
 # measure NAME DIR SERVER... -- CLIENT... -> Gbps of the best run (DIR: up |
-# down). The server gets --run-server --server-address; the client
-# --server-address, --transport tcp and the sizes (the test-plans perf CLI,
+# down). The server gets --run-server --server-address (ours and rust's
+# then serve tcp and quic-v1 at that port); the client --server-address,
+# --transport $TR (default tcp) and the sizes (the test-plans perf CLI,
 # which ours and rust's share).
 measure() {
   local name=$1 dir=$2 port up=0 down=0 out
@@ -59,7 +61,7 @@ measure() {
   PIDS+=($spid)
   wait_port "$port" || { echo "server did not start" >&2; cat "$WORK/server.err" >&2; exit 1; }
   for _ in $(seq "$RUNS"); do
-    out=$( (rec "client-$name-$dir" "${cli[@]}" --server-address "127.0.0.1:$port" --transport tcp \
+    out=$( (rec "client-$name-$dir" "${cli[@]}" --server-address "127.0.0.1:$port" --transport "${TR:-tcp}" \
       --upload-bytes $up --download-bytes $down 2>"$WORK/client.err") | grep '"final"') ||
       { echo "client failed:" >&2; cat "$WORK/client.err" >&2; exit 1; }
     python3 -c 'import json,sys; o=json.loads(sys.argv[1]); print("%.3f" % ((o["uploadBytes"]+o["downloadBytes"])*8/o["timeSeconds"]/1e9))' "$out"
@@ -109,8 +111,9 @@ printf '%-30s %8s %8s\n' "iperf3 (tcp)" "$IP_UP" "$IP_DOWN"
 for m in $MUXERS; do
   row "tcp/noise/$m" "$m" "$BIN" perf --muxer "$m" -- "$BIN" perf --muxer "$m"
 done
+TR=quic-v1 row "quic-v1" quic "$BIN" perf -- "$BIN" perf
 
-# rust-libp2p's perf (libp2p-perf over tcp/tls/yamux). "A -> B": A is the
+# rust-libp2p's perf (libp2p-perf over tcp/tls/yamux and quic-v1). "A -> B": A is the
 # client, B the server; "up" is always the client's upload.
 [[ ${RUST_PERF:-1} == 0 ]] && exit 0
 source tests/interop/rust-perf/lib.sh
@@ -124,3 +127,6 @@ row "tcp/tls/yamux ours x ours" ours-tls "${OURS[@]}" -- "${OURS[@]}"
 row "tcp/tls/yamux rust -> ours" rust-ours "${OURS[@]}" -- "$RUST_PERF_BIN"
 row "tcp/tls/yamux ours -> rust" ours-rust "$RUST_PERF_BIN" -- "${OURS[@]}"
 row "tcp/tls/yamux rust x rust" rust-rust "$RUST_PERF_BIN" -- "$RUST_PERF_BIN"
+TR=quic-v1 row "quic-v1 rust -> ours" quic-rust-ours "${OURS[@]}" -- "$RUST_PERF_BIN"
+TR=quic-v1 row "quic-v1 ours -> rust" quic-ours-rust "$RUST_PERF_BIN" -- "${OURS[@]}"
+TR=quic-v1 row "quic-v1 rust x rust" quic-rust-rust "$RUST_PERF_BIN" -- "$RUST_PERF_BIN"
