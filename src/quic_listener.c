@@ -210,6 +210,15 @@ void lp2p_quic_listener_expire(lp2p_quic_listener *l, lp2p_quic_conn *q) {
     }
 }
 
+void lp2p_quic_listener_close_conn(lp2p_quic_listener *l, lp2p_quic_conn *q) {
+  for (entry *e = l->conns; e; e = e->next)
+    if (e->q == q) {
+      lp2p_quic_conn_close(q);
+      remove_entry(l, e, 0);
+      return;
+    }
+}
+
 void lp2p_quic_listener_free(lp2p_quic_listener *l) {
   if (!l) return;
   while (l->conns) {

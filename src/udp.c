@@ -28,8 +28,9 @@ typedef struct qlink {
   uv_timer_t timer;
   uint64_t quic_deadline;
   int closed_reported;
-  int busy;      /* inside an engine call: teardown waits (close_due) */
-  int close_due; /* the app closed the link from inside a handler */
+  int busy;               /* inside an engine call: teardown waits (close_due) */
+  int close_due;          /* the app closed the link from inside a handler */
+  struct qlink *next_due; /* listener: the endpoint's close_due list */
 } qlink;
 
 struct endpoint {
@@ -45,6 +46,10 @@ struct endpoint {
   lp2p_quic_listener *ql; /* listener */
   qlink *dial;            /* dialer */
   lp2p_peerid expected;
+  /* listener: inside a listener engine call, whose connection's handlers
+   * may close links; those closes wait on close_due until it returns. */
+  int in_engine;
+  qlink *close_due;
 };
 
 static uint8_t rx_buf[65536]; /* datagrams are consumed synchronously */
@@ -250,6 +255,19 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 
 static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, size_t n);
 
+/* After a listener engine call: the links its handlers closed close now,
+ * each through the listener (which frees its engine and calls l_gone). A
+ * link already gone keeps its memory until its timer's close callback, a
+ * later loop turn, so reading k->q here is safe. */
+static void listener_after(endpoint *ep) {
+  ep->in_engine = 0;
+  while (ep->close_due) {
+    qlink *k = ep->close_due;
+    ep->close_due = k->next_due;
+    if (k->q && ep->ql) lp2p_quic_listener_close_conn(ep->ql, k->q);
+  }
+}
+
 static void on_recv(uv_udp_t *s, ssize_t n, const uv_buf_t *b,
                     const struct sockaddr *addr, unsigned flags) {
   (void)b;
@@ -260,10 +278,13 @@ static void on_recv(uv_udp_t *s, ssize_t n, const uv_buf_t *b,
                                                             : sizeof(struct sockaddr_in)};
   memcpy(&from.sa, addr, from.len);
   tick(ep);
-  if (ep->ql)
+  if (ep->ql) {
+    ep->in_engine = 1;
     lp2p_quic_listener_recv(ep->ql, &from, rx_buf, (size_t)n);
-  else
+    listener_after(ep);
+  } else {
     dialer_recv(ep, &from, (size_t)n);
+  }
 }
 
 static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *cc,
@@ -474,6 +495,7 @@ static void on_timer(uv_timer_t *t) {
   tick(ep);
   lp2p_clear_reason();
   k->busy = 1;
+  if (ep->ql) ep->in_engine = 1; /* the session's handlers may close links */
   int failed = 0;
   if (k->conn && lp2p_conn_deadline(k->conn) <= ep->env->now_ms &&
       lp2p_conn_expire(k->conn)) {
@@ -483,11 +505,11 @@ static void on_timer(uv_timer_t *t) {
   }
   if (ep->ql) {
     k->busy = 0;
-    if (!k->q) return;
-    if (failed || k->quic_deadline <= ep->env->now_ms)
+    if (k->q && (failed || k->quic_deadline <= ep->env->now_ms))
       lp2p_quic_listener_expire(ep->ql, k->q); /* re-arms, or gone */
-    else
+    else if (k->q)
       rearm(k);
+    listener_after(ep);
     return;
   }
   int rc = failed ? LP2P_ECLOSED : 0;
@@ -533,9 +555,24 @@ static void close_now(qlink *k) {
   dialer_end(k, 0);
 }
 
+/* A listener's link: the listener owns its engine and the socket, so the
+ * connection ends through it, at once or, from inside a listener engine
+ * call, once that returns. */
+static void listener_link_close(qlink *k) {
+  endpoint *ep = k->ep;
+  k->closed_reported = 1;       /* no handler runs after */
+  if (!k->q || !ep->ql) return; /* already gone */
+  if (!ep->in_engine) return lp2p_quic_listener_close_conn(ep->ql, k->q);
+  if (k->close_due) return;
+  k->close_due = 1;
+  k->next_due = ep->close_due;
+  ep->close_due = k;
+}
+
 static void udp_close(lp2p__link *c) {
   qlink *k = (qlink *)c;
   tick(k->ep);
+  if (k->ep->ql) return listener_link_close(k);
   if (k->busy)
     k->close_due = 1;
   else

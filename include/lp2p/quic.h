@@ -137,6 +137,10 @@ int lp2p_quic_listener_recv(lp2p_quic_listener *l, const lp2p_quic_addr *from,
                             const uint8_t *p, size_t len);
 /* Runs q's timers; frees q (gone) when they end it. */
 void lp2p_quic_listener_expire(lp2p_quic_listener *l, lp2p_quic_conn *q);
+/* Closes q gracefully (CONNECTION_CLOSE with NO_ERROR) and frees it (gone,
+ * err 0): the listener's side of ending one connection. Not from inside a
+ * callback of q's own (its engine is on the stack then). */
+void lp2p_quic_listener_close_conn(lp2p_quic_listener *l, lp2p_quic_conn *q);
 /* Counts, for tests and logs. */
 unsigned lp2p_quic_listener_handshakes(const lp2p_quic_listener *l);
 unsigned lp2p_quic_listener_connections(const lp2p_quic_listener *l);
