@@ -52,7 +52,13 @@ struct endpoint {
   qlink *close_due;
 };
 
-static uint8_t rx_buf[65536]; /* datagrams are consumed synchronously */
+/* Datagrams are consumed synchronously, so one receive buffer serves the
+ * loop. It takes RX_BATCH datagrams of up to 64 KiB per recvmmsg (libuv's
+ * UV_UDP_RECVMMSG, which sizes the batch by the buffer): a peer sending in
+ * bursts (quinn with GSO) fills the socket faster than one recvmsg per
+ * datagram drains it, and what overflows is lost. */
+#define RX_BATCH 16
+static uint8_t rx_buf[RX_BATCH * 65536];
 
 /* What one refill may hand to the session's perf streams. Each stream
  * takes no more than its send buffer has room for (lp2p_quic_muxer's
@@ -253,7 +259,8 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   *b = uv_buf_init((char *)rx_buf, sizeof rx_buf);
 }
 
-static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, size_t n);
+static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, const uint8_t *p,
+                        size_t n);
 
 /* After a listener engine call: the links its handlers closed close now,
  * each through the listener (which frees its engine and calls l_gone). A
@@ -268,10 +275,12 @@ static void listener_after(endpoint *ep) {
   }
 }
 
+/* One datagram, in b (with recvmmsg, one of several in rx_buf; a last call
+ * with n 0 and UV_UDP_MMSG_FREE ends the batch: nothing to free). */
 static void on_recv(uv_udp_t *s, ssize_t n, const uv_buf_t *b,
                     const struct sockaddr *addr, unsigned flags) {
-  (void)b;
   endpoint *ep = s->data;
+  const uint8_t *p = (const uint8_t *)b->base;
   if (n < 0) LP2P_DEBUG("udp", "receive: %s", uv_strerror((int)n));
   if (n <= 0 || !addr || ep->closing || (flags & UV_UDP_PARTIAL)) return;
   lp2p_quic_addr from = {.len = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -280,10 +289,10 @@ static void on_recv(uv_udp_t *s, ssize_t n, const uv_buf_t *b,
   tick(ep);
   if (ep->ql) {
     ep->in_engine = 1;
-    lp2p_quic_listener_recv(ep->ql, &from, rx_buf, (size_t)n);
+    lp2p_quic_listener_recv(ep->ql, &from, p, (size_t)n);
     listener_after(ep);
   } else {
-    dialer_recv(ep, &from, (size_t)n);
+    dialer_recv(ep, &from, p, (size_t)n);
   }
 }
 
@@ -298,7 +307,8 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
   ep->sock.data = ep;
   tick(ep);
   ep->shared = lp2p_quic_shared_new(env, cc->identity);
-  int rc = ep->shared ? uv_udp_init(loop, &ep->sock) : LP2P_ENOMEM;
+  int rc = ep->shared ? uv_udp_init_ex(loop, &ep->sock, AF_UNSPEC | UV_UDP_RECVMMSG)
+                      : LP2P_ENOMEM;
   if (rc) {
     lp2p_quic_shared_free(ep->shared);
     free(ep);
@@ -415,12 +425,13 @@ static void dialer_after(qlink *k, int rc) {
   dialer_settle(k, rc);
 }
 
-static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, size_t n) {
+static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, const uint8_t *p,
+                        size_t n) {
   qlink *k = ep->dial;
   if (!k || !k->q) return;
   lp2p_clear_reason();
   k->busy = 1;
-  int rc = lp2p_quic_conn_recv(k->q, from, rx_buf, n);
+  int rc = lp2p_quic_conn_recv(k->q, from, p, n);
   dialer_after(k, rc);
 }
 
