@@ -566,6 +566,18 @@ lp2p_quic_conn *lp2p__quic_accept(lp2p_env *env, const lp2p_quic_config *cfg,
 
 /* ---- writing ---- */
 
+/* The largest datagram to write now. ngtcp2 pads a datagram that carries
+ * an Initial packet to the whole buffer, before it has the peer's
+ * max_udp_payload_size to cap it with, and a peer reading into 1452 bytes
+ * (quic-go) would drop a larger one: so the peer's transport parameter
+ * bounds it here, and LP2P_QUIC_DGRAM_MAX until we have it. */
+static size_t dgram_cap(lp2p_quic_conn *q) {
+  const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(q->conn);
+  if (!rp) return LP2P_QUIC_DGRAM_MAX;
+  return rp->max_udp_payload_size < q->dgram_max ? (size_t)rp->max_udp_payload_size
+                                                 : q->dgram_max;
+}
+
 /* Ends the connection: one CONNECTION_CLOSE where the state allows one,
  * then nothing more is written. */
 static int conn_over(lp2p_quic_conn *q, int err,
@@ -579,7 +591,7 @@ static int conn_over(lp2p_quic_conn *q, int err,
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(q->conn, &ps.path, &pi, q->buf,
-                                                        q->dgram_max, ce, ts(q));
+                                                        dgram_cap(q), ce, ts(q));
     if (n > 0) {
       take_path(q, &ps.path);
       q->io.write(q->io.ud, q->buf, (size_t)n);
@@ -655,7 +667,7 @@ static int flush(lp2p_quic_conn *q) {
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n =
-        ngtcp2_conn_writev_stream(q->conn, &ps.path, &pi, q->buf, q->dgram_max, &used,
+        ngtcp2_conn_writev_stream(q->conn, &ps.path, &pi, q->buf, dgram_cap(q), &used,
                                   flags, s ? s->id : -1, v, nv, ts(q));
     if (s && used >= 0) {
       account(s, (size_t)used);
