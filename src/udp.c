@@ -296,9 +296,13 @@ static void on_recv(uv_udp_t *s, ssize_t n, const uv_buf_t *b,
   }
 }
 
+/* NULL on failure, with the reason in *err (the caller reports it: a
+ * port in use says so, once). */
 static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *cc,
-                        const lp2p__link_handlers *h, const struct sockaddr *bind_addr) {
+                        const lp2p__link_handlers *h, const struct sockaddr *bind_addr,
+                        int *err) {
   endpoint *ep = calloc(1, sizeof *ep);
+  *err = LP2P_ENOMEM;
   if (!ep) return NULL;
   ep->loop = loop;
   ep->env = env;
@@ -312,6 +316,7 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
   if (rc) {
     lp2p_quic_shared_free(ep->shared);
     free(ep);
+    *err = rc;
     return NULL;
   }
   ep->handles = 1;
@@ -329,8 +334,9 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
     rc = uv_udp_recv_start(&ep->sock, alloc_cb, on_recv);
   }
   if (rc) {
-    LP2P_ERROR("udp", "socket: %s", uv_strerror(rc));
+    LP2P_DEBUG("udp", "socket: %s", uv_strerror(rc));
     ep_close(ep);
+    *err = rc;
     return NULL;
   }
   ep->local.len = (socklen_t)len;
@@ -345,8 +351,8 @@ static int udp_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
   int rc = strchr(ip, ':') ? uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)
                            : uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
   if (rc) return rc;
-  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&ss);
-  if (!ep) return LP2P_EINVAL;
+  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&ss, &rc);
+  if (!ep) return rc;
   lp2p_quic_listener_config lc = {
       .conn = {.shared = ep->shared, .handshake_timeout_ms = cc->step_timeout_ms},
       .max_handshakes = MAX_HANDSHAKES,
@@ -455,8 +461,8 @@ static int udp_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
                ? uv_ip6_addr("::", 0, (struct sockaddr_in6 *)&any)
                : uv_ip4_addr("0.0.0.0", 0, (struct sockaddr_in *)&any);
   if (rc) return rc;
-  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&any);
-  if (!ep) return LP2P_EINVAL;
+  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&any, &rc);
+  if (!ep) return rc;
   lp2p_quic_addr remote = {.len = addr->sa_family == AF_INET6
                                       ? sizeof(struct sockaddr_in6)
                                       : sizeof(struct sockaddr_in)};
