@@ -1,10 +1,13 @@
 /* The libuv UDP driver of quic-v1 (transport.h lp2p__driver): one socket
  * per listener or dialer, the QUIC engine (quic.h) on it, lp2p_conn as the
  * session over QUIC streams, one timer per connection set to the earliest
- * of the QUIC and session deadlines. Datagrams go out with
- * uv_udp_try_send: one that cannot be sent now is lost, as on any
- * network, and QUIC recovers it. */
+ * of the QUIC and session deadlines. Datagrams go out batched for GSO
+ * (udp_tx.h) once the loop's callbacks of the turn have run (an idle
+ * handle): one that cannot be sent now is lost, as on any network, and
+ * QUIC recovers it. */
 #include "udp.h"
+
+#include "udp_tx.h"
 
 #include "lp2p/quic.h"
 
@@ -37,6 +40,8 @@ struct endpoint {
   uv_loop_t *loop;
   lp2p_env *env;
   uv_udp_t sock;
+  uv_idle_t flush_idle; /* sends tx's batch, then stops */
+  lp2p__udp_tx *tx;
   int handles; /* open libuv handles: freed when it drops to 0 */
   int closing;
   lp2p_conn_config cc;
@@ -77,22 +82,21 @@ static lp2p__link *as_link(qlink *k) { return (lp2p__link *)k; }
 
 /* ---- teardown ---- */
 
-static void ep_handle_closed(uv_handle_t *h) {
-  endpoint *ep = h->data;
+static void ep_release(endpoint *ep) {
   if (--ep->handles == 0) {
     lp2p_quic_shared_free(ep->shared);
+    free(ep->tx);
     free(ep);
   }
 }
+
+static void ep_handle_closed(uv_handle_t *h) { ep_release(h->data); }
 
 static void link_timer_closed(uv_handle_t *h) {
   qlink *k = h->data;
   endpoint *ep = k->ep;
   free(k);
-  if (--ep->handles == 0) {
-    lp2p_quic_shared_free(ep->shared);
-    free(ep);
-  }
+  ep_release(ep);
 }
 
 static void report_closed(qlink *k, int err) {
@@ -110,19 +114,29 @@ static void link_free(qlink *k) {
   uv_close((uv_handle_t *)&k->timer, link_timer_closed);
 }
 
+/* The last datagrams (a CONNECTION_CLOSE) go out before the socket
+ * closes. */
 static void ep_close(endpoint *ep) {
   if (ep->closing) return;
   ep->closing = 1;
+  lp2p__udp_tx_flush(ep->tx);
+  uv_close((uv_handle_t *)&ep->flush_idle, ep_handle_closed);
   uv_close((uv_handle_t *)&ep->sock, ep_handle_closed);
 }
 
 /* ---- datagrams out ---- */
 
+static void flush_cb(uv_idle_t *i) {
+  endpoint *ep = i->data;
+  lp2p__udp_tx_flush(ep->tx);
+  uv_idle_stop(i);
+}
+
 static int send_to(endpoint *ep, const lp2p_quic_addr *to, const uint8_t *p, size_t len) {
   if (ep->closing) return 0;
-  uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
-  int rc = uv_udp_try_send(&ep->sock, &b, 1, (const struct sockaddr *)&to->sa);
-  if (rc < 0 && rc != UV_EAGAIN) LP2P_DEBUG("udp", "send: %s", uv_strerror(rc));
+  lp2p__udp_tx_add(ep->tx, (const struct sockaddr *)&to->sa, to->len, p, len);
+  if (lp2p__udp_tx_pending(ep->tx) && !uv_is_active((uv_handle_t *)&ep->flush_idle))
+    uv_idle_start(&ep->flush_idle, flush_cb);
   return 0;
 }
 
@@ -303,6 +317,10 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
                         int *err) {
   endpoint *ep = calloc(1, sizeof *ep);
   *err = LP2P_ENOMEM;
+  if (ep && !(ep->tx = calloc(1, sizeof *ep->tx))) {
+    free(ep);
+    return NULL;
+  }
   if (!ep) return NULL;
   ep->loop = loop;
   ep->env = env;
@@ -315,14 +333,20 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
                       : LP2P_ENOMEM;
   if (rc) {
     lp2p_quic_shared_free(ep->shared);
+    free(ep->tx);
     free(ep);
     *err = rc;
     return NULL;
   }
-  ep->handles = 1;
+  uv_idle_init(loop, &ep->flush_idle);
+  ep->flush_idle.data = ep;
+  ep->handles = 2;
   int len = sizeof ep->local.sa;
+  uv_os_fd_t fd;
   rc = uv_udp_bind(&ep->sock, bind_addr, 0);
   if (rc == 0) rc = uv_udp_getsockname(&ep->sock, (struct sockaddr *)&ep->local.sa, &len);
+  if (rc == 0) rc = uv_fileno((uv_handle_t *)&ep->sock, &fd);
+  if (rc == 0) lp2p__udp_tx_init(ep->tx, fd);
   if (rc == 0) {
     /* Room for a burst of datagrams while we are busy: what arrives with
      * the socket's buffer full is lost and costs a retransmission. The
