@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Throughput benchmark (not a test: no thresholds): our perf client and
 # server (lp2p-interop perf, the test-plans CLI) over loopback, upload and
-# download, tcp/noise/yamux and tcp/noise/mplex, beside iperf3 over the same
-# loopback in the same run, each run RUNS times (best kept, as the machine
-# is shared), printed as Gbps and as the ratio ours / iperf3. Then, for each
-# other implementation's perf peer that is installed
-# (tests/interop/{rust,go,py}-perf/install.sh), over the first tcp stack it
-# offers (its lib.sh: rust tcp/tls/yamux, go tcp/tls/yamux, py
-# tcp/noise/yamux): ours x ours on that stack, peer client -> our server,
-# our client -> peer server, and peer x peer for reference; a peer that is
-# not installed is skipped with a note.
+# download, tcp/noise/yamux, tcp/noise/mplex, tcp/tls/yamux and quic-v1,
+# beside iperf3 over the same loopback in the same run, each run RUNS times
+# (best kept, as the machine is shared), printed as Gbps and as the ratio
+# ours / iperf3. Then, for each other implementation's perf peer that is
+# installed (tests/interop/{rust,go,py}-perf/install.sh), over the first tcp
+# stack it offers (its lib.sh: rust tcp/tls/yamux, go tcp/tls/yamux, py
+# tcp/noise/yamux) and over quic-v1 where it offers it at speed (not py's,
+# about 2 MB/s): peer client -> our server, our client -> peer server, and
+# peer x peer for reference; a peer that is not installed is skipped with
+# a note.
 #
 #   bench/perf.sh [BYTES] [RUNS]     (default 2147483648 bytes, 3 runs)
 #   env: LP2P_BIN (default build/lp2p-interop), MUXERS (yamux mplex),
@@ -112,6 +113,9 @@ printf '%-30s %8s %8s\n' "iperf3 (tcp)" "$IP_UP" "$IP_DOWN"
 for m in $MUXERS; do
   row "tcp/noise/$m" "$m" "$BIN" perf --muxer "$m" -- "$BIN" perf --transport tcp --muxer "$m"
 done
+row "tcp/tls/yamux" tls "$BIN" perf --security tls -- "$BIN" perf --transport tcp --security tls
+# A CLI server told no transport serves tcp and quic-v1 at its port.
+row "quic-v1" quic "$BIN" perf -- "$BIN" perf --transport quic-v1
 
 # The other implementations' perf peers, each over the first tcp stack it
 # offers. "A -> B": A is the client, B the server; "up" is always the
@@ -141,9 +145,22 @@ for peer in $PEERS; do
     SRV=("${PERF_CMD[@]}")
     perf_peer_client "$tr" "$sec" "$mux"
     CLI=("${PERF_CMD[@]}")
-    row "$stack ours x ours" "ours-$sec-$mux" "${OURS[@]}" -- "${OURS[@]}" --transport tcp
     row "$stack $peer -> ours" "$peer-ours" "${OURS[@]}" -- "${CLI[@]}"
     row "$stack ours -> $peer" "ours-$peer" "${SRV[@]}" -- "${OURS[@]}" --transport tcp
     row "$stack $peer x $peer" "$peer-$peer" "${SRV[@]}" -- "${CLI[@]}"
+    # quic-v1, where the peer offers it at speed (perf_peer_sizes asks for
+    # small sizes on a slow transport).
+    printf '%s\n' "${PERF_PEER_CASES[@]}" | grep -q '^quic-v1 ' || exit 0
+    if declare -F perf_peer_sizes >/dev/null && [[ -n $(perf_peer_sizes quic-v1) ]]; then
+      echo "$peer quic-v1 rows skipped: too slow for $BYTES bytes"
+      exit 0
+    fi
+    perf_peer_server quic-v1 - -
+    SRV=("${PERF_CMD[@]}")
+    perf_peer_client quic-v1 - -
+    CLI=("${PERF_CMD[@]}")
+    row "quic-v1 $peer -> ours" "quic-$peer-ours" "$BIN" perf -- "${CLI[@]}"
+    row "quic-v1 ours -> $peer" "quic-ours-$peer" "${SRV[@]}" -- "$BIN" perf --transport quic-v1
+    row "quic-v1 $peer x $peer" "quic-$peer-$peer" "${SRV[@]}" -- "${CLI[@]}"
   )
 done

@@ -4,7 +4,7 @@
  * hogweed, gmp, tasn1, unistring, idn2, ffi: 1.5 MB of a fresh tcp/noise
  * dialer's 4.1 MB peak RSS, bench/RESULTS.md "Dialer cost").
  *
- * The module (src/tls*.c, src/quic*.c, src/udp.c, src/keys_spki.c,
+ * The module (src/tls*.c, src/quic*.c, src/udp*.c, src/keys_spki.c,
  * src/gnutls_ops.c, built as lp2p-interop-gnutls.so beside the binary)
  * exports one symbol, lp2p_gnutls_module, of the type below. The core
  * reaches it only through this table: the tls security and the TLS layer

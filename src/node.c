@@ -29,6 +29,7 @@ typedef struct node {
   lp2p__redis *redis;
   const lp2p__transport *t;
   lp2p__link_listener *listener;
+  lp2p__link_listener *also; /* cfg->also_transport's, at the same port */
   lp2p__link *dial;
   lp2p__link_handlers dial_h; /* outlives the dialed link */
   lp2p_peerid expected;
@@ -62,6 +63,8 @@ static void node_stop(node *n, int rc) {
   n->dial = NULL;
   if (n->listener) lp2p__transport_listener_close(n->t, n->listener);
   n->listener = NULL;
+  if (n->also) lp2p__transport_listener_close(n->cfg->also_transport, n->also);
+  n->also = NULL;
   if (n->cfg->perf) lp2p__perf_app_stop(n->cfg->perf);
   uv_close((uv_handle_t *)&n->sigint, NULL);
   uv_close((uv_handle_t *)&n->sigterm, NULL);
@@ -169,13 +172,35 @@ static void listener_redis_ready(void *ud, int err) {
   if (rc) fail(n, rc, "redis publish");
 }
 
+static const lp2p__link_handlers listener_h = {.ready = listener_ready,
+                                               .closed = listener_closed};
+
+/* The second transport at the first one's port (no Redis: the test-plans
+ * perf server only), announced on stderr like the first. */
+static int start_also(node *n, const char *ip) {
+  const lp2p__transport *t = n->cfg->also_transport;
+  char text[512];
+  uint16_t port;
+  int rc = lp2p__transport_port(n->t, n->listener, &port);
+  if (rc == 0)
+    rc = lp2p__transport_listen(t, &n->loop, &n->env, n->cfg->ip, port, &n->conn_cfg,
+                                &listener_h, &n->also);
+  if (rc == 0) rc = lp2p__transport_published(t, n->also, ip, text, sizeof text);
+  if (rc) {
+    fprintf(stderr, "lp2p-interop: listen on %s (%s): %s\n", n->cfg->ip,
+            lp2p__transport_name(t), lp2p_strerror(rc));
+    return rc;
+  }
+  fprintf(stderr, "lp2p-interop: listening on %s/p2p/%s\n", text, n->id_text);
+  return 0;
+}
+
 static int start_listener(node *n) {
-  static const lp2p__link_handlers h = {.ready = listener_ready,
-                                        .closed = listener_closed};
   char ip[64];
   published_ip(n->cfg->ip, ip, sizeof ip);
-  int rc = lp2p__transport_listen(n->t, &n->loop, &n->env, n->cfg->ip,
-                                  n->cfg->listen_port, &n->conn_cfg, &h, &n->listener);
+  int rc =
+      lp2p__transport_listen(n->t, &n->loop, &n->env, n->cfg->ip, n->cfg->listen_port,
+                             &n->conn_cfg, &listener_h, &n->listener);
   if (rc == 0)
     rc =
         lp2p__transport_published(n->t, n->listener, ip, listen_addr, sizeof listen_addr);
@@ -183,6 +208,7 @@ static int start_listener(node *n) {
     fprintf(stderr, "lp2p-interop: listen on %s: %s\n", n->cfg->ip, lp2p_strerror(rc));
     return rc;
   }
+  if (n->cfg->also_transport && (rc = start_also(n, ip))) return rc;
   if (lp2p_multiaddr_parse(&n->listen_ma, listen_addr) == 0)
     lp2p__transport_listener_set_addrs(n->t, n->listener, &n->listen_ma, 1);
   size_t used = strlen(listen_addr);

@@ -132,7 +132,7 @@ static int bad_arg(char *err, size_t n, const char *what, const char *v) {
  * benchmarking either channel) needs a choice. Default noise. */
 static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, char *err,
                     size_t n) {
-  const char *addr = NULL, *transport = "tcp", *muxer = "yamux", *security = "noise", *v;
+  const char *addr = NULL, *transport = NULL, *muxer = "yamux", *security = "noise", *v;
   int server = 0;
   uint64_t up = 0, down = 0;
   for (int i = 1; i < argc; i++) {
@@ -159,15 +159,23 @@ static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, 
   char host[256];
   if (split_hostport(addr, host, sizeof host, &cfg->listen_port))
     return bad_arg(err, n, "--server-address (host:port)", addr);
-  if (strcmp(transport, "tcp") != 0)
-    return bad_arg(err, n, "--transport (supported: tcp)", transport);
+  /* tcp, or quic-v1 (TLS and streams its own: --security and --muxer
+   * then do not apply). */
+  int any = !transport;
+  if (any) transport = "tcp";
+  int quic = !strcmp(transport, "quic-v1");
+  if (!quic && strcmp(transport, "tcp") != 0)
+    return bad_arg(err, n, "--transport (supported: tcp, quic-v1)", transport);
   if (!(cfg->muxer = lp2p_muxer_find(muxer)))
     return bad_arg(err, n, "--muxer (supported: yamux, mplex)", muxer);
   /* plaintext stays out: the perf CLI measures real channels. */
   if (strcmp(security, "noise") && strcmp(security, "tls"))
     return bad_arg(err, n, "--security (supported: noise, tls)", security);
   cfg->security = lp2p_security_find(security);
-  cfg->transport = lp2p__transport_find("tcp");
+  cfg->transport = lp2p__transport_find(transport);
+  /* The test-plans perf runner tells its server no transport, and rust's
+   * and go's serve both at the one port: so do we. */
+  if (server && any) cfg->also_transport = lp2p__transport_find("quic-v1");
   cfg->is_dialer = !server;
   cfg->no_redis = 1;
   cfg->key_type = LP2P_KEY_ED25519;
@@ -180,8 +188,9 @@ static int load_cli(lp2p__perf_app *a, lp2p_config *cfg, int argc, char **argv, 
     strcpy(cfg->ip, host);
   } else {
     /* No peer id: like the js and rust clients, take whoever answers. */
-    snprintf(cfg->dial_addr, sizeof cfg->dial_addr, "/%s/%s/tcp/%u",
-             strchr(host, ':') ? "ip6" : "ip4", host, cfg->listen_port);
+    snprintf(cfg->dial_addr, sizeof cfg->dial_addr, "/%s/%s/%s/%u%s",
+             strchr(host, ':') ? "ip6" : "ip4", host, quic ? "udp" : "tcp",
+             cfg->listen_port, quic ? "/quic-v1" : "");
     cfg->listen_port = 0;
   }
   a->cli = 1;
@@ -352,7 +361,8 @@ int lp2p_perf_app_main(int argc, char **argv) {
     rc = lp2p_config_load(&cfg, env_lookup, err, sizeof err);
     if (!rc) rc = load_env(&a, err, sizeof err);
     if (!rc && !lp2p__transport_has_perf(cfg.transport)) {
-      snprintf(err, sizeof err, "perf over %s is not implemented (tcp, ws, wss are)",
+      snprintf(err, sizeof err,
+               "perf over %s is not implemented (tcp, ws, wss, quic-v1 are)",
                lp2p__transport_name(cfg.transport));
       rc = LP2P_ENOTSUP;
     }

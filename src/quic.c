@@ -9,6 +9,8 @@
 #include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,25 @@ static const char PRIORITY[] =
 /* Stream flow-control windows we grant (per stream, per connection). */
 #define STREAM_WINDOW (256 * 1024)
 #define CONN_WINDOW (1024 * 1024)
+/* ... and how far ngtcp2 may grow them for a fast sender (base_settings). */
+#define STREAM_WINDOW_MAX (8 * 1024 * 1024)
+#define CONN_WINDOW_MAX (12 * 1024 * 1024)
 /* Unacknowledged bytes we hold per stream before send() says ELIMIT. */
 #define STREAM_SENDBUF_MAX (1024 * 1024)
+/* A bulk sender (perf) is offered room in the send buffer only in pieces
+ * of at least this: acknowledgements free a few KB at a time, and refilling
+ * each of them would make many small chunks, each a malloc and a vector
+ * for every packet written after it. */
+#define REFILL_MIN (STREAM_SENDBUF_MAX / 4)
+
+/* Datagrams to a loopback address: loopback's MTU is 64 KiB and nothing
+ * but this host sees them, so there is no path MTU to discover and larger
+ * datagrams are safe from the first; each carries over twenty times the
+ * payload of a 1452-byte one for about the same system-call, packet and
+ * acknowledgement cost, which is what bulk transfers (perf) on one host
+ * pay for (bench/PERF-RESULTS.md). Never over the peer's
+ * max_udp_payload_size: ngtcp2 takes the smaller. */
+#define LOOPBACK_DGRAM_MAX 32768
 
 struct lp2p_quic_shared {
   gnutls_certificate_credentials_t gc;
@@ -73,7 +92,8 @@ struct lp2p_quic_conn {
   void *user;
   lp2p__quic_cid_cb cid_cb;
   void *owner;
-  uint8_t buf[LP2P_QUIC_DGRAM_MAX];
+  size_t dgram_max; /* LP2P_QUIC_DGRAM_MAX, more on loopback */
+  uint8_t buf[LOOPBACK_DGRAM_MAX];
 };
 
 static uint64_t ts(const lp2p_quic_conn *q) {
@@ -395,6 +415,14 @@ static void base_callbacks(ngtcp2_callbacks *cb) {
   cb->stream_close = stream_close_cb;
 }
 
+static int is_loopback(const lp2p_quic_addr *a) {
+  const struct sockaddr *sa = (const struct sockaddr *)&a->sa;
+  if (sa->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+  return sa->sa_family == AF_INET6 &&
+         IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
 static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
                           ngtcp2_transport_params *tp) {
   ngtcp2_settings_default(st);
@@ -414,6 +442,16 @@ static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
   tp->initial_max_stream_data_bidi_local = STREAM_WINDOW;
   tp->initial_max_stream_data_bidi_remote = STREAM_WINDOW;
   tp->initial_max_data = CONN_WINDOW;
+  /* ngtcp2 grows the windows we grant up to these where the peer sends
+   * faster than a window per round trip (its auto-tuning). */
+  st->max_stream_window = STREAM_WINDOW_MAX;
+  st->max_window = CONN_WINDOW_MAX;
+  q->dgram_max = LP2P_QUIC_DGRAM_MAX;
+  if (is_loopback(&q->remote)) {
+    q->dgram_max = LOOPBACK_DGRAM_MAX;
+    st->max_tx_udp_payload_size = LOOPBACK_DGRAM_MAX;
+    st->no_tx_udp_payload_size_shaping = 1;
+  }
   uint32_t idle = q->cfg.idle_timeout_ms ? q->cfg.idle_timeout_ms : LP2P_QUIC_IDLE_MS;
   tp->max_idle_timeout = (uint64_t)idle * NGTCP2_MILLISECONDS;
   tp->active_connection_id_limit = 4;
@@ -528,6 +566,18 @@ lp2p_quic_conn *lp2p__quic_accept(lp2p_env *env, const lp2p_quic_config *cfg,
 
 /* ---- writing ---- */
 
+/* The largest datagram to write now. ngtcp2 pads a datagram that carries
+ * an Initial packet to the whole buffer, before it has the peer's
+ * max_udp_payload_size to cap it with, and a peer reading into 1452 bytes
+ * (quic-go) would drop a larger one: so the peer's transport parameter
+ * bounds it here, and LP2P_QUIC_DGRAM_MAX until we have it. */
+static size_t dgram_cap(lp2p_quic_conn *q) {
+  const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(q->conn);
+  if (!rp) return LP2P_QUIC_DGRAM_MAX;
+  return rp->max_udp_payload_size < q->dgram_max ? (size_t)rp->max_udp_payload_size
+                                                 : q->dgram_max;
+}
+
 /* Ends the connection: one CONNECTION_CLOSE where the state allows one,
  * then nothing more is written. */
 static int conn_over(lp2p_quic_conn *q, int err,
@@ -541,7 +591,7 @@ static int conn_over(lp2p_quic_conn *q, int err,
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(q->conn, &ps.path, &pi, q->buf,
-                                                        sizeof q->buf, ce, ts(q));
+                                                        dgram_cap(q), ce, ts(q));
     if (n > 0) {
       take_path(q, &ps.path);
       q->io.write(q->io.ud, q->buf, (size_t)n);
@@ -617,7 +667,7 @@ static int flush(lp2p_quic_conn *q) {
     ngtcp2_path_storage_zero(&ps);
     ngtcp2_pkt_info pi;
     ngtcp2_ssize n =
-        ngtcp2_conn_writev_stream(q->conn, &ps.path, &pi, q->buf, sizeof q->buf, &used,
+        ngtcp2_conn_writev_stream(q->conn, &ps.path, &pi, q->buf, dgram_cap(q), &used,
                                   flags, s ? s->id : -1, v, nv, ts(q));
     if (s && used >= 0) {
       account(s, (size_t)used);
@@ -819,6 +869,19 @@ static int mux_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
   return flush(q);
 }
 
+/* The muxer's writable (upgrade.h): the room left under the stream's send
+ * buffer cap, in pieces of REFILL_MIN or more. ngtcp2's flow control and
+ * congestion window decide when those bytes reach the wire; the cap bounds
+ * what waits for them. */
+static size_t mux_writable(const void *m, uint32_t id) {
+  lp2p_quic_conn *q = (lp2p_quic_conn *)m;
+  const qstream *s = stream_find(q, id);
+  if (q->over || !s || s->ended || s->fin_due) return 0;
+  uint64_t held = s->end - s->acked;
+  size_t room = held < STREAM_SENDBUF_MAX ? (size_t)(STREAM_SENDBUF_MAX - held) : 0;
+  return room >= REFILL_MIN ? room : 0;
+}
+
 static int mux_close(void *m, uint32_t id) {
   lp2p_quic_conn *q = m;
   qstream *s = stream_find(q, id);
@@ -862,6 +925,7 @@ const lp2p_muxer_ops lp2p_quic_muxer = {.name = "quic",
                                         .close = mux_close,
                                         .reset = mux_reset,
                                         .goaway = mux_goaway,
+                                        .writable = mux_writable,
                                         .deadline = mux_deadline,
                                         .expire = mux_expire,
                                         .destroy = mux_destroy,

@@ -79,8 +79,12 @@ static void remove_entry(lp2p_quic_listener *l, entry *e, int err) {
   free(e);
 }
 
-/* After q ran: free it if it is over, else tell the driver its deadline. */
+/* After q ran: the driver's turn (ran), then free q if it is over, else
+ * tell the driver its deadline. */
 static void settle(lp2p_quic_listener *l, entry *e, int rc) {
+  if (rc == 0 && !lp2p__quic_is_over(e->q) && l->cbs.ran &&
+      (rc = l->cbs.ran(l->cbs.ud, e->q)) != 0)
+    lp2p_quic_conn_close(e->q);
   if (rc || lp2p__quic_is_over(e->q)) {
     const char *why = lp2p_take_reason();
     if (rc && rc != LP2P_EEOF && rc != LP2P_ECLOSED)
@@ -202,6 +206,15 @@ void lp2p_quic_listener_expire(lp2p_quic_listener *l, lp2p_quic_conn *q) {
   for (entry *e = l->conns; e; e = e->next)
     if (e->q == q) {
       settle(l, e, lp2p_quic_conn_expire(q));
+      return;
+    }
+}
+
+void lp2p_quic_listener_close_conn(lp2p_quic_listener *l, lp2p_quic_conn *q) {
+  for (entry *e = l->conns; e; e = e->next)
+    if (e->q == q) {
+      lp2p_quic_conn_close(q);
+      remove_entry(l, e, 0);
       return;
     }
 }

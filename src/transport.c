@@ -253,6 +253,11 @@ int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *
   return driver(t)->listen(t, loop, env, ip, port, cc, h, out);
 }
 
+int lp2p__transport_port(const lp2p__transport *t, lp2p__link_listener *l,
+                         uint16_t *port) {
+  return driver(t)->port(l, port);
+}
+
 int lp2p__transport_published(const lp2p__transport *t, lp2p__link_listener *l,
                               const char *host_ip, char *out, size_t cap) {
   uint16_t port;

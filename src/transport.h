@@ -101,6 +101,9 @@ const char *lp2p__transport_names(void);
 int lp2p__transport_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
                            const char *ip, uint16_t port, const lp2p_conn_config *cc,
                            const lp2p__link_handlers *h, lp2p__link_listener **out);
+/* The port the listener is bound to. */
+int lp2p__transport_port(const lp2p__transport *t, lp2p__link_listener *l,
+                         uint16_t *port);
 /* The multiaddr text the listener publishes for host_ip (no /p2p/). */
 int lp2p__transport_published(const lp2p__transport *t, lp2p__link_listener *l,
                               const char *host_ip, char *out, size_t cap);

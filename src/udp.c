@@ -1,10 +1,13 @@
 /* The libuv UDP driver of quic-v1 (transport.h lp2p__driver): one socket
  * per listener or dialer, the QUIC engine (quic.h) on it, lp2p_conn as the
  * session over QUIC streams, one timer per connection set to the earliest
- * of the QUIC and session deadlines. Datagrams go out with
- * uv_udp_try_send: one that cannot be sent now is lost, as on any
- * network, and QUIC recovers it. */
+ * of the QUIC and session deadlines. Datagrams go out batched for GSO
+ * (udp_tx.h) once the loop's callbacks of the turn have run (an idle
+ * handle): one that cannot be sent now is lost, as on any network, and
+ * QUIC recovers it. */
 #include "udp.h"
+
+#include "udp_tx.h"
 
 #include "lp2p/quic.h"
 
@@ -28,14 +31,17 @@ typedef struct qlink {
   uv_timer_t timer;
   uint64_t quic_deadline;
   int closed_reported;
-  int busy;      /* inside an engine call: teardown waits (close_due) */
-  int close_due; /* the app closed the link from inside a handler */
+  int busy;               /* inside an engine call: teardown waits (close_due) */
+  int close_due;          /* the app closed the link from inside a handler */
+  struct qlink *next_due; /* listener: the endpoint's close_due list */
 } qlink;
 
 struct endpoint {
   uv_loop_t *loop;
   lp2p_env *env;
   uv_udp_t sock;
+  uv_idle_t flush_idle; /* sends tx's batch, then stops */
+  lp2p__udp_tx *tx;
   int handles; /* open libuv handles: freed when it drops to 0 */
   int closing;
   lp2p_conn_config cc;
@@ -45,9 +51,26 @@ struct endpoint {
   lp2p_quic_listener *ql; /* listener */
   qlink *dial;            /* dialer */
   lp2p_peerid expected;
+  /* listener: inside a listener engine call, whose connection's handlers
+   * may close links; those closes wait on close_due until it returns. */
+  int in_engine;
+  qlink *close_due;
 };
 
-static uint8_t rx_buf[65536]; /* datagrams are consumed synchronously */
+/* Datagrams are consumed synchronously, so one receive buffer serves the
+ * loop. It takes RX_BATCH datagrams of up to 64 KiB per recvmmsg (libuv's
+ * UV_UDP_RECVMMSG, which sizes the batch by the buffer): a peer sending in
+ * bursts (quinn with GSO) fills the socket faster than one recvmsg per
+ * datagram drains it, and what overflows is lost. */
+#define RX_BATCH 16
+static uint8_t rx_buf[RX_BATCH * 65536];
+
+/* What one refill may hand to the session's perf streams. Each stream
+ * takes no more than its send buffer has room for (lp2p_quic_muxer's
+ * writable), which is the real bound; this only caps one call. */
+#define PUMP_BUDGET (4u * 1024 * 1024)
+/* SO_RCVBUF and SO_SNDBUF we ask for (see ep_new). */
+#define SOCKET_BUFFER (2 * 1024 * 1024)
 
 static void tick(endpoint *ep) {
   uv_update_time(ep->loop);
@@ -59,22 +82,21 @@ static lp2p__link *as_link(qlink *k) { return (lp2p__link *)k; }
 
 /* ---- teardown ---- */
 
-static void ep_handle_closed(uv_handle_t *h) {
-  endpoint *ep = h->data;
+static void ep_release(endpoint *ep) {
   if (--ep->handles == 0) {
     lp2p_quic_shared_free(ep->shared);
+    free(ep->tx);
     free(ep);
   }
 }
+
+static void ep_handle_closed(uv_handle_t *h) { ep_release(h->data); }
 
 static void link_timer_closed(uv_handle_t *h) {
   qlink *k = h->data;
   endpoint *ep = k->ep;
   free(k);
-  if (--ep->handles == 0) {
-    lp2p_quic_shared_free(ep->shared);
-    free(ep);
-  }
+  ep_release(ep);
 }
 
 static void report_closed(qlink *k, int err) {
@@ -92,19 +114,29 @@ static void link_free(qlink *k) {
   uv_close((uv_handle_t *)&k->timer, link_timer_closed);
 }
 
+/* The last datagrams (a CONNECTION_CLOSE) go out before the socket
+ * closes. */
 static void ep_close(endpoint *ep) {
   if (ep->closing) return;
   ep->closing = 1;
+  lp2p__udp_tx_flush(ep->tx);
+  uv_close((uv_handle_t *)&ep->flush_idle, ep_handle_closed);
   uv_close((uv_handle_t *)&ep->sock, ep_handle_closed);
 }
 
 /* ---- datagrams out ---- */
 
+static void flush_cb(uv_idle_t *i) {
+  endpoint *ep = i->data;
+  lp2p__udp_tx_flush(ep->tx);
+  uv_idle_stop(i);
+}
+
 static int send_to(endpoint *ep, const lp2p_quic_addr *to, const uint8_t *p, size_t len) {
   if (ep->closing) return 0;
-  uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
-  int rc = uv_udp_try_send(&ep->sock, &b, 1, (const struct sockaddr *)&to->sa);
-  if (rc < 0 && rc != UV_EAGAIN) LP2P_DEBUG("udp", "send: %s", uv_strerror(rc));
+  lp2p__udp_tx_add(ep->tx, (const struct sockaddr *)&to->sa, to->len, p, len);
+  if (lp2p__udp_tx_pending(ep->tx) && !uv_is_active((uv_handle_t *)&ep->flush_idle))
+    uv_idle_start(&ep->flush_idle, flush_cb);
   return 0;
 }
 
@@ -150,7 +182,21 @@ static int session_event(void *ud, const lp2p_event *ev) {
   qlink *k = ud;
   if (ev->type == LP2P_EV_PONG && k->ep->h->pong)
     k->ep->h->pong(k->ep->h->ud, as_link(k));
+  else if (ev->type == LP2P_EV_PERF_DONE && k->ep->h->perf_done)
+    k->ep->h->perf_done(k->ep->h->ud, as_link(k));
   return 0;
+}
+
+/* After every outermost engine call (a datagram, a timer, the app's
+ * perf): lets perf streams refill their output as acknowledgements free
+ * their send buffers, the same pull the stream driver makes as its socket
+ * drains (lp2p_conn_pump). The bytes go out at once, as far as flow
+ * control and the congestion window let them. Negative: the session
+ * failed. */
+static int refill(qlink *k) {
+  if (!k->conn || !k->q || !lp2p_conn_wants_output(k->conn)) return 0;
+  int rc = lp2p_conn_pump(k->conn, PUMP_BUDGET);
+  return rc < 0 ? rc : 0;
 }
 
 static void set_observed(lp2p_conn *c, const lp2p_quic_addr *a) {
@@ -200,6 +246,12 @@ static int l_event(void *ud, lp2p_quic_conn *q, const lp2p_event *ev) {
   return ev->type == LP2P_EV_READY ? on_quic_ready(k, ev) : 0;
 }
 
+static int l_ran(void *ud, lp2p_quic_conn *q) {
+  (void)ud;
+  qlink *k = lp2p_quic_conn_user(q);
+  return k ? refill(k) : 0;
+}
+
 static void l_timer(void *ud, lp2p_quic_conn *q, uint64_t deadline) {
   qlink *k = link_of(ud, q);
   if (!k) return;
@@ -221,27 +273,54 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   *b = uv_buf_init((char *)rx_buf, sizeof rx_buf);
 }
 
-static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, size_t n);
+static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, const uint8_t *p,
+                        size_t n);
 
+/* After a listener engine call: the links its handlers closed close now,
+ * each through the listener (which frees its engine and calls l_gone). A
+ * link already gone keeps its memory until its timer's close callback, a
+ * later loop turn, so reading k->q here is safe. */
+static void listener_after(endpoint *ep) {
+  ep->in_engine = 0;
+  while (ep->close_due) {
+    qlink *k = ep->close_due;
+    ep->close_due = k->next_due;
+    if (k->q && ep->ql) lp2p_quic_listener_close_conn(ep->ql, k->q);
+  }
+}
+
+/* One datagram, in b (with recvmmsg, one of several in rx_buf; a last call
+ * with n 0 and UV_UDP_MMSG_FREE ends the batch: nothing to free). */
 static void on_recv(uv_udp_t *s, ssize_t n, const uv_buf_t *b,
                     const struct sockaddr *addr, unsigned flags) {
-  (void)b;
   endpoint *ep = s->data;
+  const uint8_t *p = (const uint8_t *)b->base;
   if (n < 0) LP2P_DEBUG("udp", "receive: %s", uv_strerror((int)n));
   if (n <= 0 || !addr || ep->closing || (flags & UV_UDP_PARTIAL)) return;
   lp2p_quic_addr from = {.len = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                             : sizeof(struct sockaddr_in)};
   memcpy(&from.sa, addr, from.len);
   tick(ep);
-  if (ep->ql)
-    lp2p_quic_listener_recv(ep->ql, &from, rx_buf, (size_t)n);
-  else
-    dialer_recv(ep, &from, (size_t)n);
+  if (ep->ql) {
+    ep->in_engine = 1;
+    lp2p_quic_listener_recv(ep->ql, &from, p, (size_t)n);
+    listener_after(ep);
+  } else {
+    dialer_recv(ep, &from, p, (size_t)n);
+  }
 }
 
+/* NULL on failure, with the reason in *err (the caller reports it: a
+ * port in use says so, once). */
 static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *cc,
-                        const lp2p__link_handlers *h, const struct sockaddr *bind_addr) {
+                        const lp2p__link_handlers *h, const struct sockaddr *bind_addr,
+                        int *err) {
   endpoint *ep = calloc(1, sizeof *ep);
+  *err = LP2P_ENOMEM;
+  if (ep && !(ep->tx = calloc(1, sizeof *ep->tx))) {
+    free(ep);
+    return NULL;
+  }
   if (!ep) return NULL;
   ep->loop = loop;
   ep->env = env;
@@ -250,20 +329,38 @@ static endpoint *ep_new(uv_loop_t *loop, lp2p_env *env, const lp2p_conn_config *
   ep->sock.data = ep;
   tick(ep);
   ep->shared = lp2p_quic_shared_new(env, cc->identity);
-  int rc = ep->shared ? uv_udp_init(loop, &ep->sock) : LP2P_ENOMEM;
+  int rc = ep->shared ? uv_udp_init_ex(loop, &ep->sock, AF_UNSPEC | UV_UDP_RECVMMSG)
+                      : LP2P_ENOMEM;
   if (rc) {
     lp2p_quic_shared_free(ep->shared);
+    free(ep->tx);
     free(ep);
+    *err = rc;
     return NULL;
   }
-  ep->handles = 1;
+  uv_idle_init(loop, &ep->flush_idle);
+  ep->flush_idle.data = ep;
+  ep->handles = 2;
   int len = sizeof ep->local.sa;
+  uv_os_fd_t fd;
   rc = uv_udp_bind(&ep->sock, bind_addr, 0);
   if (rc == 0) rc = uv_udp_getsockname(&ep->sock, (struct sockaddr *)&ep->local.sa, &len);
-  if (rc == 0) rc = uv_udp_recv_start(&ep->sock, alloc_cb, on_recv);
+  if (rc == 0) rc = uv_fileno((uv_handle_t *)&ep->sock, &fd);
+  if (rc == 0) lp2p__udp_tx_init(ep->tx, fd);
+  if (rc == 0) {
+    /* Room for a burst of datagrams while we are busy: what arrives with
+     * the socket's buffer full is lost and costs a retransmission. The
+     * kernel caps it (net.core.rmem_max); a smaller buffer still works. */
+    int size = SOCKET_BUFFER;
+    uv_recv_buffer_size((uv_handle_t *)&ep->sock, &size);
+    size = SOCKET_BUFFER;
+    uv_send_buffer_size((uv_handle_t *)&ep->sock, &size);
+    rc = uv_udp_recv_start(&ep->sock, alloc_cb, on_recv);
+  }
   if (rc) {
-    LP2P_ERROR("udp", "socket: %s", uv_strerror(rc));
+    LP2P_DEBUG("udp", "socket: %s", uv_strerror(rc));
     ep_close(ep);
+    *err = rc;
     return NULL;
   }
   ep->local.len = (socklen_t)len;
@@ -278,14 +375,18 @@ static int udp_listen(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
   int rc = strchr(ip, ':') ? uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&ss)
                            : uv_ip4_addr(ip, port, (struct sockaddr_in *)&ss);
   if (rc) return rc;
-  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&ss);
-  if (!ep) return LP2P_EINVAL;
+  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&ss, &rc);
+  if (!ep) return rc;
   lp2p_quic_listener_config lc = {
       .conn = {.shared = ep->shared, .handshake_timeout_ms = cc->step_timeout_ms},
       .max_handshakes = MAX_HANDSHAKES,
       .max_connections = MAX_CONNECTIONS};
-  lp2p_quic_listener_cbs cbs = {
-      .send = l_send, .event = l_event, .timer = l_timer, .gone = l_gone, .ud = ep};
+  lp2p_quic_listener_cbs cbs = {.send = l_send,
+                                .event = l_event,
+                                .ran = l_ran,
+                                .timer = l_timer,
+                                .gone = l_gone,
+                                .ud = ep};
   ep->ql = lp2p_quic_listener_new(env, &lc, &ep->local, cbs);
   if (!ep->ql) {
     ep_close(ep);
@@ -342,19 +443,25 @@ static void dialer_settle(qlink *k, int rc) {
 
 static void close_now(qlink *k);
 
-/* After an engine call: a close the app asked for inside it runs now. */
+/* After an engine call: a close the app asked for inside it runs now;
+ * else perf output is refilled (a failed session ends the connection). */
 static void dialer_after(qlink *k, int rc) {
   k->busy = 0;
   if (k->close_due) return close_now(k);
+  if (rc == 0 && refill(k)) {
+    lp2p_quic_conn_close(k->q);
+    rc = LP2P_ECLOSED;
+  }
   dialer_settle(k, rc);
 }
 
-static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, size_t n) {
+static void dialer_recv(endpoint *ep, const lp2p_quic_addr *from, const uint8_t *p,
+                        size_t n) {
   qlink *k = ep->dial;
   if (!k || !k->q) return;
   lp2p_clear_reason();
   k->busy = 1;
-  int rc = lp2p_quic_conn_recv(k->q, from, rx_buf, n);
+  int rc = lp2p_quic_conn_recv(k->q, from, p, n);
   dialer_after(k, rc);
 }
 
@@ -378,8 +485,8 @@ static int udp_dial(const lp2p__transport *t, uv_loop_t *loop, lp2p_env *env,
                ? uv_ip6_addr("::", 0, (struct sockaddr_in6 *)&any)
                : uv_ip4_addr("0.0.0.0", 0, (struct sockaddr_in *)&any);
   if (rc) return rc;
-  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&any);
-  if (!ep) return LP2P_EINVAL;
+  endpoint *ep = ep_new(loop, env, cc, h, (struct sockaddr *)&any, &rc);
+  if (!ep) return rc;
   lp2p_quic_addr remote = {.len = addr->sa_family == AF_INET6
                                       ? sizeof(struct sockaddr_in6)
                                       : sizeof(struct sockaddr_in)};
@@ -429,6 +536,7 @@ static void on_timer(uv_timer_t *t) {
   tick(ep);
   lp2p_clear_reason();
   k->busy = 1;
+  if (ep->ql) ep->in_engine = 1; /* the session's handlers may close links */
   int failed = 0;
   if (k->conn && lp2p_conn_deadline(k->conn) <= ep->env->now_ms &&
       lp2p_conn_expire(k->conn)) {
@@ -438,11 +546,11 @@ static void on_timer(uv_timer_t *t) {
   }
   if (ep->ql) {
     k->busy = 0;
-    if (!k->q) return;
-    if (failed || k->quic_deadline <= ep->env->now_ms)
+    if (k->q && (failed || k->quic_deadline <= ep->env->now_ms))
       lp2p_quic_listener_expire(ep->ql, k->q); /* re-arms, or gone */
-    else
+    else if (k->q)
       rearm(k);
+    listener_after(ep);
     return;
   }
   int rc = failed ? LP2P_ECLOSED : 0;
@@ -459,15 +567,53 @@ static int udp_ping(lp2p__link *c) {
   return rc;
 }
 
+/* One /perf/1.0.0 exchange as client. Inside an engine call (a handler
+ * starting the next exchange) the outer call refills; else this one does,
+ * as dialer_after would. */
+static int udp_perf(lp2p__link *c, uint64_t upload, uint64_t download) {
+  qlink *k = (qlink *)c;
+  if (!k->conn || !k->q) return LP2P_EINVAL;
+  tick(k->ep);
+  int rc = lp2p_conn_perf(k->conn, upload, download);
+  if (rc || k->busy) return rc;
+  rc = refill(k);
+  if (rc == 0 && k->q) {
+    k->quic_deadline = lp2p_quic_conn_deadline(k->q);
+    rearm(k);
+  }
+  return rc;
+}
+
+static void udp_perf_progress(const lp2p__link *c, uint64_t *up, uint64_t *down) {
+  const qlink *k = (const qlink *)c;
+  *up = *down = 0;
+  if (k->conn) lp2p_conn_perf_progress(k->conn, up, down);
+}
+
 static void close_now(qlink *k) {
   k->closed_reported = 1; /* no handler runs after */
   if (k->q) lp2p_quic_conn_close(k->q);
   dialer_end(k, 0);
 }
 
+/* A listener's link: the listener owns its engine and the socket, so the
+ * connection ends through it, at once or, from inside a listener engine
+ * call, once that returns. */
+static void listener_link_close(qlink *k) {
+  endpoint *ep = k->ep;
+  k->closed_reported = 1;       /* no handler runs after */
+  if (!k->q || !ep->ql) return; /* already gone */
+  if (!ep->in_engine) return lp2p_quic_listener_close_conn(ep->ql, k->q);
+  if (k->close_due) return;
+  k->close_due = 1;
+  k->next_due = ep->close_due;
+  ep->close_due = k;
+}
+
 static void udp_close(lp2p__link *c) {
   qlink *k = (qlink *)c;
   tick(k->ep);
+  if (k->ep->ql) return listener_link_close(k);
   if (k->busy)
     k->close_due = 1;
   else
@@ -480,4 +626,6 @@ const lp2p__driver lp2p__udp_driver = {.listen = udp_listen,
                                        .listener_close = udp_listener_close,
                                        .dial = udp_dial,
                                        .ping = udp_ping,
+                                       .perf = udp_perf,
+                                       .perf_progress = udp_perf_progress,
                                        .close = udp_close};

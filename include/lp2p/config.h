@@ -34,6 +34,9 @@ typedef struct lp2p_config {
   char dial_addr[300];  /* dialer: this multiaddr instead of Redis's */
   int no_redis;         /* listener: publish nothing */
   int fixed_identity;   /* ed25519 from a zero seed (test-plans perf) */
+  /* listener: a second transport served at the same port (the test-plans
+   * perf server is told no transport and serves tcp and quic-v1), or NULL */
+  const struct lp2p__transport *also_transport;
 } lp2p_config;
 
 typedef const char *(*lp2p_getenv_fn)(const char *name);

@@ -107,6 +107,11 @@ typedef struct lp2p_quic_listener_cbs {
   /* An event of connection q (see above). READY is where the driver binds
    * its session; the return code fails q. */
   int (*event)(void *ud, lp2p_quic_conn *q, const lp2p_event *ev);
+  /* After a datagram or a timer of q, before its deadline is taken: the
+   * driver's turn to write more on q's streams (a bulk sender refilling as
+   * acknowledgements free its send buffer). A negative code closes q. May
+   * be NULL. */
+  int (*ran)(void *ud, lp2p_quic_conn *q);
   /* q's next deadline (lp2p_quic_conn_deadline) after a datagram or a
    * timer of its: where the driver re-arms q's timer. */
   void (*timer)(void *ud, lp2p_quic_conn *q, uint64_t deadline);
@@ -132,6 +137,10 @@ int lp2p_quic_listener_recv(lp2p_quic_listener *l, const lp2p_quic_addr *from,
                             const uint8_t *p, size_t len);
 /* Runs q's timers; frees q (gone) when they end it. */
 void lp2p_quic_listener_expire(lp2p_quic_listener *l, lp2p_quic_conn *q);
+/* Closes q gracefully (CONNECTION_CLOSE with NO_ERROR) and frees it (gone,
+ * err 0): the listener's side of ending one connection. Not from inside a
+ * callback of q's own (its engine is on the stack then). */
+void lp2p_quic_listener_close_conn(lp2p_quic_listener *l, lp2p_quic_conn *q);
 /* Counts, for tests and logs. */
 unsigned lp2p_quic_listener_handshakes(const lp2p_quic_listener *l);
 unsigned lp2p_quic_listener_connections(const lp2p_quic_listener *l);

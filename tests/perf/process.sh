@@ -4,8 +4,11 @@
 #     redis-server), both muxers; the dialer's YAML checked by check_yaml.py
 #  2. the same through the lowercase test-plans names (no TEST_KEY)
 #  3. the test-plans perf CLI: --run-server / client, JSON lines, over
-#     Noise and over TLS (--security, ours)
-#  4. bad values: one line on stderr, nothing on stdout, exit 1
+#     Noise and over TLS (--security, ours), and over quic-v1 (the server
+#     told no transport serves both, as the harness runs it)
+#  4. quic-v1 through both conventions (unified and lowercase names), and
+#     CLI exchanges both ways, upload only, download only, 100 MB
+#  5. bad values: one line on stderr, nothing on stdout, exit 1
 #
 #   tests/perf/process.sh BIN
 set -euo pipefail
@@ -23,18 +26,18 @@ for _ in $(seq 50); do [[ $(redis-cli -p "$RPORT" ping 2>/dev/null) == PONG ]] &
 
 SIZES=(UPLOAD_BYTES=3000000 DOWNLOAD_BYTES=2000000 UPLOAD_ITERATIONS=3 DOWNLOAD_ITERATIONS=2 LATENCY_ITERATIONS=7 DURATION=20)
 
-# unified MUXER: listener and dialer through Redis, YAML checked. The
-# listeners are bounded by their own test timeout, not timeout(1), whose
-# exit status would hide theirs.
+# unified MUXER [TRANSPORT]: listener and dialer through Redis, YAML
+# checked. The listeners are bounded by their own test timeout, not
+# timeout(1), whose exit status would hide theirs.
 unified() {
-  local mux=$1 key
+  local mux=$1 tr=${2:-tcp} key
   key=$(printf '%08x' $((RANDOM * RANDOM)))
-  env TRANSPORT=tcp SECURE_CHANNEL=noise MUXER="$mux" IS_DIALER=false LISTENER_IP=127.0.0.1 \
+  env TRANSPORT="$tr" SECURE_CHANNEL=noise MUXER="$mux" IS_DIALER=false LISTENER_IP=127.0.0.1 \
     REDIS_ADDR=127.0.0.1:$RPORT TEST_KEY="$key" TEST_TIMEOUT_SECS=60 "$BIN" perf \
     >"$WORK/l.out" 2>"$WORK/l.err" &
   local lpid=$!
   PIDS+=($lpid)
-  env TRANSPORT=tcp SECURE_CHANNEL=noise MUXER="$mux" IS_DIALER=true \
+  env TRANSPORT="$tr" SECURE_CHANNEL=noise MUXER="$mux" IS_DIALER=true \
     REDIS_ADDR=127.0.0.1:$RPORT TEST_KEY="$key" "${SIZES[@]}" timeout 60 "$BIN" perf \
     >"$WORK/d.out" 2>"$WORK/d.err" || fail "unified $mux dialer exited $?"
   [[ $(redis-cli -p "$RPORT" type "${key}_listener_multiaddr") == string ]] ||
@@ -43,37 +46,39 @@ unified() {
   kill -0 $lpid || fail "unified $mux: listener died"
   kill -TERM $lpid; wait $lpid || fail "unified $mux: listener exit $?"
   [[ ! -s $WORK/l.out ]] || fail "listener wrote to stdout"
-  echo "PASS unified tcp/noise/$mux"
+  echo "PASS unified $([[ $tr == quic-v1 ]] && echo quic-v1 || echo "$tr/noise/$mux")"
 }
 
-legacy() {
-  env transport=tcp security=noise muxer=yamux is_dialer=false ip=127.0.0.1 \
+legacy() { # [TRANSPORT]
+  local tr=${1:-tcp}
+  env transport="$tr" security=noise muxer=yamux is_dialer=false ip=127.0.0.1 \
     redis_addr=127.0.0.1:$RPORT test_timeout_seconds=60 "$BIN" perf >"$WORK/l.out" 2>"$WORK/l.err" &
   local lpid=$!
   PIDS+=($lpid)
-  env transport=tcp security=noise muxer=yamux is_dialer=true redis_addr=127.0.0.1:$RPORT \
+  env transport="$tr" security=noise muxer=yamux is_dialer=true redis_addr=127.0.0.1:$RPORT \
     "${SIZES[@]}" timeout 60 "$BIN" perf >"$WORK/d.out" 2>"$WORK/d.err" ||
     fail "legacy dialer exited $?"
   python3 "$HERE/check_yaml.py" "$WORK/d.out" --iterations 3,2,7 || fail "legacy YAML"
   [[ $(redis-cli -p "$RPORT" type listenerAddr) == none ]] ||
     fail "legacy: listenerAddr left behind (the dialer BLPOPs the list)"
   kill -TERM $lpid; wait $lpid || fail "legacy listener exit $?"
-  echo "PASS legacy-names tcp/noise/yamux"
+  echo "PASS legacy-names $([[ $tr == quic-v1 ]] && echo quic-v1 || echo "$tr/noise/yamux")"
 }
 
-cli() { # SECURITY
-  local sec=$1 port spid try
+# cli_server ARGS...: starts a CLI server at a fixed port (sets port, spid)
+cli_server() {
+  local try
   # The CLI server takes a fixed port: a free one can be taken by another
   # test between free_port and the bind, so a port in use means another.
   for try in 1 2 3 4 5; do
     port=$(free_port)
     # No timeout(1) around servers: it answers our SIGTERM with 143.
-    "$BIN" perf --run-server --server-address "127.0.0.1:$port" --security "$sec" \
+    env DEBUG=true "$BIN" perf --run-server --server-address "127.0.0.1:$port" "$@" \
       >"$WORK/s.out" 2>"$WORK/s.err" &
     spid=$!
     PIDS+=($spid)
     for _ in $(seq 50); do
-      grep -q -e listening -e "in use" "$WORK/s.err" 2>/dev/null && break
+      grep -q -e "lp2p-interop: listening" -e "in use" "$WORK/s.err" 2>/dev/null && break
       sleep 0.1
     done
     grep -q "in use" "$WORK/s.err" || break
@@ -81,22 +86,65 @@ cli() { # SECURITY
   # The server's fixed identity is go-libp2p's perf peer id (zero ed25519 seed).
   grep -q 12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN "$WORK/s.err" ||
     fail "cli server peer id"
-  timeout 60 "$BIN" perf --server-address "127.0.0.1:$port" --transport tcp \
-    --security "$sec" --upload-bytes 5000000 --download-bytes 7000000 >"$WORK/c.out" 2>"$WORK/c.err" ||
-    fail "cli client exited $?"
-  python3 - "$WORK/c.out" <<'PY' || fail "cli JSON"
+}
+
+# cli_client UP DOWN ARGS...: one client exchange, JSON checked, and the
+# server's own count of it (its "request:" line)
+cli_client() {
+  local up=$1 down=$2 mark
+  shift 2
+  mark=$(wc -l <"$WORK/s.err")
+  timeout 60 "$BIN" perf --server-address "127.0.0.1:$port" "$@" \
+    --upload-bytes "$up" --download-bytes "$down" >"$WORK/c.out" 2>"$WORK/c.err" ||
+    fail "cli client $* ($up/$down) exited $?"
+  python3 - "$WORK/c.out" "$up" "$down" <<'PY' || fail "cli JSON $* ($up/$down)"
 import json, sys
+up, down = int(sys.argv[2]), int(sys.argv[3])
 lines = open(sys.argv[1]).read().splitlines()
 objs = [json.loads(l) for l in lines]
 assert objs and objs[-1]["type"] == "final", objs
 for o in objs:
     assert sorted(o) == ["downloadBytes", "timeSeconds", "type", "uploadBytes"], o
     assert o["type"] in ("intermediary", "final")
-assert objs[-1]["uploadBytes"] == 5000000 and objs[-1]["downloadBytes"] == 7000000, objs[-1]
+assert objs[-1]["uploadBytes"] == up and objs[-1]["downloadBytes"] == down, objs[-1]
 assert objs[-1]["timeSeconds"] > 0
 PY
+  for _ in $(seq 50); do
+    tail -n +"$((mark + 1))" "$WORK/s.err" | grep -qF "request: upload $up bytes, download $down bytes" && return 0
+    sleep 0.1
+  done
+  fail "cli server did not log the request $up/$down"
+}
+
+cli() { # SECURITY
+  local sec=$1 port spid
+  cli_server --security "$sec"
+  cli_client 5000000 7000000 --transport tcp --security "$sec"
   kill -TERM $spid; wait $spid || fail "cli server exit $?"
   echo "PASS test-plans perf CLI ($sec)"
+}
+
+# quic-v1 through the CLI: a server told no transport (the harness's way)
+# serves quic-v1 beside tcp; one told quic-v1 serves it alone. Both ways,
+# upload only, download only, and 100 MB each way, so that the refill and
+# QUIC's flow control both go round many times.
+cli_quic() {
+  local port spid
+  cli_server
+  grep -q "listening on /ip4/127.0.0.1/udp/$port/quic-v1/p2p/" "$WORK/s.err" ||
+    fail "cli server: no quic-v1 listen line"
+  cli_client 5000000 7000000 --transport quic-v1
+  cli_client 3000000 0 --transport quic-v1
+  cli_client 0 2000000 --transport quic-v1
+  cli_client 1 1 --transport quic-v1
+  cli_client 100000000 100000000 --transport quic-v1
+  cli_client 1000000 1000000 --transport tcp
+  kill -TERM $spid; wait $spid || fail "cli server exit $?"
+  cli_server --transport quic-v1
+  grep -q "/tcp/" "$WORK/s.err" && fail "cli server told quic-v1 listens on tcp too"
+  cli_client 2000000 3000000 --transport quic-v1
+  kill -TERM $spid; wait $spid || fail "cli server exit $?"
+  echo "PASS test-plans perf CLI (quic-v1)"
 }
 
 bad() { # DESCRIPTION ENV... -- ARGS...
@@ -119,6 +167,9 @@ unified mplex
 legacy
 cli noise
 cli tls
+unified yamux quic-v1
+legacy quic-v1
+cli_quic
 bad "negative size" UPLOAD_BYTES=-1 --
 bad "non-numeric size" DOWNLOAD_BYTES=abc --
 bad "absurd size" UPLOAD_BYTES=99999999999999999999999 --
@@ -127,6 +178,6 @@ bad "negative iterations" UPLOAD_ITERATIONS=-3 --
 bad "cli negative" -- --server-address 127.0.0.1:1 --upload-bytes -5
 bad "cli non-numeric" -- --server-address 127.0.0.1:1 --download-bytes 1e9
 bad "cli no address" -- --upload-bytes 5
-bad "cli quic" -- --server-address 127.0.0.1:1 --transport quic-v1
+bad "cli unknown transport" -- --server-address 127.0.0.1:1 --transport ws
 bad "cli plaintext" -- --server-address 127.0.0.1:1 --security plaintext
 echo "PASS bad values"
