@@ -28,6 +28,8 @@
  * link them, so there it is NULL. */
 extern const lp2p__gnutls_ops lp2p_gnutls_module __attribute__((weak));
 
+/* why: every failure starts "cannot load the GnuTLS module", the words
+ * scripts/build-release.sh and scripts/make-rootfs.sh look for. */
 static struct {
   int state; /* 0 not tried, 1 loaded, -1 failed */
   const lp2p__gnutls_ops *ops;
@@ -59,8 +61,8 @@ static const lp2p__gnutls_ops *load(void) {
   char path[PATH_MAX];
   if (module_path(path, sizeof path)) {
     snprintf(mod.why, sizeof mod.why,
-             "no path for the GnuTLS module (neither /proc/self/exe nor AT_EXECFN, "
-             "or over PATH_MAX)");
+             "cannot load the GnuTLS module: no path for it (neither /proc/self/exe "
+             "nor AT_EXECFN, or over PATH_MAX)");
     return NULL;
   }
   /* RTLD_NOW: a symbol the binary does not export fails here, at start,
@@ -73,7 +75,7 @@ static const lp2p__gnutls_ops *load(void) {
   }
   const lp2p__gnutls_ops *ops = dlsym(h, MODULE_SYMBOL);
   if (!ops || ops->abi != LP2P__GNUTLS_ABI || ops->size != sizeof *ops) {
-    snprintf(mod.why, sizeof mod.why, "%s: %s", path,
+    snprintf(mod.why, sizeof mod.why, "cannot load the GnuTLS module: %s: %s", path,
              ops ? "from another build (table layout differs)" : "no " MODULE_SYMBOL);
     dlclose(h);
     return NULL;

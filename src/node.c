@@ -34,6 +34,7 @@ typedef struct node {
   lp2p__link_handlers dial_h; /* outlives the dialed link */
   lp2p_peerid expected;
   lp2p_multiaddr listen_ma; /* for identify: the address we publish */
+  lp2p_multiaddr also_ma;   /* the same for the second transport */
   lp2p__dial_plan plan;
   uint64_t t_start, t_ping;
   int stopped;
@@ -176,9 +177,16 @@ static const lp2p__link_handlers listener_h = {.ready = listener_ready,
                                                .closed = listener_closed};
 
 /* The second transport at the first one's port (no Redis: the test-plans
- * perf server only), announced on stderr like the first. */
+ * perf server only), announced on stderr like the first. It is a bonus
+ * beside the transport asked for: without the GnuTLS module (quic-v1) the
+ * server says so and serves the first alone. */
 static int start_also(node *n, const char *ip) {
   const lp2p__transport *t = n->cfg->also_transport;
+  if (lp2p__transport_needs_gnutls(t, NULL) && !lp2p__gnutls()) {
+    fprintf(stderr, "lp2p-interop: %s not served: %s\n", lp2p__transport_name(t),
+            lp2p__gnutls_error());
+    return 0;
+  }
   char text[512];
   uint16_t port;
   int rc = lp2p__transport_port(n->t, n->listener, &port);
@@ -191,6 +199,8 @@ static int start_also(node *n, const char *ip) {
             lp2p__transport_name(t), lp2p_strerror(rc));
     return rc;
   }
+  if (lp2p_multiaddr_parse(&n->also_ma, text) == 0)
+    lp2p__transport_listener_set_addrs(t, n->also, &n->also_ma, 1);
   fprintf(stderr, "lp2p-interop: listening on %s/p2p/%s\n", text, n->id_text);
   return 0;
 }

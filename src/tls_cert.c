@@ -7,6 +7,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PREFIX_LEN (sizeof LP2P_TLS_SIG_PREFIX - 1)
@@ -188,21 +189,36 @@ static int check_self_signed(gnutls_x509_crt_t crt, const uint8_t *der, size_t l
   return 0;
 }
 
+/* Extension i's criticality, and whether it is ours. GnuTLS tells the
+ * criticality only along with the whole OID, so an OID too long for the
+ * stack buffer (never ours, which is 25 characters) is read again into a
+ * buffer of its size, which the certificate's own cap bounds. */
+static int ext_info(gnutls_x509_crt_t crt, unsigned i, int *ours, unsigned *critical) {
+  char buf[64];
+  size_t len = sizeof buf;
+  *ours = 0;
+  int r = gnutls_x509_crt_get_extension_info(crt, i, buf, &len, critical);
+  if (r == 0) *ours = strcmp(buf, LP2P_TLS_EXT_OID) == 0;
+  if (r != GNUTLS_E_SHORT_MEMORY_BUFFER) return r;
+  if (len > LP2P_TLS_CERT_MAX) return GNUTLS_E_ASN1_DER_ERROR;
+  char *big = malloc(len);
+  if (!big) return GNUTLS_E_MEMORY_ERROR;
+  r = gnutls_x509_crt_get_extension_info(crt, i, big, &len, critical);
+  free(big);
+  return r;
+}
+
 /* The libp2p extension's value, copied to out (cap LP2P_TLS_EXT_MAX). */
 static int find_ext(gnutls_x509_crt_t crt, uint8_t *out, size_t *out_len) {
   int found = 0;
   for (unsigned i = 0;; i++) {
-    /* Every OID is read whole, as its criticality matters below; no real
-     * one comes near this cap (ours is 25 characters). */
-    char oid[512];
-    size_t oid_len = sizeof oid;
-    unsigned critical;
-    int r = gnutls_x509_crt_get_extension_info(crt, i, oid, &oid_len, &critical);
+    int ours;
+    unsigned critical = 0;
+    int r = ext_info(crt, i, &ours, &critical);
     if (r == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) break;
-    if (r == GNUTLS_E_SHORT_MEMORY_BUFFER)
-      return refuse(LP2P_ETOOBIG, "certificate extension OID over its size cap");
+    if (r == GNUTLS_E_MEMORY_ERROR) return LP2P_ENOMEM;
     if (r < 0) return refuse(LP2P_EPROTO, "unreadable extensions");
-    if (strcmp(oid, LP2P_TLS_EXT_OID) != 0) {
+    if (!ours) {
       /* tls.md "Peer Authentication": abort on a critical extension we do
        * not understand; ours is the only one a libp2p certificate needs. */
       if (critical)

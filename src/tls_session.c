@@ -211,8 +211,9 @@ int lp2p_tls_selfsigned(lp2p_buf *cert, lp2p_buf *key, const lp2p_env *env,
   if (!rc) rc = gt(gnutls_x509_crt_set_activation_time(crt, now - CERT_BACKDATE_S));
   if (!rc) rc = gt(gnutls_x509_crt_set_expiration_time(crt, now + CERT_LIFETIME_S));
   if (!rc) rc = gt(gnutls_x509_crt_set_key(crt, k));
-  /* The only extension, so it is the first one (tls.md requires that of
-   * the libp2p Public Key Extension for some verifiers). */
+  /* In the order given: the first comes first (tls.md requires that of
+   * the libp2p Public Key Extension for some verifiers); further ones are
+   * for tests of the verifier. */
   for (; !rc && ext; ext = ext->next)
     rc = add_ext(crt, ext);
   if (!rc) rc = gt(gnutls_x509_crt_sign2(crt, crt, k, GNUTLS_DIG_SHA256, 0));

@@ -916,6 +916,61 @@ static void gen_plaintext(void) {
   put_free("plaintext", &b, "exchange-secp256k1");
 }
 
+/* ---- perf (fuzz_perf.c's script) ---- */
+
+static void b_u32(lp2p_buf *b, uint32_t v) {
+  b_u16(b, v >> 16);
+  b_u16(b, v & 0xffff);
+}
+
+/* Peer bytes: op 0, a u16 length, the bytes. */
+static void b_perf_recv(lp2p_buf *b, const uint8_t *p, size_t n) {
+  b_u8(b, 0);
+  b_u16(b, (unsigned)n);
+  b_bytes(b, p, n);
+}
+
+static void gen_perf(void) {
+  static const uint8_t zeros[300];
+  lp2p_buf b = {0};
+  /* Server: asks for 1000 bytes, uploads 300, half-closes; we serve. */
+  uint8_t hdr[16] = {0, 0, 0, 0, 0, 0, 0x03, 0xe8};
+  b_u8(&b, 1);
+  b_u32(&b, 100000);
+  b_perf_recv(&b, hdr, 8);
+  b_perf_recv(&b, zeros, 300);
+  b_u8(&b, 1);
+  b_u8(&b, 3);
+  put_free("perf", &b, "server-spec");
+  /* Server: the two-header variant, upload 8 then download 1000. */
+  uint8_t two[16] = {0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0x03, 0xe8};
+  b_u8(&b, 1);
+  b_u32(&b, 100000);
+  b_perf_recv(&b, two, 16);
+  b_perf_recv(&b, zeros, 8);
+  b_u8(&b, 1);
+  b_u8(&b, 3);
+  put_free("perf", &b, "server-two-headers");
+  /* Server: a request over the cap. */
+  b_u8(&b, 1);
+  b_u32(&b, 10);
+  b_perf_recv(&b, hdr, 8);
+  b_u8(&b, 1);
+  b_u8(&b, 3);
+  put_free("perf", &b, "server-over-cap");
+  /* Client: uploads 200, downloads 300, in pulls of 100. */
+  b_u8(&b, 0);
+  b_u32(&b, 200u << 16 | 300u);
+  for (int i = 0; i < 4; i++) {
+    b_u8(&b, 2);
+    b_u16(&b, 99);
+  }
+  b_perf_recv(&b, zeros, 300);
+  b_u8(&b, 1);
+  b_u8(&b, 3);
+  put_free("perf", &b, "client");
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s OUTDIR (e.g. tests/fuzz/corpus)\n", argv[0]);
@@ -935,5 +990,6 @@ int main(int argc, char **argv) {
   gen_tls_cert();
   gen_tls();
   gen_plaintext();
+  gen_perf();
   return failures ? 1 : 0;
 }

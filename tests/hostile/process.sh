@@ -14,7 +14,8 @@
 #   5. The listener offers only another security protocol (a scripted
 #      listener answering "na"): fails at once, not by timeout.
 #   6. The GnuTLS module (src/gnutls_module.h) missing or not ours: tls,
-#      ws, wss and quic-v1 fail at start with one line naming it; a tcp/noise
+#      ws, wss and quic-v1 fail at start; the perf CLI server serves tcp
+#      alone with one line naming it; a tcp/noise
 #      dialer without it still passes (it never opens it).
 set -uo pipefail
 
@@ -154,6 +155,25 @@ run "dialer wss, GnuTLS module missing" "wss: cannot load the GnuTLS module" 3 \
   LP2P_GNUTLS_MODULE=$NOMOD transport=wss is_dialer=true test_timeout_seconds=30
 run "listener ws, GnuTLS module missing" "ws: cannot load the GnuTLS module" 3 \
   LP2P_GNUTLS_MODULE=$NOMOD transport=ws is_dialer=false test_timeout_seconds=30
+# The test-plans perf server, told no transport, serves quic-v1 beside tcp
+# as a bonus: without the module it says so in one line and serves tcp.
+PPORT=$(free_port)
+LP2P_GNUTLS_MODULE=$NOMOD "$BIN" perf --run-server --server-address "127.0.0.1:$PPORT" \
+  >"$WORK/perf-server.out" 2>"$WORK/perf-server.err" </dev/null &
+PPID_=$!
+PIDS+=($PPID_)
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PPORT") 2>/dev/null && break; sleep 0.05; done
+if timeout 20 "$BIN" perf --server-address "127.0.0.1:$PPORT" --transport tcp --upload-bytes 1000 \
+     --download-bytes 1000 >"$WORK/out" 2>"$WORK/err" </dev/null &&
+   grep -q '"final"' "$WORK/out" &&
+   grep -q 'quic-v1 not served: cannot load the GnuTLS module' "$WORK/perf-server.err"; then
+  pass "perf server without the GnuTLS module: serves tcp, says quic-v1 is not served"
+else
+  cat "$WORK/perf-server.err" >>"$WORK/err"
+  failc "perf server without the GnuTLS module"
+fi
+kill -TERM $PPID_ 2>/dev/null
+wait $PPID_ 2>/dev/null
 OTHER_SO=$(ldconfig -p | awk '$1 == "libwslay.so.1" && $NF ~ /^\// {print $NF; exit}')
 if [[ -n $OTHER_SO ]]; then
   run "dialer tcp/tls, another library as the module" "no lp2p_gnutls_module" 3 \

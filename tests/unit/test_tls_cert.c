@@ -170,12 +170,12 @@ static int hostile(ext_kind kind, const char *oid) {
 }
 
 /* Our own libp2p extension followed by another one, critical or not. */
-static int with_other_ext(int critical) {
+static int with_other_ext(int critical, const char *other_oid) {
   lp2p_identity id;
   assert_int_equal(lp2p_identity_generate(&id, LP2P_KEY_ED25519, &env), 0);
   ext_ctx ours = {EXT_OTHER_OID, &id}, other = {EXT_GARBAGE, &id};
   lp2p_tls_ext second = {
-      .oid = "1.2.3.4.5", .critical = critical, .make = bad_ext, .ctx = &other};
+      .oid = other_oid, .critical = critical, .make = bad_ext, .ctx = &other};
   lp2p_tls_ext first = {.oid = LP2P_TLS_EXT_OID,
                         .critical = 1,
                         .make = bad_ext,
@@ -202,8 +202,15 @@ static void test_refusals(void **state) {
   assert_int_equal(hostile(EXT_OTHER_OID, "1.3.6.1.4.1.53594.1.2"), LP2P_EPROTO);
   /* A valid libp2p extension beside a critical one we do not know, then
    * the same unknown one marked non-critical, which is ignored. */
-  assert_int_equal(with_other_ext(1), LP2P_EPROTO);
-  assert_int_equal(with_other_ext(0), 0);
+  assert_int_equal(with_other_ext(1, "1.2.3.4.5"), LP2P_EPROTO);
+  assert_int_equal(with_other_ext(0, "1.2.3.4.5"), 0);
+  /* The same with an OID longer than our reader's first buffer (64). */
+  static char long_oid[128];
+  strcpy(long_oid, "1.2");
+  while (strlen(long_oid) < 96)
+    strcat(long_oid, ".999");
+  assert_int_equal(with_other_ext(1, long_oid), LP2P_EPROTO);
+  assert_int_equal(with_other_ext(0, long_oid), 0);
   /* No extension at all (the plain wss certificate). */
   lp2p_buf cert = {0}, key = {0};
   assert_int_equal(lp2p_tls_selfsigned(&cert, &key, &env, NULL), 0);
