@@ -5,7 +5,7 @@
  *   op % 4 == 0: [n: u16] n bytes from the peer (lp2p_perf_recv)
  *   op % 4 == 1: the peer half-closes (lp2p_perf_fin)
  *   op % 4 == 2: [max: u16] pull output, at most max + 1 bytes
- *   op % 4 == 3: pull output until none is owed (bounded by the cap)
+ *   op % 4 == 3: pull whole blocks while output is owed (64 at most)
  * role & 1: server (cap is its listener cap) or client (the cap's two
  * halves are its upload and download sizes, small so a run ends).
  *
@@ -33,11 +33,9 @@ static void pull(run *r, size_t max) {
   FZ_CHECK(!r->fin_out || (n == 0 && !fin)); /* nothing after our FIN */
   if (n) {
     FZ_CHECK(out != NULL);
-    /* The bytes must be readable (ASan): sum them. */
-    volatile uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-      acc ^= out[i];
-    (void)acc;
+    /* Both ends readable (ASan): the payload is one static block. */
+    volatile uint8_t edge = out[0] ^ out[n - 1];
+    (void)edge;
   }
   r->out_total += n;
   if (fin) r->fin_out = 1;
@@ -68,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 1: rc = lp2p_perf_fin(&r.p); break;
     case 2: pull(&r, (size_t)fz_u16(&in) + 1); break;
     default:
-      for (int i = 0; i < 1024 && lp2p_perf_wants_output(&r.p); i++)
+      for (int i = 0; i < 64 && lp2p_perf_wants_output(&r.p); i++)
         pull(&r, LP2P_PERF_BLOCK);
       break;
     }
