@@ -281,10 +281,6 @@ static int fail(lp2p_tls_session *s, int err) {
   return err;
 }
 
-static int emit(lp2p_tls_session *s, const lp2p_event *ev) {
-  return s->io.event ? s->io.event(s->io.ud, ev) : 0;
-}
-
 /* Maps a fatal GnuTLS error to ours and says why, once. GnuTLS sends no
  * alert of its own when it fails; we send the one RFC 8446 section 6.2
  * asks for (bad_certificate for a refused certificate), so the peer learns
@@ -445,7 +441,7 @@ static int handshake_done(lp2p_tls_session *s) {
   LP2P_DEBUG("tls", "handshake complete (%s), ALPN %s",
              s->cfg.client ? "client" : "server", s->agreed ? s->agreed : "(none)");
   lp2p_event ev = {.type = LP2P_EV_READY, .protocol = s->agreed};
-  return emit(s, &ev);
+  return lp2p_io_event(&s->io, &ev);
 }
 
 /* GNUTLS_E_AGAIN means "call again", not always "no input left": after a
@@ -479,8 +475,7 @@ static int read_records(lp2p_tls_session *s) {
     if (n > 0 && !rc) {
       gnutls_datum_t d = {0};
       gnutls_packet_get(pkt, &d, NULL);
-      lp2p_event ev = {.type = LP2P_EV_DATA, .data = d.data, .len = d.size};
-      rc = emit(s, &ev);
+      rc = lp2p_io_emit(&s->io, LP2P_EV_DATA, 0, d.data, d.size);
     }
     if (pkt) gnutls_packet_deinit(pkt);
     if (n > 0) {
@@ -494,8 +489,7 @@ static int read_records(lp2p_tls_session *s) {
     if (n == 0) {
       LP2P_DEBUG("tls", "peer sent close_notify");
       s->state = ST_PEER_DONE;
-      lp2p_event ev = {.type = LP2P_EV_EOF};
-      return emit(s, &ev);
+      return lp2p_io_emit(&s->io, LP2P_EV_EOF, 0, NULL, 0);
     }
     if (n < 0) {
       /* Warnings other than close_notify are ignored, as RFC 8446 6.1
