@@ -48,7 +48,8 @@ int lp2p_tls_signedkey_encode(lp2p_buf *out, const lp2p_identity *id, const uint
   int key_len = lp2p_pubkey_marshal(key, sizeof key, &id->pub);
   if (key_len < 0) return key_len;
   size_t kh = lp2p__der_header_len((size_t)key_len), sh = lp2p__der_header_len(sig_len);
-  if ((rc = lp2p__der_header(out, LP2P_DER_SEQUENCE, kh + (size_t)key_len + sh + sig_len)) ||
+  if ((rc = lp2p__der_header(out, LP2P_DER_SEQUENCE,
+                             kh + (size_t)key_len + sh + sig_len)) ||
       (rc = lp2p__der_header(out, LP2P_DER_OCTET_STRING, (size_t)key_len)) ||
       (rc = lp2p_buf_append(out, key, (size_t)key_len)) ||
       (rc = lp2p__der_header(out, LP2P_DER_OCTET_STRING, sig_len)) ||
