@@ -1,4 +1,5 @@
-# cmake -DNM=<nm> -DOUT=<file> -DOBJS=<a.o;b.o;...> -P gnutls_imports.cmake
+# cmake -DNM=<nm> -DOUT=<file> -DUNDEF=<file> -DOBJS=<a.o;b.o;...>
+#       -P gnutls_imports.cmake
 #
 # Writes the linker dynamic list (ld --dynamic-list) of every symbol the
 # GnuTLS module's objects (src/gnutls_module.h) take from outside
@@ -7,6 +8,14 @@
 # in statically) and nothing else: the module resolves against them when it
 # is opened. Names the binary does not define (GnuTLS's, glibc's) are
 # ignored by the linker.
+#
+# UNDEF gets the same names as linker options, one --undefined=<name> a
+# line (a response file: the binary links with @UNDEF). A dynamic list only
+# exports what the link already holds; a member of a static archive (our
+# lp2p_base, libuv_a.a under LP2P_STATIC_DEPS) that only the module uses
+# would be left out, and the module would fail to load with "undefined
+# symbol". --undefined makes the linker pull that member in. It is
+# harmless for the names nothing in the link defines.
 execute_process(COMMAND ${NM} --format=posix ${OBJS}
   OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -38,10 +47,22 @@ foreach(s IN LISTS undef)
   string(APPEND text "  ${s};\n")
 endforeach()
 string(APPEND text "};\n")
+set(undef_text "")
+foreach(s IN LISTS undef)
+  string(APPEND undef_text "--undefined=${s}\n")
+endforeach()
+
 # Rewritten only when it changes, so the binary relinks only then.
-if(EXISTS ${OUT})
-  file(READ ${OUT} old)
-endif()
-if(NOT "${old}" STREQUAL "${text}")
-  file(WRITE ${OUT} "${text}")
+function(write_if_changed path text)
+  set(old "")
+  if(EXISTS ${path})
+    file(READ ${path} old)
+  endif()
+  if(NOT "${old}" STREQUAL "${text}")
+    file(WRITE ${path} "${text}")
+  endif()
+endfunction()
+write_if_changed(${OUT} "${text}")
+if(UNDEF)
+  write_if_changed(${UNDEF} "${undef_text}")
 endif()

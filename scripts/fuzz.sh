@@ -25,7 +25,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 all_targets=(conn noise_handshake yamux mplex multistream noise_transport
-             keys multiaddr varint tls_cert tls plaintext ws_http ws quic perf)
+             keys multiaddr varint tls_cert tls plaintext ws_http ws quic perf der)
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift

@@ -61,7 +61,7 @@ static uint8_t *conn_reserve(void *ud, size_t len) {
 
 static int conn_event(void *ud, const lp2p_event *ev) {
   lp2p_chain *c = ud;
-  return c->io.event(c->io.ud, ev);
+  return lp2p_io_event(&c->io, ev);
 }
 
 static int start_above(lp2p_chain *c, size_t i) {
@@ -87,7 +87,7 @@ static int layer_event(void *ud, const lp2p_event *ev) {
   case LP2P_EV_EOF:
     if (c->eof) return 0;
     c->eof = 1;
-    return c->io.event(c->io.ud, ev);
+    return lp2p_io_event(&c->io, ev);
   default: return 0;
   }
 }

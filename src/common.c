@@ -90,10 +90,14 @@ void lp2p_buf_free_secret(lp2p_buf *b) {
   lp2p_buf_free(b);
 }
 
+int lp2p_io_event(const lp2p_io *io, const lp2p_event *ev) {
+  return io->event ? io->event(io->ud, ev) : 0;
+}
+
 int lp2p_io_emit(const lp2p_io *io, lp2p_event_type type, uint32_t stream,
                  const uint8_t *data, size_t len) {
   lp2p_event ev = {.type = type, .stream = stream, .data = data, .len = len};
-  return io->event(io->ud, &ev);
+  return lp2p_io_event(io, &ev);
 }
 
 int lp2p_io_writev(const lp2p_io *io, const lp2p_iovec *v, size_t n) {

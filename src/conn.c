@@ -278,8 +278,7 @@ static int perf_finished(conn_stream *s) {
   perf_progress(s);
   stream_kill(s);
   if (!ours) return 0;
-  lp2p_event ev = {.type = LP2P_EV_PERF_DONE, .stream = s->id};
-  return c->io.event(c->io.ud, &ev);
+  return lp2p_io_emit(&c->io, LP2P_EV_PERF_DONE, s->id, NULL, 0);
 }
 
 static int stream_event(void *ud, const lp2p_event *ev) {
@@ -294,7 +293,7 @@ static int stream_event(void *ud, const lp2p_event *ev) {
     return s->state == SS_DONE ? LP2P_EPROTO : 0;
   case LP2P_EV_PONG:
     c->ping_deadline = LP2P_NO_DEADLINE;
-    return c->io.event(c->io.ud, ev);
+    return lp2p_io_event(&c->io, ev);
   default: return 0;
   }
 }
@@ -384,7 +383,7 @@ static int muxed(lp2p_conn *c) {
   c->identify_due = c->cfg.identify_peer;
   lp2p_event ev = {
       .type = LP2P_EV_READY, .protocol = c->cfg.muxer->protocol, .peer = &c->remote};
-  return c->io.event(c->io.ud, &ev);
+  return lp2p_io_event(&c->io, &ev);
 }
 
 static int start_muxer(lp2p_conn *c) {

@@ -116,25 +116,22 @@ static int take_msg(lp2p_mss *m) {
 static int emit_ready(lp2p_mss *m, const uint8_t *rest, size_t rest_len) {
   lp2p_event ev = {.type = LP2P_EV_READY, .protocol = lp2p_mss_selected(m)};
   LP2P_DEBUG("mss", "agreed on %s", ev.protocol);
-  int rc = m->io.event(m->io.ud, &ev);
+  int rc = lp2p_io_event(&m->io, &ev);
   if (rc) return rc;
   /* Leftover bytes go up in order: first what we buffered, then the rest. */
-  lp2p_event d = {.type = LP2P_EV_DATA, .data = m->pending, .len = m->plen};
   if (m->plen) {
+    size_t n = m->plen;
     m->plen = 0;
-    if ((rc = m->io.event(m->io.ud, &d))) return rc;
+    if ((rc = lp2p_io_emit(&m->io, LP2P_EV_DATA, 0, m->pending, n))) return rc;
   }
   if (rest_len == 0) return 0;
-  d.data = rest;
-  d.len = rest_len;
-  return m->io.event(m->io.ud, &d);
+  return lp2p_io_emit(&m->io, LP2P_EV_DATA, 0, rest, rest_len);
 }
 
 int lp2p_mss_recv(lp2p_mss *m, const uint8_t *in, size_t len) {
   if (m->err) return m->err;
   if (m->done) {
-    lp2p_event d = {.type = LP2P_EV_DATA, .data = in, .len = len};
-    return len ? m->io.event(m->io.ud, &d) : 0;
+    return len ? lp2p_io_emit(&m->io, LP2P_EV_DATA, 0, in, len) : 0;
   }
   while (len > 0) {
     size_t room = sizeof m->pending - m->plen;

@@ -130,11 +130,6 @@ static int plain_reserve(lp2p_noise *n, size_t need) {
   return 0;
 }
 
-static int emit(lp2p_noise *n, const lp2p_event *ev) {
-  if (!n->io.event) return 0;
-  return n->io.event(n->io.ud, ev);
-}
-
 static char *dupstr(const char *s) {
   size_t l = strlen(s) + 1;
   char *d = malloc(l);
@@ -339,11 +334,8 @@ static int finish(lp2p_noise *n) {
   n->state = LP2P_NOISE_ST_TRANSPORT;
   LP2P_DEBUG("noise", "handshake complete (%s)",
              n->initiator ? "initiator" : "responder");
-  lp2p_event ev = {0};
-  ev.type = LP2P_EV_READY;
-  ev.peer = &n->remote;
-  ev.protocol = n->muxer;
-  return emit(n, &ev);
+  lp2p_event ev = {.type = LP2P_EV_READY, .peer = &n->remote, .protocol = n->muxer};
+  return lp2p_io_event(&n->io, &ev);
 }
 
 static int on_frame(lp2p_noise *n, const uint8_t *f, size_t len) {
@@ -379,11 +371,7 @@ static int on_frame(lp2p_noise *n, const uint8_t *f, size_t len) {
     rc = lp2p_noise_cs_decrypt(&n->rx, n->plain, NULL, 0, f, len);
     if (rc < 0) return rc;
     if (rc == 0) return 0;
-    lp2p_event ev = {0};
-    ev.type = LP2P_EV_DATA;
-    ev.data = n->plain;
-    ev.len = (size_t)rc;
-    return emit(n, &ev);
+    return lp2p_io_emit(&n->io, LP2P_EV_DATA, 0, n->plain, (size_t)rc);
   }
   default: return LP2P_EINVAL;
   }

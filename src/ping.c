@@ -31,8 +31,7 @@ static int on_block(lp2p_ping *p) {
     return p->err = LP2P_EMISMATCH;
   }
   p->outstanding = 0;
-  lp2p_event ev = {.type = LP2P_EV_PONG};
-  return p->io.event(p->io.ud, &ev);
+  return lp2p_io_emit(&p->io, LP2P_EV_PONG, 0, NULL, 0);
 }
 
 int lp2p_ping_recv(lp2p_ping *p, const uint8_t *in, size_t len) {

@@ -116,7 +116,7 @@ static int handshake(lp2p_plaintext *p, const uint8_t *in, size_t len) {
   p->state = ST_OPEN;
   LP2P_DEBUG("plaintext", "peer key checked (type %d)", (int)p->remote.type);
   lp2p_event ev = {.type = LP2P_EV_READY, .peer = &p->remote};
-  rc = p->io.event ? p->io.event(p->io.ud, &ev) : 0;
+  rc = lp2p_io_event(&p->io, &ev);
   return rc ? rc : (int)used;
 }
 
@@ -157,8 +157,7 @@ int lp2p_plaintext_recv(lp2p_plaintext *p, const uint8_t *in, size_t len) {
     }
   }
   if (rc == 0 && len > 0 && p->state == ST_OPEN) {
-    lp2p_event ev = {.type = LP2P_EV_DATA, .data = in, .len = len};
-    rc = p->io.event ? p->io.event(p->io.ud, &ev) : 0;
+    rc = lp2p_io_emit(&p->io, LP2P_EV_DATA, 0, in, len);
   }
   p->in_recv = 0;
   return rc ? fail(p, rc) : 0;

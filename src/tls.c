@@ -59,13 +59,13 @@ static int verify(void *ctx, const lp2p_tls_der *certs, size_t n) {
  * the muxer ("libp2p" means none was agreed). */
 static int on_event(void *ud, const lp2p_event *ev) {
   lp2p_tls *t = ud;
-  if (ev->type != LP2P_EV_READY) return t->io.event ? t->io.event(t->io.ud, ev) : 0;
+  if (ev->type != LP2P_EV_READY) return lp2p_io_event(&t->io, ev);
   if (!t->has_remote) return LP2P_EINVAL; /* verify always runs first */
   lp2p_event up = *ev;
   up.peer = &t->remote;
   if (up.protocol && strcmp(up.protocol, LP2P_TLS_ALPN) == 0) up.protocol = NULL;
   LP2P_DEBUG("tls", "secured, muxer %s", up.protocol ? up.protocol : "(via multistream)");
-  return t->io.event ? t->io.event(t->io.ud, &up) : 0;
+  return lp2p_io_event(&t->io, &up);
 }
 
 static int on_write(void *ud, const uint8_t *p, size_t len) {

@@ -1,6 +1,6 @@
 /* The libp2p TLS certificate (libp2p/specs tls/tls.md): making ours and
  * checking a peer's. X.509 parsing and the certificate's own signature are
- * GnuTLS's; the SignedKey is read by the small capped DER reader below; the
+ * GnuTLS's; the SignedKey is read by the small capped DER reader (der.h); the
  * host key signature is keys.c's. */
 #include "lp2p/tls_cert.h"
 
@@ -10,77 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "der.h"
+
 #define PREFIX_LEN (sizeof LP2P_TLS_SIG_PREFIX - 1)
 /* An SPKI of any key GnuTLS puts in a certificate we accept (RSA-8192 is
  * about 1.1 KiB); the signed message is the prefix plus that. */
 #define SPKI_MAX 2048
 
-/* X.690 tags. */
-#define DER_OCTET_STRING 0x04
-#define DER_SEQUENCE 0x30
-
-/* ---- DER -------------------------------------------------------------- */
-
-/* Appends a DER header: tag, then the definite length in minimal form. */
-static int der_header(lp2p_buf *out, uint8_t tag, size_t len) {
-  uint8_t h[4] = {tag};
-  size_t n;
-  if (len < 0x80) {
-    h[1] = (uint8_t)len;
-    n = 2;
-  } else if (len <= 0xff) {
-    h[1] = 0x81;
-    h[2] = (uint8_t)len;
-    n = 3;
-  } else if (len <= 0xffff) {
-    h[1] = 0x82;
-    h[2] = (uint8_t)(len >> 8);
-    h[3] = (uint8_t)len;
-    n = 4;
-  } else {
-    return LP2P_ETOOBIG;
-  }
-  return lp2p_buf_append(out, h, n);
-}
-
-/* Reads one element of tag `tag` at *pos: its body is in[*body..+*len).
- * Definite lengths only, in minimal form (DER, X.690 10.1), at most 2
- * length bytes (64 KiB, more than any cap here), never past len. */
-static int der_read(const uint8_t *in, size_t len, size_t *pos, uint8_t tag, size_t *body,
-                    size_t *blen) {
-  size_t p = *pos;
-  if (len - p < 2 || in[p] != tag) return LP2P_EPROTO;
-  size_t l = in[p + 1];
-  p += 2;
-  if (l == 0x81) {
-    if (len - p < 1 || in[p] < 0x80) return LP2P_EPROTO;
-    l = in[p++];
-  } else if (l == 0x82) {
-    if (len - p < 2 || in[p] == 0) return LP2P_EPROTO;
-    l = (size_t)in[p] << 8 | in[p + 1];
-    p += 2;
-    if (l < 0x100) return LP2P_EPROTO;
-  } else if (l >= 0x80) {
-    return LP2P_EPROTO; /* indefinite, or a length no cap here allows */
-  }
-  if (l > len - p) return LP2P_EPROTO;
-  *body = p;
-  *blen = l;
-  *pos = p + l;
-  return 0;
-}
-
 int lp2p_tls_signedkey_parse(const uint8_t *in, size_t len, const uint8_t **key,
                              size_t *key_len, const uint8_t **sig, size_t *sig_len) {
   size_t pos = 0, seq, seq_len, k, kl, s, sl;
   if (len > LP2P_TLS_EXT_MAX) return LP2P_ETOOBIG;
-  int rc = der_read(in, len, &pos, DER_SEQUENCE, &seq, &seq_len);
+  int rc = lp2p__der_read(in, len, &pos, LP2P_DER_SEQUENCE, &seq, &seq_len);
   if (rc) return rc;
   if (pos != len) return LP2P_EPROTO;
   size_t end = seq + seq_len;
   pos = seq;
-  if ((rc = der_read(in, end, &pos, DER_OCTET_STRING, &k, &kl))) return rc;
-  if ((rc = der_read(in, end, &pos, DER_OCTET_STRING, &s, &sl))) return rc;
+  if ((rc = lp2p__der_read(in, end, &pos, LP2P_DER_OCTET_STRING, &k, &kl))) return rc;
+  if ((rc = lp2p__der_read(in, end, &pos, LP2P_DER_OCTET_STRING, &s, &sl))) return rc;
   if (pos != end) return LP2P_EPROTO;
   if (kl > LP2P_PUBKEY_PB_MAX || sl > LP2P_TLS_SIG_MAX) return LP2P_ETOOBIG;
   *key = in + k;
@@ -101,13 +48,12 @@ int lp2p_tls_signedkey_encode(lp2p_buf *out, const lp2p_identity *id, const uint
   if (rc) return rc;
   int key_len = lp2p_pubkey_marshal(key, sizeof key, &id->pub);
   if (key_len < 0) return key_len;
-  /* Each header is at most 4 bytes (der_header). */
-  size_t kh = key_len < 0x80 ? 2 : key_len <= 0xff ? 3 : 4;
-  size_t sh = sig_len < 0x80 ? 2 : sig_len <= 0xff ? 3 : 4;
-  if ((rc = der_header(out, DER_SEQUENCE, kh + (size_t)key_len + sh + sig_len)) ||
-      (rc = der_header(out, DER_OCTET_STRING, (size_t)key_len)) ||
+  size_t kh = lp2p__der_header_len((size_t)key_len), sh = lp2p__der_header_len(sig_len);
+  if ((rc = lp2p__der_header(out, LP2P_DER_SEQUENCE,
+                             kh + (size_t)key_len + sh + sig_len)) ||
+      (rc = lp2p__der_header(out, LP2P_DER_OCTET_STRING, (size_t)key_len)) ||
       (rc = lp2p_buf_append(out, key, (size_t)key_len)) ||
-      (rc = der_header(out, DER_OCTET_STRING, sig_len)) ||
+      (rc = lp2p__der_header(out, LP2P_DER_OCTET_STRING, sig_len)) ||
       (rc = lp2p_buf_append(out, sig, sig_len)))
     return rc;
   return 0;
@@ -164,10 +110,10 @@ static int check_validity(gnutls_x509_crt_t crt, int64_t now) {
  * with DO_NOT_ALLOW_SAME it refuses our empty issuer. */
 static int check_self_signed(gnutls_x509_crt_t crt, const uint8_t *der, size_t len) {
   size_t pos = 0, body, blen, tbs_at;
-  if (der_read(der, len, &pos, DER_SEQUENCE, &body, &blen) || pos != len)
+  if (lp2p__der_read(der, len, &pos, LP2P_DER_SEQUENCE, &body, &blen) || pos != len)
     return refuse(LP2P_EPROTO, "not a DER Certificate");
   pos = tbs_at = body;
-  if (der_read(der, body + blen, &pos, DER_SEQUENCE, &body, &blen))
+  if (lp2p__der_read(der, body + blen, &pos, LP2P_DER_SEQUENCE, &body, &blen))
     return refuse(LP2P_EPROTO, "no TBSCertificate");
   gnutls_datum_t tbs = {(unsigned char *)der + tbs_at, (unsigned)(pos - tbs_at)};
   uint8_t sig[1024];

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "der.h"
+
 /* RFC 8446 only; GnuTLS's NORMAL set otherwise, but X25519 first for the
  * key exchange (NORMAL puts SECP256R1 first): the listener's profile under
  * load (bench/RESULTS.md) is P-256 arithmetic, and go, rust and js offer
@@ -68,31 +70,17 @@ struct lp2p_tls_session {
 
 /* ---- credentials ------------------------------------------------------- */
 
-/* Length of the DER element at p (header included), or 0 when it is not a
- * SEQUENCE with a definite length of at most 3 bytes inside len. */
-static size_t der_seq_len(const uint8_t *p, size_t len) {
-  if (len < 2 || p[0] != 0x30) return 0;
-  size_t n = p[1], hdr = 2;
-  if (n & 0x80) {
-    size_t k = n & 0x7f;
-    if (k == 0 || k > 3 || len < 2 + k) return 0;
-    n = 0;
-    for (size_t i = 0; i < k; i++)
-      n = n << 8 | p[2 + i];
-    hdr += k;
-  }
-  return n <= len - hdr ? hdr + n : 0;
-}
-
 #define CHAIN_MAX 4
 
 /* Imports the certificates of cert into crts; returns how many (0: bad). */
 static unsigned import_chain(gnutls_x509_crt_t *crts, const uint8_t *cert, size_t len) {
   unsigned n = 0;
   while (len > 0) {
-    size_t l = der_seq_len(cert, len);
+    /* Each certificate is one DER SEQUENCE (RFC 5280 4.1). */
+    size_t l = 0, body, body_len;
+    if (lp2p__der_read(cert, len, &l, LP2P_DER_SEQUENCE, &body, &body_len)) break;
     gnutls_datum_t d = {(unsigned char *)cert, (unsigned)l};
-    if (!l || n == CHAIN_MAX || gnutls_x509_crt_init(&crts[n]) < 0) break;
+    if (n == CHAIN_MAX || gnutls_x509_crt_init(&crts[n]) < 0) break;
     if (gnutls_x509_crt_import(crts[n++], &d, GNUTLS_X509_FMT_DER) < 0) break;
     cert += l;
     len -= l;
@@ -294,10 +282,6 @@ static int fail(lp2p_tls_session *s, int err) {
   return err;
 }
 
-static int emit(lp2p_tls_session *s, const lp2p_event *ev) {
-  return s->io.event ? s->io.event(s->io.ud, ev) : 0;
-}
-
 /* Maps a fatal GnuTLS error to ours and says why, once. GnuTLS sends no
  * alert of its own when it fails; we send the one RFC 8446 section 6.2
  * asks for (bad_certificate for a refused certificate), so the peer learns
@@ -458,7 +442,7 @@ static int handshake_done(lp2p_tls_session *s) {
   LP2P_DEBUG("tls", "handshake complete (%s), ALPN %s",
              s->cfg.client ? "client" : "server", s->agreed ? s->agreed : "(none)");
   lp2p_event ev = {.type = LP2P_EV_READY, .protocol = s->agreed};
-  return emit(s, &ev);
+  return lp2p_io_event(&s->io, &ev);
 }
 
 /* GNUTLS_E_AGAIN means "call again", not always "no input left": after a
@@ -492,8 +476,7 @@ static int read_records(lp2p_tls_session *s) {
     if (n > 0 && !rc) {
       gnutls_datum_t d = {0};
       gnutls_packet_get(pkt, &d, NULL);
-      lp2p_event ev = {.type = LP2P_EV_DATA, .data = d.data, .len = d.size};
-      rc = emit(s, &ev);
+      rc = lp2p_io_emit(&s->io, LP2P_EV_DATA, 0, d.data, d.size);
     }
     if (pkt) gnutls_packet_deinit(pkt);
     if (n > 0) {
@@ -507,8 +490,7 @@ static int read_records(lp2p_tls_session *s) {
     if (n == 0) {
       LP2P_DEBUG("tls", "peer sent close_notify");
       s->state = ST_PEER_DONE;
-      lp2p_event ev = {.type = LP2P_EV_EOF};
-      return emit(s, &ev);
+      return lp2p_io_emit(&s->io, LP2P_EV_EOF, 0, NULL, 0);
     }
     if (n < 0) {
       /* Warnings other than close_notify are ignored, as RFC 8446 6.1

@@ -192,7 +192,7 @@ static int open_frames(lp2p_ws *w, const uint8_t *leftover, size_t n) {
   w->state = WS_ST_OPEN;
   w->deadline = LP2P_NO_DEADLINE;
   lp2p_event ev = {.type = LP2P_EV_READY, .protocol = "websocket"};
-  rc = w->io.event(w->io.ud, &ev);
+  rc = lp2p_io_event(&w->io, &ev);
   /* The layer above starts inside READY; then the bytes that followed
    * the head. */
   return rc ? rc : frames_recv(w, leftover, n);

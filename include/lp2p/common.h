@@ -136,7 +136,11 @@ uint8_t *lp2p_io_reserve(const lp2p_io *io, size_t len);
 /* Total length of n pieces. */
 size_t lp2p_iov_len(const lp2p_iovec *v, size_t n);
 
-/* Sends one stream event up: type, stream, data. Returns io.event's code. */
+/* Sends ev up through io: io.event's code, or 0 when io takes no events
+ * (event NULL). Every layer sends its events up through this or
+ * lp2p_io_emit. */
+int lp2p_io_event(const lp2p_io *io, const lp2p_event *ev);
+/* Sends one stream event up: type, stream, data (lp2p_io_event). */
 int lp2p_io_emit(const lp2p_io *io, lp2p_event_type type, uint32_t stream,
                  const uint8_t *data, size_t len);
 

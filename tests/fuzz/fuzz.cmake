@@ -13,7 +13,7 @@
 option(LP2P_FUZZ "Build the libFuzzer targets (clang only)" OFF)
 
 set(LP2P_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
-set(LP2P_FUZZ_TARGETS conn noise_handshake yamux mplex multistream
+set(LP2P_FUZZ_TARGETS conn noise_handshake yamux mplex multistream der
     noise_transport keys multiaddr varint tls_cert tls plaintext ws_http ws quic
     perf)
 

@@ -30,6 +30,8 @@
 #include "lp2p/tls.h"
 #include "lp2p/tls_cert.h"
 
+#include "../../src/der.h"
+
 static const char *outdir;
 static int failures;
 
@@ -769,8 +771,9 @@ static int exists(const char *target, const char *name) {
   return stat(path, &st) == 0;
 }
 
-static void gen_tls_cert(void) {
-  /* The tls.md vectors (tests/vectors/tls-certs.txt, next to the corpus). */
+/* The tls.md vectors (tests/vectors/tls-certs.txt, next to the corpus),
+ * each as [mode] certificate, to target/seed-vector-<name>. */
+static void put_tls_vectors(const char *target, unsigned mode) {
   char path[4096];
   snprintf(path, sizeof path, "%s/../../vectors/tls-certs.txt", outdir);
   FILE *f = fopen(path, "r");
@@ -784,15 +787,19 @@ static void gen_tls_cert(void) {
     char name[32], id[128], hex[4096];
     if (line[0] == '#' || sscanf(line, "%31s %127s %4095s", name, id, hex) != 3) continue;
     lp2p_buf b = {0};
-    b_u8(&b, 0);
+    b_u8(&b, mode);
     for (size_t i = 0; hex[i] && hex[i + 1]; i += 2) {
       unsigned v;
       sscanf(hex + i, "%2x", &v);
       b_u8(&b, v);
     }
-    put_free("tls_cert", &b, "vector-%s", name);
+    put_free(target, &b, "vector-%s", name);
   }
   fclose(f);
+}
+
+static void gen_tls_cert(void) {
+  put_tls_vectors("tls_cert", 0);
   lp2p_buf b = {0};
   b_u8(&b, 2);
   put_free("tls_cert", &b, "vector-unedited");
@@ -824,6 +831,43 @@ static void gen_tls_cert(void) {
     lp2p_buf_free(&sk);
     lp2p_buf_free(&cert);
     lp2p_buf_free_secret(&key);
+  }
+}
+
+/* DER: the certificates walked whole, a SignedKey, each length form, and
+ * what DER forbids (fuzz_der.c). */
+static void gen_der(void) {
+  put_tls_vectors("der", 0);
+  lp2p_buf b = {0};
+  uint8_t spki[91] = {0x30, 0x59};
+  b_u8(&b, 0);
+  if (lp2p_tls_signedkey_encode(&b, fz_identity(0), spki, sizeof spki)) failures++;
+  put_free("der", &b, "signedkey-ed25519");
+  /* Not 3 length octets: a 64 KiB seed would make libFuzzer's inputs
+   * that long and every run slow (the unit test covers that form). */
+  static const size_t lens[] = {0, 0x7f, 0x80, 0x100};
+  for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+    b_u8(&b, 1);
+    b_u8(&b, LP2P_DER_OCTET_STRING);
+    if (lp2p__der_header(&b, LP2P_DER_OCTET_STRING, lens[i])) failures++;
+    for (size_t k = 0; k < lens[i]; k++)
+      b_u8(&b, k);
+    put_free("der", &b, "octets-%zu", lens[i]);
+  }
+  static const struct {
+    const char *name;
+    uint8_t in[12];
+    size_t len;
+  } bad[] = {
+      {"indefinite", {0, 0x30, 0x80, 0x04, 0x00, 0x00, 0x00}, 7},
+      {"non-minimal", {0, 0x30, 0x81, 0x02, 0x04, 0x00}, 6},
+      {"leading-zero", {0, 0x04, 0x82, 0x00, 0x80}, 5},
+      {"over-cap", {0, 0x04, 0x84, 0x01, 0x00, 0x00, 0x00}, 7},
+      {"nested", {0, 0x30, 0x06, 0x30, 0x04, 0x04, 0x02, 0xaa, 0xbb}, 9},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    b_bytes(&b, bad[i].in, bad[i].len);
+    put_free("der", &b, "%s", bad[i].name);
   }
 }
 
@@ -988,6 +1032,7 @@ int main(int argc, char **argv) {
   gen_mplex();
   gen_conn();
   gen_tls_cert();
+  gen_der();
   gen_tls();
   gen_plaintext();
   gen_perf();
