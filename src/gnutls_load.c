@@ -1,6 +1,7 @@
 /* The core's side of the GnuTLS module (gnutls_module.h): the one loader
  * and the forwarding ops the core's tables hold. */
 #include "gnutls_module.h"
+#include "lp2p_build_id.h"
 #include "sha1.h"
 
 #include "lp2p/tls.h"
@@ -74,9 +75,10 @@ static const lp2p__gnutls_ops *load(void) {
     return NULL;
   }
   const lp2p__gnutls_ops *ops = dlsym(h, MODULE_SYMBOL);
-  if (!ops || ops->abi != LP2P__GNUTLS_ABI || ops->size != sizeof *ops) {
+  if (!ops || ops->abi != LP2P__GNUTLS_ABI || ops->size != sizeof *ops ||
+      strcmp(ops->build_id, LP2P__BUILD_ID) != 0) {
     snprintf(mod.why, sizeof mod.why, "cannot load the GnuTLS module: %s: %s", path,
-             ops ? "from another build (table layout differs)" : "no " MODULE_SYMBOL);
+             ops ? "from another build" : "no " MODULE_SYMBOL);
     dlclose(h);
     return NULL;
   }

@@ -29,11 +29,12 @@
 
 /* Bumped with any change of the table: a module from another build is
  * refused rather than called through the wrong layout. */
-#define LP2P__GNUTLS_ABI 3
+#define LP2P__GNUTLS_ABI 4
 
 typedef struct lp2p__gnutls_ops {
   unsigned abi;                    /* LP2P__GNUTLS_ABI */
   size_t size;                     /* sizeof(lp2p__gnutls_ops) */
+  const char *build_id;            /* LP2P__BUILD_ID (cmake/build_id.cmake) */
   const lp2p_security_ops *tls;    /* /tls/1.0.0 (tls.h) */
   const lp2p_layer_ops *tls_layer; /* TLS under wss (tls_layer.h) */
   /* The wss listener's self-signed certificate (tls_session.h

@@ -1,5 +1,6 @@
 /* The module's side of gnutls_module.h: its one exported table. */
 #include "gnutls_module.h"
+#include "lp2p_build_id.h"
 #include "udp.h"
 
 #include "lp2p/tls.h"
@@ -63,6 +64,7 @@ static int sha1(uint8_t out[20], const uint8_t *p, size_t len) {
 __attribute__((visibility("default"))) extern const lp2p__gnutls_ops lp2p_gnutls_module;
 const lp2p__gnutls_ops lp2p_gnutls_module = {.abi = LP2P__GNUTLS_ABI,
                                              .size = sizeof(lp2p__gnutls_ops),
+                                             .build_id = LP2P__BUILD_ID,
                                              .tls = &tls_ops,
                                              .tls_layer = &lp2p_tls_layer,
                                              .wss_creds = wss_creds,

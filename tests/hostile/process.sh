@@ -14,7 +14,8 @@
 #   5. The listener offers only another security protocol (a scripted
 #      listener answering "na"): fails at once, not by timeout.
 #   6. The GnuTLS module (src/gnutls_module.h) missing or not ours: tls,
-#      ws, wss and quic-v1 fail at start; the perf CLI server serves tcp
+#      ws, wss and quic-v1 fail at start (a missing file, another
+#      library, a module of another build); the perf CLI server serves tcp
 #      alone with one line naming it; a tcp/noise
 #      dialer without it still passes (it never opens it).
 set -uo pipefail
@@ -174,6 +175,18 @@ else
 fi
 kill -TERM $PPID_ 2>/dev/null
 wait $PPID_ 2>/dev/null
+# A module of another build of the tree: our own with its build identity
+# (the 32 hex digits of lp2p_build_id.h, in its read-only data) changed.
+MOD=$BIN-gnutls.so
+ID=$(grep -ao 'LP2P__BUILD_ID "[0-9a-f]*"' "$(dirname "$BIN")/generated/lp2p_build_id.h" 2>/dev/null |
+  grep -o '[0-9a-f]\{32\}')
+if [[ -f $MOD && -n $ID ]] && grep -qa "$ID" "$MOD"; then
+  LC_ALL=C sed "s/$ID/$(printf '%032d' 0)/" "$MOD" >"$WORK/other-build.so"
+  run "dialer tcp/tls, a module of another build" "from another build" 3 \
+    LP2P_GNUTLS_MODULE=$WORK/other-build.so security=tls is_dialer=true test_timeout_seconds=30
+else
+  failc "no build identity found in $MOD (generated/lp2p_build_id.h beside the binary)"
+fi
 OTHER_SO=$(ldconfig -p | awk '$1 == "libwslay.so.1" && $NF ~ /^\// {print $NF; exit}')
 if [[ -n $OTHER_SO ]]; then
   run "dialer tcp/tls, another library as the module" "no lp2p_gnutls_module" 3 \
