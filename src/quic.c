@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,8 +83,20 @@ typedef struct qstream {
   int fin_due, fin_sent, reset_due, blocked, ended;
 } qstream;
 
+/* The header of every block ngtcp2 allocates for one connection (mem_*
+ * below): the blocks form a ring, so whatever ngtcp2 leaves behind is
+ * freed with the connection. */
+typedef union mblock {
+  struct {
+    union mblock *prev, *next;
+  } l;
+  max_align_t align;
+} mblock;
+
 struct lp2p_quic_conn {
   lp2p_env *env;
+  ngtcp2_mem mem; /* ngtcp2's allocator for this connection */
+  mblock blocks;  /* the ring's head */
   lp2p_quic_config cfg;
   lp2p_io io;  /* datagrams; READY and EOF */
   lp2p_io sio; /* STREAM_* events: the session bound by lp2p_quic_muxer */
@@ -108,6 +122,84 @@ struct lp2p_quic_conn {
 
 static uint64_t ts(const lp2p_quic_conn *q) {
   return q->env->now_ms * NGTCP2_MILLISECONDS;
+}
+
+/* ---- ngtcp2's memory ----
+ * ngtcp2 0.12.1 loses STREAM frame chains on a connection that retransmits
+ * many small pieces: a chain with more data vectors than fit in its object
+ * pool's slot is malloc'd, strm_streamfrq_unacked_pop then trims its
+ * vector count in place, and ngtcp2_frame_chain_objalloc_del, deciding by
+ * that count, hands it to the pool's free list, which ngtcp2_conn_del does
+ * not free (lib/ngtcp2_rtb.c, lib/ngtcp2_strm.c at v0.12.1). So every block
+ * ngtcp2 allocates for a connection is kept on the connection's ring and
+ * whatever is left there after ngtcp2_conn_del is freed in
+ * lp2p_quic_conn_free: a long-lived listener does not leak per
+ * connection. */
+
+static void *ring_add(lp2p_quic_conn *q, mblock *b) {
+  if (!b) return NULL;
+  b->l.prev = &q->blocks;
+  b->l.next = q->blocks.l.next;
+  q->blocks.l.next->l.prev = b;
+  q->blocks.l.next = b;
+  return b + 1;
+}
+
+static void ring_unlink(mblock *b) {
+  b->l.prev->l.next = b->l.next;
+  b->l.next->l.prev = b->l.prev;
+}
+
+static void *mem_malloc(size_t size, void *ud) {
+  if (size > SIZE_MAX - sizeof(mblock)) return NULL;
+  return ring_add(ud, malloc(sizeof(mblock) + size));
+}
+
+static void *mem_calloc(size_t n, size_t size, void *ud) {
+  if (size && n > (SIZE_MAX - sizeof(mblock)) / size) return NULL;
+  return ring_add(ud, calloc(1, sizeof(mblock) + n * size));
+}
+
+static void mem_free(void *p, void *ud) {
+  (void)ud;
+  if (!p) return;
+  mblock *b = (mblock *)p - 1;
+  ring_unlink(b);
+  free(b);
+}
+
+static void *mem_realloc(void *p, size_t size, void *ud) {
+  if (!p) return mem_malloc(size, ud);
+  if (size > SIZE_MAX - sizeof(mblock)) return NULL;
+  mblock *b = (mblock *)p - 1;
+  ring_unlink(b);
+  mblock *nb = realloc(b, sizeof(mblock) + size);
+  if (!nb) {
+    ring_add(ud, b); /* still the caller's, unchanged */
+    return NULL;
+  }
+  return ring_add(ud, nb);
+}
+
+static void mem_init(lp2p_quic_conn *q) {
+  q->blocks.l.prev = q->blocks.l.next = &q->blocks;
+  q->mem = (ngtcp2_mem){.user_data = q,
+                        .malloc = mem_malloc,
+                        .free = mem_free,
+                        .calloc = mem_calloc,
+                        .realloc = mem_realloc};
+}
+
+/* After ngtcp2_conn_del: what it did not free. */
+static void mem_release(lp2p_quic_conn *q) {
+  size_t n = 0;
+  while (q->blocks.l.next != &q->blocks) {
+    mblock *b = q->blocks.l.next;
+    ring_unlink(b);
+    free(b);
+    n++;
+  }
+  if (n) LP2P_DEBUG("quic", "freed %zu blocks ngtcp2 left behind", n);
 }
 
 /* ---- shared ---- */
@@ -508,6 +600,7 @@ static lp2p_quic_conn *conn_alloc(lp2p_env *env, const lp2p_quic_config *cfg, in
   q->remote = *remote;
   q->io = io;
   q->sio = io;
+  mem_init(q);
   return q;
 }
 
@@ -534,8 +627,9 @@ lp2p_quic_conn *lp2p_quic_dial(lp2p_env *env, const lp2p_quic_config *cfg,
   int rc = random_cid(q, &dcid, 18) || random_cid(q, &scid, LP2P_QUIC_CID_LEN)
                ? LP2P_EINVAL
                : 0;
-  if (rc == 0 && ngtcp2_conn_client_new(&q->conn, &dcid, &scid, &path,
-                                        NGTCP2_PROTO_VER_V1, &cb, &st, &tp, NULL, q) != 0)
+  if (rc == 0 &&
+      ngtcp2_conn_client_new(&q->conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &st,
+                             &tp, &q->mem, q) != 0)
     rc = LP2P_ENOMEM;
   if (rc == 0) rc = tls_setup(q);
   if (rc) {
@@ -581,7 +675,7 @@ lp2p_quic_conn *lp2p__quic_accept(lp2p_env *env, const lp2p_quic_config *cfg,
   if (rc == 0) rc = lp2p__quic_reset_token(cfg->shared, tp.stateless_reset_token, &scid);
   tp.stateless_reset_token_present = 1;
   if (rc == 0 && ngtcp2_conn_server_new(&q->conn, &hd->scid, &scid, &path, hd->version,
-                                        &cb, &st, &tp, NULL, q) != 0)
+                                        &cb, &st, &tp, &q->mem, q) != 0)
     rc = LP2P_ENOMEM;
   if (rc == 0) rc = tls_setup(q);
   if (rc) {
@@ -859,6 +953,7 @@ void lp2p_quic_conn_free(lp2p_quic_conn *q) {
     stream_free(q, s);
   }
   if (q->conn) ngtcp2_conn_del(q->conn);
+  mem_release(q);
   if (q->tls) gnutls_deinit(q->tls);
   free(q);
 }
