@@ -40,8 +40,9 @@ static const char PRIORITY[] =
 #define CONN_SENDBUF_MAX (4 * STREAM_SENDBUF_MAX)
 /* A bulk sender (perf) is offered room in the send buffer only in pieces
  * of at least this: acknowledgements free a few KB at a time, and refilling
- * each of them would make many small chunks, each a malloc and a vector
- * for every packet written after it. */
+ * each of them would make many small chunks, each a malloc, a free once
+ * acknowledged, and a vector of its own in every STREAM frame that carries
+ * it. */
 #define REFILL_MIN (STREAM_SENDBUF_MAX / 4)
 
 /* Datagrams to a loopback address: loopback's MTU is 64 KiB and nothing
