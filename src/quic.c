@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,12 +32,17 @@ static const char PRIORITY[] =
 /* ... and how far ngtcp2 may grow them for a fast sender (base_settings). */
 #define STREAM_WINDOW_MAX (8 * 1024 * 1024)
 #define CONN_WINDOW_MAX (12 * 1024 * 1024)
-/* Unacknowledged bytes we hold per stream before send() says ELIMIT. */
+/* Unacknowledged bytes we hold per stream before send() says ELIMIT ... */
 #define STREAM_SENDBUF_MAX (1024 * 1024)
+/* ... and per connection, over all its streams: a peer opening many
+ * streams and acknowledging nothing would otherwise have us hold
+ * STREAM_SENDBUF_MAX for each of them (up to LP2P_QUIC_MAX_STREAMS). */
+#define CONN_SENDBUF_MAX (4 * STREAM_SENDBUF_MAX)
 /* A bulk sender (perf) is offered room in the send buffer only in pieces
  * of at least this: acknowledgements free a few KB at a time, and refilling
- * each of them would make many small chunks, each a malloc and a vector
- * for every packet written after it. */
+ * each of them would make many small chunks, each a malloc, a free once
+ * acknowledged, and a vector of its own in every STREAM frame that carries
+ * it. */
 #define REFILL_MIN (STREAM_SENDBUF_MAX / 4)
 
 /* Datagrams to a loopback address: loopback's MTU is 64 KiB and nothing
@@ -67,13 +74,30 @@ typedef struct qstream {
   struct qstream *next;
   int64_t id;
   chunk *head, *tail; /* unacknowledged, in offset order */
-  uint64_t end;       /* offset after the last byte queued */
-  uint64_t acked;     /* everything below is acknowledged */
+  /* The first chunk not wholly handed to ngtcp2 (NULL: all sent): writing
+   * starts here, so it never walks the sent-but-unacknowledged chunks
+   * before it (that walk, once per packet, was quadratic in the chunks
+   * held). */
+  chunk *unsent;
+  uint64_t end;   /* offset after the last byte queued */
+  uint64_t acked; /* everything below is acknowledged */
   int fin_due, fin_sent, reset_due, blocked, ended;
 } qstream;
 
+/* The header of every block ngtcp2 allocates for one connection (mem_*
+ * below): the blocks form a ring, so whatever ngtcp2 leaves behind is
+ * freed with the connection. */
+typedef union mblock {
+  struct {
+    union mblock *prev, *next;
+  } l;
+  max_align_t align;
+} mblock;
+
 struct lp2p_quic_conn {
   lp2p_env *env;
+  ngtcp2_mem mem; /* ngtcp2's allocator for this connection */
+  mblock blocks;  /* the ring's head */
   lp2p_quic_config cfg;
   lp2p_io io;  /* datagrams; READY and EOF */
   lp2p_io sio; /* STREAM_* events: the session bound by lp2p_quic_muxer */
@@ -83,6 +107,7 @@ struct lp2p_quic_conn {
   gnutls_session_t tls;
   lp2p_quic_addr local, remote;
   qstream *streams;
+  uint64_t held; /* unacknowledged bytes over all streams (CONN_SENDBUF_MAX) */
   int depth;
   int up, handshake_done, over, err;
   uint64_t up_by; /* ms: READY by then, or the connection ends (0: none) */
@@ -98,6 +123,84 @@ struct lp2p_quic_conn {
 
 static uint64_t ts(const lp2p_quic_conn *q) {
   return q->env->now_ms * NGTCP2_MILLISECONDS;
+}
+
+/* ---- ngtcp2's memory ----
+ * ngtcp2 0.12.1 loses STREAM frame chains on a connection that retransmits
+ * many small pieces: a chain with more data vectors than fit in its object
+ * pool's slot is malloc'd, strm_streamfrq_unacked_pop then trims its
+ * vector count in place, and ngtcp2_frame_chain_objalloc_del, deciding by
+ * that count, hands it to the pool's free list, which ngtcp2_conn_del does
+ * not free (lib/ngtcp2_rtb.c, lib/ngtcp2_strm.c at v0.12.1). So every block
+ * ngtcp2 allocates for a connection is kept on the connection's ring and
+ * whatever is left there after ngtcp2_conn_del is freed in
+ * lp2p_quic_conn_free: a long-lived listener does not leak per
+ * connection. */
+
+static void *ring_add(lp2p_quic_conn *q, mblock *b) {
+  if (!b) return NULL;
+  b->l.prev = &q->blocks;
+  b->l.next = q->blocks.l.next;
+  q->blocks.l.next->l.prev = b;
+  q->blocks.l.next = b;
+  return b + 1;
+}
+
+static void ring_unlink(mblock *b) {
+  b->l.prev->l.next = b->l.next;
+  b->l.next->l.prev = b->l.prev;
+}
+
+static void *mem_malloc(size_t size, void *ud) {
+  if (size > SIZE_MAX - sizeof(mblock)) return NULL;
+  return ring_add(ud, malloc(sizeof(mblock) + size));
+}
+
+static void *mem_calloc(size_t n, size_t size, void *ud) {
+  if (size && n > (SIZE_MAX - sizeof(mblock)) / size) return NULL;
+  return ring_add(ud, calloc(1, sizeof(mblock) + n * size));
+}
+
+static void mem_free(void *p, void *ud) {
+  (void)ud;
+  if (!p) return;
+  mblock *b = (mblock *)p - 1;
+  ring_unlink(b);
+  free(b);
+}
+
+static void *mem_realloc(void *p, size_t size, void *ud) {
+  if (!p) return mem_malloc(size, ud);
+  if (size > SIZE_MAX - sizeof(mblock)) return NULL;
+  mblock *b = (mblock *)p - 1;
+  ring_unlink(b);
+  mblock *nb = realloc(b, sizeof(mblock) + size);
+  if (!nb) {
+    ring_add(ud, b); /* still the caller's, unchanged */
+    return NULL;
+  }
+  return ring_add(ud, nb);
+}
+
+static void mem_init(lp2p_quic_conn *q) {
+  q->blocks.l.prev = q->blocks.l.next = &q->blocks;
+  q->mem = (ngtcp2_mem){.user_data = q,
+                        .malloc = mem_malloc,
+                        .free = mem_free,
+                        .calloc = mem_calloc,
+                        .realloc = mem_realloc};
+}
+
+/* After ngtcp2_conn_del: what it did not free. */
+static void mem_release(lp2p_quic_conn *q) {
+  size_t n = 0;
+  while (q->blocks.l.next != &q->blocks) {
+    mblock *b = q->blocks.l.next;
+    ring_unlink(b);
+    free(b);
+    n++;
+  }
+  if (n) LP2P_DEBUG("quic", "freed %zu blocks ngtcp2 left behind", n);
 }
 
 /* ---- shared ---- */
@@ -148,16 +251,23 @@ static qstream *stream_find(lp2p_quic_conn *q, int64_t id) {
   return NULL;
 }
 
+/* ngtcp2 hands the qstream back to its stream callbacks (stream user
+ * data), so an acknowledgement finds its stream without a search. */
 static qstream *stream_add(lp2p_quic_conn *q, int64_t id) {
   qstream *s = calloc(1, sizeof *s);
   if (!s) return NULL;
+  if (ngtcp2_conn_set_stream_user_data(q->conn, id, s) != 0) {
+    free(s);
+    return NULL;
+  }
   s->id = id;
   s->next = q->streams;
   q->streams = s;
   return s;
 }
 
-static void stream_free(qstream *s) {
+static void stream_free(lp2p_quic_conn *q, qstream *s) {
+  q->held -= s->end - s->acked;
   for (chunk *c = s->head, *n; c; c = n) {
     n = c->next;
     free(c);
@@ -170,7 +280,7 @@ static void stream_remove(lp2p_quic_conn *q, int64_t id) {
     if ((*pp)->id == id) {
       qstream *s = *pp;
       *pp = s->next;
-      stream_free(s);
+      stream_free(q, s);
       return;
     }
 }
@@ -269,17 +379,23 @@ static int recv_data_cb(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t 
   return 0;
 }
 
+/* ngtcp2 reports acknowledged stream data in offset order without overlap
+ * (ngtcp2.h, acked_stream_data_offset), however the ACK frames arrived: so
+ * the acknowledged chunks are always at the head, and each is freed once,
+ * in constant time. */
 static int acked_cb(ngtcp2_conn *conn, int64_t id, uint64_t off, uint64_t len, void *ud,
                     void *sud) {
-  (void)conn;
-  (void)sud;
-  qstream *s = stream_find(ud, id);
-  if (!s) return 0;
-  if (off + len > s->acked) s->acked = off + len;
+  (void)conn, (void)id;
+  lp2p_quic_conn *q = ud;
+  qstream *s = sud;
+  if (!s || off + len <= s->acked) return 0;
+  q->held -= off + len - s->acked;
+  s->acked = off + len;
   while (s->head && s->head->off + s->head->len <= s->acked) {
     chunk *c = s->head;
     s->head = c->next;
     if (!s->head) s->tail = NULL;
+    if (s->unsent == c) s->unsent = c->next;
     free(c);
   }
   return 0;
@@ -485,6 +601,7 @@ static lp2p_quic_conn *conn_alloc(lp2p_env *env, const lp2p_quic_config *cfg, in
   q->remote = *remote;
   q->io = io;
   q->sio = io;
+  mem_init(q);
   return q;
 }
 
@@ -511,8 +628,9 @@ lp2p_quic_conn *lp2p_quic_dial(lp2p_env *env, const lp2p_quic_config *cfg,
   int rc = random_cid(q, &dcid, 18) || random_cid(q, &scid, LP2P_QUIC_CID_LEN)
                ? LP2P_EINVAL
                : 0;
-  if (rc == 0 && ngtcp2_conn_client_new(&q->conn, &dcid, &scid, &path,
-                                        NGTCP2_PROTO_VER_V1, &cb, &st, &tp, NULL, q) != 0)
+  if (rc == 0 &&
+      ngtcp2_conn_client_new(&q->conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &cb, &st,
+                             &tp, &q->mem, q) != 0)
     rc = LP2P_ENOMEM;
   if (rc == 0) rc = tls_setup(q);
   if (rc) {
@@ -528,7 +646,8 @@ lp2p_quic_conn *lp2p_quic_dial(lp2p_env *env, const lp2p_quic_config *cfg,
 lp2p_quic_conn *lp2p__quic_accept(lp2p_env *env, const lp2p_quic_config *cfg,
                                   const lp2p_quic_addr *local,
                                   const lp2p_quic_addr *remote, const ngtcp2_pkt_hd *hd,
-                                  lp2p_io io, lp2p__quic_cid_cb cid_cb, void *owner) {
+                                  const ngtcp2_cid *retry_odcid, lp2p_io io,
+                                  lp2p__quic_cid_cb cid_cb, void *owner) {
   lp2p_quic_conn *q = conn_alloc(env, cfg, 0, local, remote, io);
   if (!q) return NULL;
   q->cid_cb = cid_cb;
@@ -540,13 +659,24 @@ lp2p_quic_conn *lp2p__quic_accept(lp2p_env *env, const lp2p_quic_config *cfg,
   ngtcp2_transport_params tp;
   base_settings(q, &st, &tp);
   tp.original_dcid = hd->dcid;
+  if (retry_odcid) {
+    /* RFC 9000 section 7.3: after a Retry, original_destination_connection_id
+     * is the DCID of the client's first Initial (from the token) and
+     * retry_source_connection_id the SCID of our Retry, which the client
+     * now sends to. The validated token tells ngtcp2 the address is
+     * validated (no anti-amplification limit, section 8.1). */
+    tp.original_dcid = *retry_odcid;
+    tp.retry_scid = hd->dcid;
+    tp.retry_scid_present = 1;
+    st.token = hd->token;
+  }
   ngtcp2_cid scid;
   ngtcp2_path path = path_of(q);
   int rc = random_cid(q, &scid, LP2P_QUIC_CID_LEN) ? LP2P_EINVAL : 0;
   if (rc == 0) rc = lp2p__quic_reset_token(cfg->shared, tp.stateless_reset_token, &scid);
   tp.stateless_reset_token_present = 1;
   if (rc == 0 && ngtcp2_conn_server_new(&q->conn, &hd->scid, &scid, &path, hd->version,
-                                        &cb, &st, &tp, NULL, q) != 0)
+                                        &cb, &st, &tp, &q->mem, q) != 0)
     rc = LP2P_ENOMEM;
   if (rc == 0) rc = tls_setup(q);
   if (rc) {
@@ -618,34 +748,33 @@ static void apply_resets(lp2p_quic_conn *q) {
 
 static int has_pending(const qstream *s) {
   if (s->reset_due || s->blocked || s->ended) return 0;
-  const chunk *c = s->tail;
-  return (c && c->sent < c->len) || (s->fin_due && !s->fin_sent);
+  return s->unsent || (s->fin_due && !s->fin_sent);
 }
 
 /* Gathers the stream's unsent bytes, without copying. */
 static size_t gather(qstream *s, ngtcp2_vec *v, size_t max) {
   size_t n = 0;
-  for (chunk *c = s->head; c && n < max; c = c->next)
-    if (c->sent < c->len) {
-      v[n].base = c->data + c->sent;
-      v[n].len = c->len - c->sent;
-      n++;
-    }
+  for (chunk *c = s->unsent; c && n < max; c = c->next) {
+    v[n].base = c->data + c->sent;
+    v[n].len = c->len - c->sent;
+    n++;
+  }
   return n;
 }
 
+/* ngtcp2 took len bytes from the front of what gather offered. */
 static void account(qstream *s, size_t len) {
-  for (chunk *c = s->head; c && len; c = c->next) {
+  while (s->unsent && len) {
+    chunk *c = s->unsent;
     size_t k = c->len - c->sent;
     if (k > len) k = len;
     c->sent += k;
     len -= k;
+    if (c->sent == c->len) s->unsent = c->next;
   }
 }
 
-static int all_sent(const qstream *s) {
-  return !s->tail || s->tail->sent == s->tail->len;
-}
+static int all_sent(const qstream *s) { return !s->unsent; }
 
 #define MAX_VECS 16
 
@@ -822,9 +951,10 @@ void lp2p_quic_conn_free(lp2p_quic_conn *q) {
   while (q->streams) {
     qstream *s = q->streams;
     q->streams = s->next;
-    stream_free(s);
+    stream_free(q, s);
   }
   if (q->conn) ngtcp2_conn_del(q->conn);
+  mem_release(q);
   if (q->tls) gnutls_deinit(q->tls);
   free(q);
 }
@@ -852,7 +982,8 @@ static int mux_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
   if (q->over) return LP2P_ECLOSED;
   if (!s || s->ended || s->fin_due) return LP2P_ECLOSED;
   if (len == 0) return 0;
-  if (s->end - s->acked + len > STREAM_SENDBUF_MAX) return LP2P_ELIMIT;
+  if (s->end - s->acked + len > STREAM_SENDBUF_MAX || q->held + len > CONN_SENDBUF_MAX)
+    return LP2P_ELIMIT;
   chunk *c = malloc(sizeof *c + len);
   if (!c) return LP2P_ENOMEM;
   c->next = NULL;
@@ -865,20 +996,25 @@ static int mux_send(void *m, uint32_t id, const uint8_t *p, size_t len) {
   else
     s->head = c;
   s->tail = c;
+  if (!s->unsent) s->unsent = c;
   s->end += len;
+  q->held += len;
   return flush(q);
 }
 
-/* The muxer's writable (upgrade.h): the room left under the stream's send
- * buffer cap, in pieces of REFILL_MIN or more. ngtcp2's flow control and
- * congestion window decide when those bytes reach the wire; the cap bounds
- * what waits for them. */
+/* The muxer's writable (upgrade.h): the room left under the stream's and
+ * the connection's send buffer caps, in pieces of REFILL_MIN or more.
+ * ngtcp2's flow control and congestion window decide when those bytes
+ * reach the wire; the caps bound what waits for them. */
 static size_t mux_writable(const void *m, uint32_t id) {
   lp2p_quic_conn *q = (lp2p_quic_conn *)m;
   const qstream *s = stream_find(q, id);
   if (q->over || !s || s->ended || s->fin_due) return 0;
   uint64_t held = s->end - s->acked;
   size_t room = held < STREAM_SENDBUF_MAX ? (size_t)(STREAM_SENDBUF_MAX - held) : 0;
+  size_t conn_room =
+      q->held < CONN_SENDBUF_MAX ? (size_t)(CONN_SENDBUF_MAX - q->held) : 0;
+  if (conn_room < room) room = conn_room;
   return room >= REFILL_MIN ? room : 0;
 }
 

@@ -16,11 +16,14 @@ typedef void (*lp2p__quic_cid_cb)(void *owner, lp2p_quic_conn *q, const ngtcp2_c
                                   int add);
 
 /* Accepts a client's first Initial (hd from ngtcp2_accept): a server
- * connection from local to remote. NULL on failure (reason said). */
+ * connection from local to remote. retry_odcid: NULL, or after a Retry
+ * whose token hd carries (verified), the DCID of the client's Initial
+ * before it. NULL on failure (reason said). */
 lp2p_quic_conn *lp2p__quic_accept(lp2p_env *env, const lp2p_quic_config *cfg,
                                   const lp2p_quic_addr *local,
                                   const lp2p_quic_addr *remote, const ngtcp2_pkt_hd *hd,
-                                  lp2p_io io, lp2p__quic_cid_cb cid_cb, void *owner);
+                                  const ngtcp2_cid *retry_odcid, lp2p_io io,
+                                  lp2p__quic_cid_cb cid_cb, void *owner);
 int lp2p__quic_handshake_done(const lp2p_quic_conn *q);
 /* The connection is over (closed, draining, failed): free it. */
 int lp2p__quic_is_over(const lp2p_quic_conn *q);

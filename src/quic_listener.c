@@ -1,11 +1,21 @@
 /* The QUIC listener endpoint (see quic.h): routes datagrams to connections
  * by destination connection id (RFC 9000 section 5.2), accepts new ones
- * under a cap on concurrent handshakes, and answers what it cannot route:
+ * under a cap on concurrent handshakes, validates addresses with Retry
+ * when under pressure (section 8.1), and answers what it cannot route:
  * Version Negotiation (section 6) and Stateless Reset (section 10.3). */
 #include "quic_internal.h"
 
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Key material of our Retry tokens: per listener, never leaves it. */
+#define RETRY_SECRET_LEN 32
+/* How long a Retry token is good for: one round trip and then some; a
+ * token captured and replayed later, or from elsewhere (the address is in
+ * it), is refused. */
+#define RETRY_TOKEN_MS 3000
 
 typedef struct entry {
   struct entry *next;
@@ -22,6 +32,8 @@ struct lp2p_quic_listener {
   lp2p_quic_listener_cbs cbs;
   entry *conns;
   unsigned n_conns;
+  unsigned retries; /* Retry packets sent */
+  uint8_t retry_secret[RETRY_SECRET_LEN];
   uint8_t buf[LP2P_QUIC_DGRAM_MAX];
 };
 
@@ -106,6 +118,8 @@ unsigned lp2p_quic_listener_connections(const lp2p_quic_listener *l) {
   return l->n_conns;
 }
 
+unsigned lp2p_quic_listener_retries(const lp2p_quic_listener *l) { return l->retries; }
+
 lp2p_quic_listener *lp2p_quic_listener_new(lp2p_env *env,
                                            const lp2p_quic_listener_config *cfg,
                                            const lp2p_quic_addr *local,
@@ -116,6 +130,11 @@ lp2p_quic_listener *lp2p_quic_listener_new(lp2p_env *env,
   l->cfg = *cfg;
   l->local = *local;
   l->cbs = cbs;
+  if (env->random(env->random_ud, l->retry_secret, RETRY_SECRET_LEN)) {
+    LP2P_ERROR("quic", "cannot make the listener's Retry secret");
+    free(l);
+    return NULL;
+  }
   return l;
 }
 
@@ -149,10 +168,67 @@ static void stateless_reset(lp2p_quic_listener *l, const lp2p_quic_addr *from,
   if (n > 0) l->cbs.send(l->cbs.ud, from, l->buf, (size_t)n);
 }
 
+static uint64_t now_ts(const lp2p_quic_listener *l) {
+  return l->env->now_ms * NGTCP2_MILLISECONDS;
+}
+
+/* quic-go's policy: a Retry costs every dialer a round trip, so only a
+ * listener with many handshakes in progress asks for one. */
+static int under_pressure(const lp2p_quic_listener *l) {
+  unsigned from = l->cfg.retry_from ? l->cfg.retry_from : l->cfg.max_handshakes / 2;
+  return lp2p_quic_listener_handshakes(l) >= (from ? from : 1);
+}
+
+/* RFC 9000 section 8.1.2: a Retry carrying a token bound to the client's
+ * address, our new SCID and its original DCID; no state is kept. The
+ * Retry is smaller than the Initial that asked for it (section 8.1). */
+static void send_retry(lp2p_quic_listener *l, const lp2p_quic_addr *from,
+                       const ngtcp2_pkt_hd *hd) {
+  ngtcp2_cid scid = {.datalen = LP2P_QUIC_CID_LEN};
+  uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
+  if (l->env->random(l->env->random_ud, scid.data, scid.datalen))
+    return drop("no randomness for a Retry");
+  ngtcp2_ssize tlen = ngtcp2_crypto_generate_retry_token(
+      token, l->retry_secret, RETRY_SECRET_LEN, hd->version,
+      (const ngtcp2_sockaddr *)&from->sa, from->len, &scid, &hd->dcid, now_ts(l));
+  if (tlen < 0) return drop("cannot make a Retry token");
+  ngtcp2_ssize n =
+      ngtcp2_crypto_write_retry(l->buf, sizeof l->buf, hd->version, &hd->scid, &scid,
+                                &hd->dcid, token, (size_t)tlen);
+  if (n <= 0) return drop("cannot write a Retry");
+  l->retries++;
+  LP2P_DEBUG("quic", "under pressure: answered an Initial with Retry");
+  l->cbs.send(l->cbs.ud, from, l->buf, (size_t)n);
+}
+
+/* Section 8.1.2: an Initial with a Retry token we cannot verify (forged,
+ * expired, from another address) gets no connection; the client would not
+ * take a second Retry, so it is told at once with INVALID_TOKEN (a packet
+ * no larger than what it sent) instead of timing out. */
+static void refuse_token(lp2p_quic_listener *l, const lp2p_quic_addr *from,
+                         const ngtcp2_pkt_hd *hd) {
+  drop("Retry token invalid or expired");
+  ngtcp2_ssize n =
+      ngtcp2_crypto_write_connection_close(l->buf, sizeof l->buf, hd->version, &hd->scid,
+                                           &hd->dcid, NGTCP2_INVALID_TOKEN, NULL, 0);
+  if (n > 0) l->cbs.send(l->cbs.ud, from, l->buf, (size_t)n);
+}
+
 static void accept_new(lp2p_quic_listener *l, const lp2p_quic_addr *from,
                        const uint8_t *p, size_t len) {
   ngtcp2_pkt_hd hd;
   if (ngtcp2_accept(&hd, p, len) != 0) return drop("not an acceptable first Initial");
+  /* We issue no NEW_TOKEN tokens, so the only token we know is a Retry
+   * token; any other is ignored (section 8.1.3: as if there were none). */
+  ngtcp2_cid odcid;
+  int retried = hd.token.len > 0 && hd.token.base[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY;
+  if (retried &&
+      ngtcp2_crypto_verify_retry_token(
+          &odcid, hd.token.base, hd.token.len, l->retry_secret, RETRY_SECRET_LEN,
+          hd.version, (const ngtcp2_sockaddr *)&from->sa, from->len, &hd.dcid,
+          RETRY_TOKEN_MS * NGTCP2_MILLISECONDS, now_ts(l)) != 0)
+    return refuse_token(l, from, &hd);
+  if (!retried && under_pressure(l)) return send_retry(l, from, &hd);
   if (lp2p_quic_listener_handshakes(l) >= l->cfg.max_handshakes)
     return drop("too many handshakes in progress");
   if (l->n_conns >= l->cfg.max_connections) return drop("too many connections");
@@ -160,7 +236,8 @@ static void accept_new(lp2p_quic_listener *l, const lp2p_quic_addr *from,
   if (!e) return drop("out of memory");
   e->l = l;
   lp2p_io io = {.write = conn_write, .event = conn_event, .ud = e};
-  e->q = lp2p__quic_accept(l->env, &l->cfg.conn, &l->local, from, &hd, io, cid_cb, e);
+  e->q = lp2p__quic_accept(l->env, &l->cfg.conn, &l->local, from, &hd,
+                           retried ? &odcid : NULL, io, cid_cb, e);
   if (!e->q) {
     free(e);
     return drop("cannot accept");
@@ -225,5 +302,6 @@ void lp2p_quic_listener_free(lp2p_quic_listener *l) {
     lp2p_quic_conn_close(l->conns->q);
     remove_entry(l, l->conns, 0);
   }
+  sodium_memzero(l->retry_secret, sizeof l->retry_secret);
   free(l);
 }

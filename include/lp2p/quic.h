@@ -20,7 +20,8 @@
  *
  * One listener (lp2p_quic_listener): datagrams from any address; finds the
  * connection by destination connection id, accepts new ones (with a cap on
- * concurrent handshakes), answers unknown versions with Version
+ * concurrent handshakes, and a Retry first when many are in progress),
+ * answers unknown versions with Version
  * Negotiation and unknown short-header packets with a Stateless Reset. */
 #ifndef LP2P_QUIC_H
 #define LP2P_QUIC_H
@@ -124,6 +125,12 @@ typedef struct lp2p_quic_listener_config {
   lp2p_quic_config conn;
   unsigned max_handshakes;  /* concurrent handshakes; more Initials dropped */
   unsigned max_connections; /* in all */
+  /* Address validation (RFC 9000 section 8.1): with at least this many
+   * handshakes in progress, a new Initial without a Retry token gets a
+   * Retry, so only dialers that receive at our address hold a handshake
+   * slot; below it none (a Retry costs a round trip). 0: half of
+   * max_handshakes. */
+  unsigned retry_from;
 } lp2p_quic_listener_config;
 
 lp2p_quic_listener *lp2p_quic_listener_new(lp2p_env *env,
@@ -144,6 +151,7 @@ void lp2p_quic_listener_close_conn(lp2p_quic_listener *l, lp2p_quic_conn *q);
 /* Counts, for tests and logs. */
 unsigned lp2p_quic_listener_handshakes(const lp2p_quic_listener *l);
 unsigned lp2p_quic_listener_connections(const lp2p_quic_listener *l);
+unsigned lp2p_quic_listener_retries(const lp2p_quic_listener *l);
 /* Closes every connection gracefully (gone for each) and frees. */
 void lp2p_quic_listener_free(lp2p_quic_listener *l);
 

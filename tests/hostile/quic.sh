@@ -5,14 +5,23 @@
 #      long-header packets, 1200-byte Initials of an unknown version and of
 #      version 1 with garbage inside (a flood over the handshake cap);
 #   2. a dialer that expects another peer id: it fails with a clear reason;
-#   3. three honest dialers, one after the other: each one pings.
+#   3. with FLOOD (build/lp2p-quic-flood) given: a flood of real Initials
+#      from hundreds of loopback ports that never complete, renewed every
+#      250 ms, so the listener stays over half its handshake cap and answers
+#      new Initials with Retry (RFC 9000 section 8.1.2);
+#   4. three honest dialers of ours, one after the other (during the flood,
+#      if any), then one of each peer in HOSTILE_QUIC_PEERS (e.g. "go rust",
+#      tests/interop/peer.sh; default none): each one pings.
 # The listener must still be running at the end and exit 0 on SIGTERM.
 #
-#   tests/hostile/quic.sh path/to/lp2p-interop
+#   tests/hostile/quic.sh path/to/lp2p-interop [path/to/lp2p-quic-flood]
 set -uo pipefail
 
-BIN=${1:?usage: $0 path/to/lp2p-interop}
+BIN=${1:?usage: $0 path/to/lp2p-interop [path/to/lp2p-quic-flood]}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+FLOOD=${2:-}
+PEERS=${HOSTILE_QUIC_PEERS:-}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/lib/procs.sh"
 work_dir hostile-quic
 FAILS=0
@@ -54,10 +63,12 @@ PY
 sleep 0.5
 if kill -0 $LPID 2>/dev/null; then pass "junk datagrams: listener still up"; else failc "junk datagrams killed the listener"; fi
 
-dial() { # NAME ADDR: one dialer; sets DRC
+dial() { # NAME ADDR [CMD...]: one dialer (ours by default); sets DRC
   rcli del listenerAddr >/dev/null
   rcli rpush listenerAddr "$2" >/dev/null
-  is_dialer=true timeout -k 2 40 "$BIN" >"$WORK/d.out" 2>"$WORK/d.err" </dev/null
+  local cmd=("${@:3}")
+  [[ ${#cmd[@]} -gt 0 ]] || cmd=("$BIN")
+  is_dialer=true timeout -k 2 40 "${cmd[@]}" >"$WORK/d.out" 2>"$WORK/d.err" </dev/null
   DRC=$?
 }
 
@@ -70,15 +81,51 @@ else
   failc "wrong peer id: exit $DRC"; tail -5 "$WORK/d.err"
 fi
 
-# 3. Honest dialers.
-for i in 1 2 3; do
-  dial honest "$ADDR"
-  if [[ $DRC == 0 ]] && grep -q handshakePlusOneRTTMillis "$WORK/d.out"; then
-    pass "honest dialer $i: $(cat "$WORK/d.out")"
+# 3. A flood of Initials that never complete, for as long as step 4 runs.
+FPID=
+if [[ -n $FLOOD ]]; then
+  "$FLOOD" 127.0.0.1 "$UDP_PORT" 200 120 >"$WORK/flood.out" 2>"$WORK/flood.err" &
+  FPID=$!
+  PIDS+=($FPID)
+  for _ in $(seq 100); do
+    grep -q '^sent' "$WORK/flood.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  if grep -q '^sent' "$WORK/flood.out"; then
+    pass "flood: $(cat "$WORK/flood.out") Initials from as many ports, more every 250 ms"
   else
-    failc "honest dialer $i: exit $DRC"; tail -5 "$WORK/d.err"
+    failc "flood did not start"; cat "$WORK/flood.err"
   fi
-done
+fi
+
+# 4. Honest dialers.
+honest() { # LABEL [CMD...]
+  dial honest "$ADDR" "${@:2}"
+  if [[ $DRC == 0 ]] && grep -q handshakePlusOneRTTMillis "$WORK/d.out"; then
+    pass "honest dialer $1: $(cat "$WORK/d.out")"
+  else
+    failc "honest dialer $1: exit $DRC"; tail -5 "$WORK/d.err"
+  fi
+}
+for i in 1 2 3; do honest "ours $i"; done
+for p in $PEERS; do honest "$p" bash "$ROOT/tests/interop/peer.sh" "$p"; done
+
+if [[ -n $FPID ]]; then
+  if kill -0 "$FPID" 2>/dev/null; then
+    pass "the flood lasted until the honest dialers were done"
+  else
+    failc "the flood ended before the honest dialers were done"
+  fi
+  kill "$FPID" 2>/dev/null
+  wait "$FPID" 2>/dev/null
+  PIDS=("${PIDS[@]/$FPID}")
+  n=$(grep -c "answered an Initial with Retry" "$WORK/l.err")
+  if [[ $n -gt 0 ]]; then
+    pass "listener under pressure: $n Initials answered with Retry"
+  else
+    failc "listener sent no Retry under the flood"
+  fi
+fi
 
 kill -TERM $LPID
 wait $LPID
