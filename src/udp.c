@@ -443,15 +443,16 @@ static void dialer_settle(qlink *k, int rc) {
 
 static void close_now(qlink *k);
 
-/* After an engine call: a close the app asked for inside it runs now;
- * else perf output is refilled (a failed session ends the connection). */
+/* After an engine call: perf output is refilled, still inside it (a
+ * handler the pump reaches may ask for a close, which must wait; a failed
+ * session ends the connection); then a close asked for runs. */
 static void dialer_after(qlink *k, int rc) {
-  k->busy = 0;
-  if (k->close_due) return close_now(k);
-  if (rc == 0 && refill(k)) {
+  if (rc == 0 && !k->close_due && refill(k)) {
     lp2p_quic_conn_close(k->q);
     rc = LP2P_ECLOSED;
   }
+  k->busy = 0;
+  if (k->close_due) return close_now(k);
   dialer_settle(k, rc);
 }
 
@@ -576,7 +577,13 @@ static int udp_perf(lp2p__link *c, uint64_t upload, uint64_t download) {
   tick(k->ep);
   int rc = lp2p_conn_perf(k->conn, upload, download);
   if (rc || k->busy) return rc;
+  k->busy = 1; /* as in an engine call: a close from a handler waits */
   rc = refill(k);
+  k->busy = 0;
+  if (k->close_due) {
+    close_now(k);
+    return rc ? rc : LP2P_ECLOSED;
+  }
   if (rc == 0 && k->q) {
     k->quic_deadline = lp2p_quic_conn_deadline(k->q);
     rearm(k);

@@ -48,9 +48,11 @@ static int send_one(lp2p__udp_tx *t, const uint8_t *p, size_t len, size_t seg) {
 void lp2p__udp_tx_flush(lp2p__udp_tx *t) {
   if (t->n == 0) return;
   int err = send_one(t, t->buf, t->len, t->n > 1 ? t->seg : 0);
-  if (err && t->n > 1 && err != EAGAIN && err != ENOBUFS) {
+  if (err && t->n > 1 && (err == EIO || err == EINVAL)) {
     /* EIO (no checksum offload), EINVAL (no UDP_SEGMENT): one at a time,
-     * from now on. */
+     * from now on. Other errors (an unreachable route while a container
+     * starts, a firewall) say nothing about GSO: the batch is dropped
+     * below, as one datagram would be, and QUIC resends. */
     LP2P_DEBUG("udp", "GSO refused (%s): one datagram per send from now on",
                strerror(err));
     t->gso = 0;
