@@ -11,7 +11,7 @@
 # saw. Ends with "N passed, M failed"; exit 1 if any failed, 77 (ctest
 # SKIP_RETURN_CODE) when the peer is not installed.
 #
-#   tests/perf/interop.sh BIN [PEER]     PEER: rust (default), go, py
+#   tests/perf/interop.sh BIN [PEER]     PEER: rust (default), go, py, js
 #   env: PERF_SIZES="UP:DOWN ..." (default 1048576:1048576 3000000:0
 #        0:2000000 100000000:100000000; the last runs a second or more, so
 #        that progress lines are usually printed and checked too)
@@ -22,12 +22,12 @@
 # Cases on a transport our perf CLI does not take yet are listed
 # as SKIP, not run.
 set -euo pipefail
-BIN=$(realpath "${1:?usage: $0 BIN [rust|go|py]}")
+BIN=$(realpath "${1:?usage: $0 BIN [rust|go|py|js]}")
 PEER=${2:-rust}
 HERE=$(cd "$(dirname "$0")" && pwd)
 case $PEER in
-  rust | go | py) source "$HERE/../interop/$PEER-perf/lib.sh" ;;
-  *) echo "$0: unknown peer '$PEER' (rust, go or py)" >&2; exit 2 ;;
+  rust | go | py | js) source "$HERE/../interop/$PEER-perf/lib.sh" ;;
+  *) echo "$0: unknown peer '$PEER' (rust, go, py or js)" >&2; exit 2 ;;
 esac
 if [[ ! -e $PERF_PEER_READY ]]; then
   echo "SKIP: $PEER perf peer not installed ($PERF_PEER_READY; run $PERF_PEER_INSTALL)"
