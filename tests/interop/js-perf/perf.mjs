@@ -141,6 +141,32 @@ async function sendZeros (stream, n, onSent) {
   }
 }
 
+// Reads the stream to its end, giving each chunk to onData. Listens for
+// 'message' and 'end' itself rather than iterating the stream: js-libp2p's
+// async iterator (@libp2p/utils AbstractMessageStream) ends on
+// 'remoteCloseWrite', which fires at most once and may have fired before
+// iteration began (the client's header and FIN arrived together with its
+// protocol proposal, before this handler ran); it then waits forever.
+// 'end' fires once the buffered bytes are delivered after the remote's
+// close, and readableEnded says whether it already has (README.md).
+function readAll (stream, onData) {
+  return new Promise((resolve, reject) => {
+    const done = (err) => {
+      stream.removeEventListener('message', onMessage)
+      stream.removeEventListener('end', onEnd)
+      stream.removeEventListener('close', onClose)
+      err != null ? reject(err) : resolve()
+    }
+    const onMessage = (evt) => onData(evt.data)
+    const onEnd = () => done()
+    const onClose = (evt) => done(evt.error ?? (stream.readableEnded ? null : new Error('stream closed before its end')))
+    stream.addEventListener('message', onMessage)
+    stream.addEventListener('end', onEnd)
+    stream.addEventListener('close', onClose)
+    if (stream.readableEnded) done()
+  })
+}
+
 // One perf stream, server side (perf.md): u64 download size, upload to EOF,
 // then the download and a half-close.
 async function handle (stream) {
@@ -148,7 +174,7 @@ async function handle (stream) {
   let have = 0
   let up = 0
   try {
-    for await (const chunk of stream) {
+    await readAll(stream, (chunk) => {
       let n = chunk.byteLength
       if (have < 8) {
         const k = Math.min(8 - have, n)
@@ -157,7 +183,7 @@ async function handle (stream) {
         n -= k
       }
       up += n
-    }
+    })
   } catch (err) {
     log(`perf: reading the upload after ${up} bytes: ${err.message}`)
     stream.abort(err)
@@ -245,10 +271,10 @@ async function runClient () {
     if (!stream.send(hdr)) await stream.onDrain()
     await sendZeros(stream, upload, (k) => tick(k, 0))
     await stream.close()
-    for await (const chunk of stream) {
+    await readAll(stream, (chunk) => {
       got += chunk.byteLength
       tick(0, chunk.byteLength)
-    }
+    })
   } catch (err) {
     stream.abort(err)
     die(`perf: after ${got} bytes downloaded: ${err.message}`)
