@@ -18,7 +18,7 @@ PERF_PEER_INSTALL=tests/interop/js-perf/install.sh
 # transport security muxer. The server offers Noise and TLS, yamux and
 # mplex at once unless --security / --muxer narrow it (its client proposes
 # Noise and yamux first); tcp and quic-v1 at the one port.
-PERF_PEER_CASES=("tcp noise yamux" "tcp tls yamux" "tcp noise mplex" "quic-v1 - -")
+PERF_PEER_CASES=("tcp noise yamux" "tcp tls yamux" "tcp noise mplex" "tcp tls mplex" "quic-v1 - -")
 PERF_PEER_MID=intermediary
 perf_peer_server() { PERF_CMD=(node "$JS_PERF_DIR/perf.mjs"); }
 perf_peer_client() {

@@ -49,8 +49,11 @@ function die (msg, code = 1) {
   log(msg)
   process.exit(code)
 }
-process.on('uncaughtException', (err) => die(`uncaught: ${err?.stack ?? err}`))
-process.on('unhandledRejection', (err) => die(`unhandled: ${err?.stack ?? err}`))
+// One line, as any failure here (e.g. a refused dial surfaces as an
+// uncaught socket error); the stack only with DEBUG set.
+const why = (err) => (process.env.DEBUG ? err?.stack : err?.message) ?? String(err)
+process.on('uncaughtException', (err) => die(`uncaught: ${why(err)}`))
+process.on('unhandledRejection', (err) => die(`unhandled: ${why(err)}`))
 
 // --name value, --name=value; --run-server takes an optional true|false.
 function parseArgs (argv) {
@@ -288,9 +291,8 @@ async function runClient () {
   process.exit(0)
 }
 
-if (server) {
-  await runServer()
-} else {
-  if (args['server-address'] == null) die('--server-address is required', 2)
-  await runClient()
+try {
+  await (server ? runServer() : runClient())
+} catch (err) {
+  die(`${server ? 'server' : 'client'}: ${why(err)}`)
 }
