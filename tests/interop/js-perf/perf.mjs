@@ -118,8 +118,10 @@ function options (transports, listen) {
     transports: transports.map(t => t === 'tcp' ? tcp() : quic()),
     connectionEncrypters: encrypters,
     streamMuxers: muxers,
-    // Loopback dials are refused by the default gater; a perf run is one
-    // connection from one host after the other, so no inbound rate limit.
+    // Every dial allowed, as the js peer (peer.mjs): Node's default gater
+    // allows all already, js-libp2p's browser one refuses private
+    // addresses. A perf run is one connection after the other from one
+    // host, so no inbound rate limit.
     connectionGater: { denyDialMultiaddr: async () => false },
     connectionManager: { inboundConnectionThreshold: Infinity, maxIncomingPendingConnections: 1000 },
     connectionMonitor: { enabled: false }
