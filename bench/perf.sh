@@ -5,16 +5,16 @@
 # beside iperf3 over the same loopback in the same run, each run RUNS times
 # (best kept, as the machine is shared), printed as Gbps and as the ratio
 # ours / iperf3. Then, for each other implementation's perf peer that is
-# installed (tests/interop/{rust,go,py}-perf/install.sh), over the first tcp
-# stack it offers (its lib.sh: rust tcp/tls/yamux, go tcp/tls/yamux, py
-# tcp/noise/yamux) and over quic-v1 where it offers it at speed (not py's,
+# installed (tests/interop/{rust,go,py,js}-perf/install.sh), over the first
+# tcp stack it offers (its lib.sh: rust tcp/tls/yamux, go tcp/tls/yamux, py
+# and js tcp/noise/yamux) and over quic-v1 where it offers it at speed (not py's,
 # about 2 MB/s): peer client -> our server, our client -> peer server, and
 # peer x peer for reference; a peer that is not installed is skipped with
 # a note.
 #
 #   bench/perf.sh [BYTES] [RUNS]     (default 2147483648 bytes, 3 runs)
 #   env: LP2P_BIN (default build/lp2p-interop), MUXERS (yamux mplex),
-#        PERF_PEERS (default "rust go py"; RUST_PERF=0 leaves rust out),
+#        PERF_PEERS (default "rust go py js"; RUST_PERF=0 leaves rust out),
 #        RUST_PERF_EXE=path: another build of tests/interop/rust-perf (e.g.
 #        at opt-level 3), PERF_RECORD=dir: also `perf record -g` each
 #        process there
@@ -47,7 +47,8 @@ rec() { # NAME CMD...: execs CMD, under perf record when PERF_RECORD is set
 # measure NAME DIR SERVER... -- CLIENT... -> Gbps of the best run (DIR: up |
 # down). The server gets --run-server --server-address; the client
 # --server-address and the sizes (the test-plans perf CLI, which ours and
-# the peers share; the client commands name their transport).
+# the peers share; the client commands name their transport). A failed
+# run: its stderr is shown, the server stopped, and measure returns 1.
 measure() {
   local name=$1 dir=$2 port up=0 down=0 out
   shift 2
@@ -61,25 +62,32 @@ measure() {
     2>"$WORK/server.err") &
   local spid=$!
   PIDS+=($spid)
-  wait_port "$port" || { echo "server did not start" >&2; cat "$WORK/server.err" >&2; exit 1; }
-  for _ in $(seq "$RUNS"); do
+  local res rc=0
+  wait_port "$port" || { echo "server did not start" >&2; cat "$WORK/server.err" >&2; kill -TERM $spid 2>/dev/null; return 1; }
+  res=$(for _ in $(seq "$RUNS"); do
     out=$( (rec "client-$name-$dir" "${cli[@]}" --server-address "127.0.0.1:$port" \
       --upload-bytes $up --download-bytes $down 2>"$WORK/client.err") | grep '"final"') ||
       { echo "client failed:" >&2; cat "$WORK/client.err" >&2; exit 1; }
     python3 -c 'import json,sys; o=json.loads(sys.argv[1]); print("%.3f" % ((o["uploadBytes"]+o["downloadBytes"])*8/o["timeSeconds"]/1e9))' "$out"
-  done | best
+  done | best) || rc=$?
   kill -TERM $spid 2>/dev/null || true
   wait $spid 2>/dev/null || true
+  [[ $rc == 0 && -n $res ]] || return 1
+  echo "$res"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+ratio() {
+  [[ $1 == failed ]] && { printf -- -; return; }
+  awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'
+}
 
-# row LABEL NAME SERVER... -- CLIENT...: up and down, printed with ratios
+# row LABEL NAME SERVER... -- CLIENT...: up and down, printed with ratios;
+# a direction whose run failed shows "failed" (its stderr came before).
 row() {
   local label=$1 name=$2 up down
   shift 2
-  up=$(measure "$name" up "$@")
-  down=$(measure "$name" down "$@")
+  up=$(measure "$name" up "$@") || up=failed
+  down=$(measure "$name" down "$@") || down=failed
   printf '%-30s %8s %8s   ratio to iperf3: up %s, down %s\n' "$label" "$up" "$down" \
     "$(ratio "$up" "$IP_UP")" "$(ratio "$down" "$IP_DOWN")"
 }
@@ -121,7 +129,7 @@ row "quic-v1" quic "$BIN" perf -- "$BIN" perf --transport quic-v1
 # offers. "A -> B": A is the client, B the server; "up" is always the
 # client's upload. Each peer's lib.sh (sourced in a subshell, as they share
 # names) gives its commands (tests/perf/README.md).
-PEERS=${PERF_PEERS:-rust go py}
+PEERS=${PERF_PEERS:-rust go py js}
 [[ ${RUST_PERF:-1} == 0 ]] && PEERS=${PEERS//rust/}
 for peer in $PEERS; do
   (
