@@ -30,16 +30,6 @@ perf_peer_client() {
 perf_peer_server_saw() { echo "perf: served: received $1 bytes, sent $2 bytes"; }
 PERF_PEER_SIGTERM0=1
 perf_peer_lenient() { echo 0; }
-# perf_peer_xfail DIR TRANSPORT UP DOWN -> a reason when the run is a known
-# failure (tests/perf/interop.sh reports it as XFAIL). js-libp2p 3.3.11
-# loses the data of an inbound stream whose protocol proposal, data and FIN
-# all reach it before its multistream-select answer is out: the handler
-# gets a stream that has already ended, without the bytes (or the stream
-# is reset: "Cannot push data onto a stream that is closed"). Our client
-# sends its u64 and upload behind its proposal at once, so small uploads
-# hit it (0, 8, 1000 bytes: 5 of 5 runs each, tcp and quic-v1; 100000: 0
-# of 5); so does rust-libp2p's perf client. README.md has the details.
-perf_peer_xfail() {
-  [[ $1 == peer-server ]] && (($3 < 65536)) || return 0
-  echo "js-libp2p 3.3.11 drops a stream's data that arrives with its FIN before protocol negotiation ends (tests/interop/js-perf/README.md)"
-}
+# No perf_peer_xfail: every run passes since the handler reads to
+# readableEnded with an empty read buffer and our client holds its
+# half-close until the protocol is confirmed (README.md, "Lost bytes").

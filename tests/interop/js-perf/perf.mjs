@@ -146,29 +146,49 @@ async function sendZeros (stream, n, onSent) {
   }
 }
 
-// Reads the stream to its end, giving each chunk to onData. Listens for
-// 'message' and 'end' itself rather than iterating the stream: js-libp2p's
-// async iterator (@libp2p/utils AbstractMessageStream) ends on
-// 'remoteCloseWrite', which fires at most once and may have fired before
-// iteration began (the client's header and FIN arrived together with its
-// protocol proposal, before this handler ran); it then waits forever.
-// 'end' fires once the buffered bytes are delivered after the remote's
-// close, and readableEnded says whether it already has (README.md).
+// Reads the stream to its end, giving each chunk to onData. Neither the
+// async iterator nor 'end' alone says where a stream ends here
+// (@libp2p/interface 3.3.0 message-stream.d.ts, README.md): our client's
+// u64 and upload come behind its protocol proposal, so multistream-select's
+// byte stream (@libp2p/utils stream-utils.js) has read them when the
+// remote's FIN arrives; with the stream's own buffer empty, 'end' fires and
+// readableEnded turns true, and only then does unwrap() push the bytes back
+// ("data can be pushed back after 'end'", readableEnded's documentation).
+// The iterator ends on 'remoteCloseWrite', which by then has fired once,
+// so it waits forever. So the end is readableEnded with nothing left in
+// readBufferLength, checked on 'end' and after each 'message' (adding the
+// 'message' listener delivers what is buffered); a reset or abort is
+// 'close' with an error.
 function readAll (stream, onData) {
   return new Promise((resolve, reject) => {
+    let over = false
     const done = (err) => {
+      if (over) return
+      over = true
       stream.removeEventListener('message', onMessage)
-      stream.removeEventListener('end', onEnd)
+      stream.removeEventListener('end', check)
       stream.removeEventListener('close', onClose)
       err != null ? reject(err) : resolve()
     }
-    const onMessage = (evt) => onData(evt.data)
-    const onEnd = () => done()
-    const onClose = (evt) => done(evt.error ?? (stream.readableEnded ? null : new Error('stream closed before its end')))
+    // A reset or abort also ends the readable side ('end' first): the
+    // 'close' event right after it carries the error.
+    const broken = () => stream.status === 'reset' || stream.status === 'aborted'
+    function check () {
+      if (!broken() && stream.readableEnded && stream.readBufferLength === 0) done()
+    }
+    const onMessage = (evt) => {
+      onData(evt.data)
+      check()
+    }
+    const onClose = (evt) => evt.error != null ? done(evt.error) : check()
+    if (broken()) {
+      done(new Error(`stream ${stream.status} before reading`))
+      return
+    }
     stream.addEventListener('message', onMessage)
-    stream.addEventListener('end', onEnd)
+    stream.addEventListener('end', check)
     stream.addEventListener('close', onClose)
-    if (stream.readableEnded) done()
+    check()
   })
 }
 
