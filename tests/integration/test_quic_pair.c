@@ -654,18 +654,24 @@ static void test_bad_tokens(void **state) {
   free(x);
 }
 
-/* Many small writes on one stream, every datagram delivered at a random
- * place in the queue (so ACK frames come in any order): every byte
- * arrives once, in order, and once all is acknowledged the send buffer
- * is empty again. */
-static void test_small_writes_shuffled(void **state) {
-  (void)state;
+/* A raw dialer (streams driven by the test, no session) to the listener,
+ * up. */
+static void raw_dial_up(void) {
   raw = 1;
   lp2p_peerid want;
   assert_int_equal(lp2p_peerid_from_pubkey(&want, &id_l.pub), 0);
   cur = dial(&want, 20000);
   run(cur_up, 100000);
   assert_true(cur->up);
+}
+
+/* Many small writes on one stream, every datagram delivered at a random
+ * place in the queue (so ACK frames come in any order): every byte
+ * arrives once, in order, and once all is acknowledged the send buffer
+ * is empty again. */
+static void test_small_writes_shuffled(void **state) {
+  (void)state;
+  raw_dial_up();
   shuffle = 1;
   uint32_t sid;
   assert_int_equal(lp2p_quic_muxer.open(cur->q, &sid), 0);
@@ -704,12 +710,7 @@ static void test_small_writes_shuffled(void **state) {
  * acknowledgements give the room back. */
 static void test_conn_send_cap(void **state) {
   (void)state;
-  raw = 1;
-  lp2p_peerid want;
-  assert_int_equal(lp2p_peerid_from_pubkey(&want, &id_l.pub), 0);
-  cur = dial(&want, 20000);
-  run(cur_up, 100000);
-  assert_true(cur->up);
+  raw_dial_up();
   static uint8_t big[64 * 1024];
   uint64_t total = 0;
   uint32_t sids[8];
