@@ -18,26 +18,14 @@
 #include <string.h>
 
 typedef struct side {
+  /* First, so the io's ud serves tu_lent_* and side_event alike. The
+   * sides lend room at the tail of their output as the stream driver
+   * does: the chain passes it to Noise only when no byte layer frames the
+   * bytes on their way down. */
+  tu_lent lent;
   lp2p_chain *chain;
-  lp2p_buf out;
   int ready, pongs, eofs;
-  size_t in_place; /* writes built in the room side_reserve lent */
 } side;
-
-/* The sides lend room at the tail of their output as the stream driver
- * does: the chain passes it to Noise only when no byte layer frames the
- * bytes on their way down. */
-static uint8_t *side_reserve(void *ud, size_t len) {
-  return lp2p_buf_lend(&((side *)ud)->out, len);
-}
-
-static int side_write(void *ud, const uint8_t *p, size_t len) {
-  side *s = ud;
-  int in_place = 0;
-  int rc = lp2p_buf_take(&s->out, p, len, &in_place);
-  s->in_place += in_place;
-  return rc;
-}
 
 static int side_event(void *ud, const lp2p_event *ev) {
   side *s = ud;
@@ -48,8 +36,8 @@ static int side_event(void *ud, const lp2p_event *ev) {
 }
 
 static int deliver(side *from, side *to, size_t chunk) {
-  lp2p_buf b = from->out;
-  from->out = (lp2p_buf){0};
+  lp2p_buf b = from->lent.out;
+  from->lent.out = (lp2p_buf){0};
   int rc = 0;
   for (size_t off = 0; off < b.len && rc == 0;) {
     size_t n = chunk && chunk < b.len - off ? chunk : b.len - off;
@@ -61,7 +49,7 @@ static int deliver(side *from, side *to, size_t chunk) {
 }
 
 static int pump(side *a, side *b, size_t chunk) {
-  for (int i = 0; i < 1000 && (a->out.len || b->out.len); i++) {
+  for (int i = 0; i < 1000 && (a->lent.out.len || b->lent.out.len); i++) {
     int rc = deliver(a, b, chunk);
     if (rc) return rc;
     if ((rc = deliver(b, a, chunk))) return rc;
@@ -101,14 +89,16 @@ static void run(const lp2p_layer_ops *const *layers, size_t n, const char *muxer
   lp2p_chain_config lcc = {.conn = &lc, .layers = layers, .n_layers = n};
   lcc.params = (lp2p_layer_params){.step_timeout_ms = 1000, .tls_creds = creds};
   side d = {0}, l = {0};
-  d.chain = lp2p_chain_new(
-      &env, &dcc,
-      (lp2p_io){
-          .write = side_write, .event = side_event, .ud = &d, .reserve = side_reserve});
-  l.chain = lp2p_chain_new(
-      &env, &lcc,
-      (lp2p_io){
-          .write = side_write, .event = side_event, .ud = &l, .reserve = side_reserve});
+  d.chain = lp2p_chain_new(&env, &dcc,
+                           (lp2p_io){.write = tu_lent_write,
+                                     .event = side_event,
+                                     .ud = &d,
+                                     .reserve = tu_lent_reserve});
+  l.chain = lp2p_chain_new(&env, &lcc,
+                           (lp2p_io){.write = tu_lent_write,
+                                     .event = side_event,
+                                     .ud = &l,
+                                     .reserve = tu_lent_reserve});
   assert_non_null(d.chain);
   assert_non_null(l.chain);
   assert_int_equal(lp2p_chain_start(d.chain), 0);
@@ -124,9 +114,9 @@ static void run(const lp2p_layer_ops *const *layers, size_t n, const char *muxer
   assert_non_null(lp2p_conn_identified(lp2p_chain_conn(l.chain)));
   assert_int_equal(lp2p_chain_deadline(d.chain), LP2P_NO_DEADLINE);
   if (n)
-    assert_int_equal(d.in_place + l.in_place, 0);
+    assert_int_equal(d.lent.in_place + l.lent.in_place, 0);
   else
-    assert_true(d.in_place > 0 && l.in_place > 0);
+    assert_true(d.lent.in_place > 0 && l.lent.in_place > 0);
   /* The dialer ends: the listener sees the peer end the stream (a byte
    * layer's close; with none the muxer's goodbye is all there is). */
   assert_int_equal(lp2p_chain_close(d.chain), 0);
@@ -134,8 +124,8 @@ static void run(const lp2p_layer_ops *const *layers, size_t n, const char *muxer
   assert_int_equal(l.eofs, n ? 1 : 0);
   lp2p_chain_free(d.chain);
   lp2p_chain_free(l.chain);
-  lp2p_buf_free(&d.out);
-  lp2p_buf_free(&l.out);
+  lp2p_buf_free(&d.lent.out);
+  lp2p_buf_free(&l.lent.out);
   lp2p_tls_creds_free(creds);
   lp2p_identity_clear(&di);
   lp2p_identity_clear(&li);
@@ -183,8 +173,8 @@ static void test_ws_deadline(void **state) {
   lp2p_chain_config ch = {.conn = &cc, .layers = ws_only, .n_layers = 1};
   ch.params.step_timeout_ms = 50;
   side s = {0};
-  s.chain = lp2p_chain_new(&e, &ch,
-                           (lp2p_io){.write = side_write, .event = side_event, .ud = &s});
+  s.chain = lp2p_chain_new(
+      &e, &ch, (lp2p_io){.write = tu_lent_write, .event = side_event, .ud = &s});
   assert_int_equal(lp2p_chain_deadline(s.chain), LP2P_NO_DEADLINE);
   assert_int_equal(lp2p_chain_start(s.chain), 0);
   assert_int_equal(lp2p_chain_deadline(s.chain), 150);
@@ -193,7 +183,7 @@ static void test_ws_deadline(void **state) {
   e.now_ms = 150;
   assert_int_equal(lp2p_chain_expire(s.chain), LP2P_ETIMEDOUT);
   lp2p_chain_free(s.chain);
-  lp2p_buf_free(&s.out);
+  lp2p_buf_free(&s.lent.out);
   lp2p_identity_clear(&id);
 }
 

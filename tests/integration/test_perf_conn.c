@@ -10,27 +10,14 @@
 #include <string.h>
 
 typedef struct side {
+  tu_lent lent; /* first: the io's ud serves both */
   lp2p_conn *conn;
-  lp2p_buf out;
   int ready, done;
-  size_t in_place; /* writes built in the room side_reserve lent */
 } side;
 
 /* Whether the sides lend room at the tail of their output (io.reserve) as
  * the stream driver does: Noise then seals straight into it. */
 static int lend_room;
-
-static uint8_t *side_reserve(void *ud, size_t len) {
-  return lp2p_buf_lend(&((side *)ud)->out, len);
-}
-
-static int side_write(void *ud, const uint8_t *p, size_t len) {
-  side *s = ud;
-  int in_place = 0;
-  int rc = lp2p_buf_take(&s->out, p, len, &in_place);
-  s->in_place += in_place;
-  return rc;
-}
 
 static int side_event(void *ud, const lp2p_event *ev) {
   side *s = ud;
@@ -40,15 +27,15 @@ static int side_event(void *ud, const lp2p_event *ev) {
 }
 
 static lp2p_io side_io(side *s) {
-  return (lp2p_io){.write = side_write,
+  return (lp2p_io){.write = tu_lent_write,
                    .event = side_event,
                    .ud = s,
-                   .reserve = lend_room ? side_reserve : NULL};
+                   .reserve = lend_room ? tu_lent_reserve : NULL};
 }
 
 static int deliver(side *from, side *to, size_t chunk) {
-  lp2p_buf b = from->out;
-  from->out = (lp2p_buf){0};
+  lp2p_buf b = from->lent.out;
+  from->lent.out = (lp2p_buf){0};
   int rc = 0;
   for (size_t off = 0; off < b.len && rc == 0;) {
     size_t n = chunk && chunk < b.len - off ? chunk : b.len - off;
@@ -68,7 +55,7 @@ static int run_until_quiet(side *a, side *b, size_t chunk) {
     if (!rc && lp2p_conn_wants_output(a->conn)) rc = lp2p_conn_pump(a->conn, 100000) < 0;
     if (!rc && lp2p_conn_wants_output(b->conn)) rc = lp2p_conn_pump(b->conn, 100000) < 0;
     if (rc) return rc;
-    if (!a->out.len && !b->out.len) return 0;
+    if (!a->lent.out.len && !b->lent.out.len) return 0;
   }
   return LP2P_ETIMEDOUT;
 }
@@ -105,8 +92,8 @@ static void setup_pair(side *d, side *l, const char *muxer, int perf_server,
 static void teardown_pair(side *d, side *l) {
   lp2p_conn_free(d->conn);
   lp2p_conn_free(l->conn);
-  lp2p_buf_free(&d->out);
-  lp2p_buf_free(&l->out);
+  lp2p_buf_free(&d->lent.out);
+  lp2p_buf_free(&l->lent.out);
 }
 
 static void exchange(const char *muxer, uint64_t up, uint64_t down, size_t chunk) {
@@ -125,8 +112,8 @@ static void exchange(const char *muxer, uint64_t up, uint64_t down, size_t chunk
   assert_int_equal(run_until_quiet(&d, &l, chunk), 0);
   assert_int_equal(d.done, 2);
   /* Every Noise message after the handshake went out in place. */
-  if (lend_room) assert_true(d.in_place > 0 && l.in_place > 0);
-  if (!lend_room) assert_int_equal(d.in_place + l.in_place, 0);
+  if (lend_room) assert_true(d.lent.in_place > 0 && l.lent.in_place > 0);
+  if (!lend_room) assert_int_equal(d.lent.in_place + l.lent.in_place, 0);
   teardown_pair(&d, &l);
 }
 

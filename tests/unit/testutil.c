@@ -99,6 +99,18 @@ lp2p_io tu_gather_io(int (*writev)(void *ud, const lp2p_iovec *v, size_t n), voi
       .write = gather_write, .event = gather_event, .ud = ud, .writev = writev};
 }
 
+uint8_t *tu_lent_reserve(void *lent, size_t len) {
+  return lp2p_buf_lend(&((tu_lent *)lent)->out, len);
+}
+
+int tu_lent_write(void *lent, const uint8_t *p, size_t len) {
+  tu_lent *l = lent;
+  int in_place = 0;
+  int rc = lp2p_buf_take(&l->out, p, len, &in_place);
+  l->in_place += in_place;
+  return rc;
+}
+
 void tu_capture_free(tu_capture *c) {
   lp2p_buf_free(&c->wire);
   lp2p_buf_free(&c->data);

@@ -29,6 +29,14 @@ typedef struct tu_capture {
 } tu_capture;
 
 lp2p_io tu_capture_io(tu_capture *c);
+/* Output that lends room at its tail as the stream driver does
+ * (io.reserve), counting the writes built there. */
+typedef struct tu_lent {
+  lp2p_buf out;
+  size_t in_place;
+} tu_lent;
+uint8_t *tu_lent_reserve(void *lent, size_t len);
+int tu_lent_write(void *lent, const uint8_t *p, size_t len);
 /* An io that offers only gathered writes, to writev(ud, ...): a plain
  * write() fails the test; events are ignored. */
 lp2p_io tu_gather_io(int (*writev)(void *ud, const lp2p_iovec *v, size_t n), void *ud);
