@@ -42,7 +42,7 @@ typedef struct conn_stream {
   lp2p_ping ping;
   lp2p_identify_reader id_reader;
   lp2p_perf perf;
-  /* Our perf half-close, owed once the peer confirms the protocol. */
+  /* Our half-close, owed once the peer confirms the protocol. */
   int fin_held;
 } conn_stream;
 
@@ -237,7 +237,21 @@ static int identify_data(conn_stream *s, const uint8_t *p, size_t len) {
   return c->cfg.muxer->close(c->mux, s->id);
 }
 
-static int stream_ready(conn_stream *s, const char *protocol) {
+/* Our half-close. Behind a proposal not yet confirmed it waits for the
+ * confirmation (stream_ready), as go-multistream's lazy client waits
+ * before closing: a js-libp2p 3.3.11 listener that gets the FIN before it
+ * has finished negotiating loses the bytes behind the proposal and resets
+ * the stream (tests/interop/js-perf/README.md). Costs a round trip only
+ * when everything we send fits in that first flight. */
+static int close_write(conn_stream *s) {
+  if (s->state == SS_NEGOTIATING) {
+    s->fin_held = 1;
+    return 0;
+  }
+  return s->conn->cfg.muxer->close(s->conn->mux, s->id);
+}
+
+static int stream_start(conn_stream *s, const char *protocol) {
   lp2p_conn *c = s->conn;
   lp2p_io io = {.write = stream_write, .event = stream_event, .ud = s};
   if (strcmp(protocol, LP2P_IDENTIFY_PROTOCOL) == 0) {
@@ -249,15 +263,22 @@ static int stream_ready(conn_stream *s, const char *protocol) {
     /* Our client engine started with the stream (see lp2p_conn_perf). */
     if (!s->outbound) lp2p_perf_server_init(&s->perf, c->cfg.perf_max_bytes);
     s->state = SS_PERF;
-    if (!s->fin_held) return 0;
-    s->fin_held = 0;
-    return c->cfg.muxer->close(c->mux, s->id);
+    return 0;
   }
   s->state = SS_PING;
   s->deadline = LP2P_NO_DEADLINE; /* the ping deadline is the connection's */
   /* Our own ping engine started with the stream (see lp2p_conn_ping). */
   if (!s->outbound) lp2p_ping_init(&s->ping, c->env, 0, io);
   return 0;
+}
+
+/* The protocol is agreed: its engine starts, then a half-close we held
+ * (close_write) goes out. */
+static int stream_ready(conn_stream *s, const char *protocol) {
+  int rc = stream_start(s, protocol);
+  if (rc || !s->fin_held || s->state == SS_DEAD) return rc;
+  s->fin_held = 0;
+  return s->conn->cfg.muxer->close(s->conn->mux, s->id);
 }
 
 /* A perf stream's deadline is one step without progress either way. */
@@ -634,20 +655,9 @@ static int pump_stream(conn_stream *s, size_t *budget) {
     int rc = n ? c->cfg.muxer->send(c->mux, s->id, out, n) : 0;
     *budget -= n;
     perf_progress(s);
-    if (rc == 0 && fin && s->state == SS_NEGOTIATING) {
-      /* Our whole request went out behind the proposal, unconfirmed: the
-       * half-close waits for the confirmation (stream_ready), as
-       * go-multistream's lazy client waits before closing. A js-libp2p
-       * 3.3.11 server that gets the FIN before it has finished
-       * negotiating loses the bytes behind the proposal and resets the
-       * stream (tests/interop/js-perf/README.md). Costs a round trip only
-       * when the upload fits in that first flight. */
-      s->fin_held = 1;
-      return 0;
-    }
     if (rc == 0 && fin) {
-      rc = c->cfg.muxer->close(c->mux, s->id);
-      if (rc == 0 && lp2p_perf_done(&s->perf)) return perf_finished(s);
+      rc = close_write(s);
+      if (rc == 0 && !s->fin_held && lp2p_perf_done(&s->perf)) return perf_finished(s);
     }
     if (rc) return stream_fail(s, rc);
   }
