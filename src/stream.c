@@ -192,6 +192,12 @@ static void pump(lp2p__stream *s) {
   if (rc < 0) call_failed(s, rc);
 }
 
+static void flush_timeout_cb(uv_timer_t *t) {
+  lp2p__stream *s = t->data;
+  LP2P_DEBUG(s->tag, "our last frames were not taken within %u ms", s->step_ms);
+  teardown(s);
+}
+
 /* After every call into the engine: report a failure, flush what it wrote,
  * re-arm the timer to its earliest deadline, and run a deferred close. */
 static void end(lp2p__stream *s, int rc) {
@@ -202,7 +208,14 @@ static void end(lp2p__stream *s, int rc) {
   if (!s->torn_down && !s->close_after_flush) backpressure(s);
   if (s->torn_down) return;
   if (s->close_after_flush) {
-    if (!s->writing) close_flushed(s);
+    if (!s->writing) {
+      close_flushed(s);
+    } else if (!s->flush_armed) {
+      /* A peer that stops reading must not keep the socket and our
+       * buffers forever: the last flush gets one step. */
+      s->flush_armed = 1;
+      uv_timer_start(&s->timer, flush_timeout_cb, s->step_ms, 0);
+    }
     return;
   }
   arm_timer(s);

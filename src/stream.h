@@ -58,6 +58,7 @@ struct lp2p__stream {
   uint32_t step_ms;
   int depth; /* driver calls on the stack */
   int close_after_flush;
+  int flush_armed;     /* the deadline of that last flush is set */
   int linger_on_error; /* drain the peer before closing on an error */
   int linger;          /* closing on an error: drain first */
   int lingering;       /* writing shut down, discarding input until the peer ends */
