@@ -121,15 +121,10 @@ static int secure_write(void *ud, const uint8_t *p, size_t len) {
 }
 
 /* A muxer frame's header and payload, sealed together where the security
- * protocol can (upgrade.h sendv). */
+ * protocol can (upgrade.h sendv); else lp2p_io_writev sends them apart. */
 static int secure_writev(void *ud, const lp2p_iovec *v, size_t n) {
   lp2p_conn *c = ud;
-  if (c->cfg.security->sendv) return c->cfg.security->sendv(c->sec, v, n);
-  for (size_t i = 0; i < n; i++) {
-    int rc = v[i].len ? c->cfg.security->send(c->sec, v[i].p, v[i].len) : 0;
-    if (rc) return rc;
-  }
-  return 0;
+  return c->cfg.security->sendv(c->sec, v, n);
 }
 
 static int stream_write(void *ud, const uint8_t *p, size_t len) {
@@ -412,8 +407,10 @@ static int muxed(lp2p_conn *c) {
 }
 
 static int start_muxer(lp2p_conn *c) {
-  lp2p_io io = {
-      .write = secure_write, .event = mux_event, .ud = c, .writev = secure_writev};
+  lp2p_io io = {.write = secure_write,
+                .event = mux_event,
+                .ud = c,
+                .writev = c->cfg.security->sendv ? secure_writev : NULL};
   c->mux = c->cfg.muxer->create(c->env, c->cfg.initiator, io);
   if (!c->mux) return conn_fail(c, LP2P_ENOMEM, "muxer");
   return muxed(c);

@@ -56,7 +56,7 @@ typedef struct lp2p__gnutls_ops {
  * the same pointer after. NULL when it cannot be loaded; then
  * lp2p__gnutls_error() says why, and later calls do not try again. Opening
  * is file I/O: the app calls this at start for a stack that needs it
- * (lp2p__gnutls_needed), so engines only meet an already open module,
+ * (lp2p__transport_needs_gnutls), so engines only meet an already open module,
  * except for a peer's RSA/ECDSA key met by a noise or plaintext stack. */
 const lp2p__gnutls_ops *lp2p__gnutls(void);
 const char *lp2p__gnutls_error(void);

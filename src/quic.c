@@ -305,6 +305,16 @@ static void rand_cb(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx) {
   if (q->env->random(q->env->random_ud, dest, len)) memset(dest, 0, len);
 }
 
+/* PATH_CHALLENGE data from the env's randomness, like every other random
+ * byte of ours (ngtcp2_crypto's callback would draw GnuTLS's). */
+static int path_challenge_cb(ngtcp2_conn *conn, uint8_t *data, void *ud) {
+  (void)conn;
+  lp2p_quic_conn *q = ud;
+  return q->env->random(q->env->random_ud, data, NGTCP2_PATH_CHALLENGE_DATALEN)
+             ? NGTCP2_ERR_CALLBACK_FAILURE
+             : 0;
+}
+
 static int new_cid_cb(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
                       void *ud) {
   (void)conn;
@@ -355,6 +365,10 @@ static int stream_open_cb(ngtcp2_conn *conn, int64_t id, void *ud) {
   /* Our transport parameters allow no unidirectional streams, and libp2p
    * uses bidirectional ones only (quic/README.md). */
   if (!ngtcp2_is_bidi_stream(id)) return 0;
+  /* The session's stream ids are 32 bits (muxer contract), as mux_open
+   * keeps ours: a peer that used up 2^30 streams ends the connection
+   * rather than alias a live one. */
+  if (id > UINT32_MAX) return cb_fail(q, LP2P_ELIMIT);
   /* A listener sends on streams only once its handshake is complete, so
    * after it accepted our certificate: a stream of its reaching us before
    * HANDSHAKE_DONE (reordering, frame order) confirms as much. */
@@ -519,7 +533,7 @@ static void base_callbacks(ngtcp2_callbacks *cb) {
   cb->update_key = ngtcp2_crypto_update_key_cb;
   cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
   cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
-  cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+  cb->get_path_challenge_data = path_challenge_cb;
   cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
   cb->rand = rand_cb;
   cb->get_new_connection_id = new_cid_cb;
@@ -549,8 +563,7 @@ static void base_settings(lp2p_quic_conn *q, ngtcp2_settings *st,
   /* ngtcp2's handshake timeout ends at completion; a dialer goes up only at
    * confirmation (HANDSHAKE_DONE), which keep-alives acked by the peer
    * would otherwise wait for without end. */
-  if (q->cfg.handshake_timeout_ms)
-    q->up_by = q->env->now_ms + q->cfg.handshake_timeout_ms;
+  q->up_by = q->env->now_ms + q->cfg.handshake_timeout_ms;
   st->rand_ctx.native_handle = q;
   st->handshake_timeout = (uint64_t)q->cfg.handshake_timeout_ms * NGTCP2_MILLISECONDS;
   ngtcp2_transport_params_default(tp);
@@ -599,6 +612,9 @@ static lp2p_quic_conn *conn_alloc(lp2p_env *env, const lp2p_quic_config *cfg, in
   if (!q) return NULL;
   q->env = env;
   q->cfg = *cfg;
+  /* 0: the default step, as every other layer takes it (not an instant
+   * timeout). */
+  if (!q->cfg.handshake_timeout_ms) q->cfg.handshake_timeout_ms = 10000;
   q->client = client;
   q->local = *local;
   q->remote = *remote;
@@ -939,13 +955,11 @@ int lp2p_quic_conn_close(lp2p_quic_conn *q) {
   return 0;
 }
 
-int lp2p_quic_conn_is_up(const lp2p_quic_conn *q) { return q->up && !q->over; }
 int lp2p__quic_handshake_done(const lp2p_quic_conn *q) { return q->handshake_done; }
 int lp2p__quic_is_over(const lp2p_quic_conn *q) { return q->over; }
 const lp2p_quic_addr *lp2p_quic_conn_remote(const lp2p_quic_conn *q) {
   return &q->remote;
 }
-void lp2p_quic_conn_set_io(lp2p_quic_conn *q, lp2p_io io) { q->io = io; }
 void lp2p_quic_conn_set_user(lp2p_quic_conn *q, void *user) { q->user = user; }
 void *lp2p_quic_conn_user(const lp2p_quic_conn *q) { return q->user; }
 

@@ -127,8 +127,6 @@ int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_le
   return 0;
 }
 
-void *lp2p_tls_creds_native(const lp2p_tls_creds *c) { return c->gc; }
-
 void lp2p_tls_creds_free(lp2p_tls_creds *c) {
   if (!c) return;
   if (c->gc) gnutls_certificate_free_credentials(c->gc);

@@ -239,7 +239,6 @@ static const lp2p__driver absent_driver = {
     .listen = absent_listen, .dial = absent_dial, .perf = absent_perf};
 
 static const lp2p__driver *driver(const lp2p__transport *t) {
-  if (t->driver) return t->driver;
   if (!t->gnutls || !t->udp) return &stream_driver;
   const lp2p__gnutls_ops *m = lp2p__gnutls();
   return m ? m->quic : &absent_driver;

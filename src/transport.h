@@ -65,12 +65,10 @@ struct lp2p__dial_plan {
 
 struct lp2p__transport {
   const char *name; /* harness name */
-  /* NULL: the stream driver (tcp.c) with the byte layers below, or, for a
-   * gnutls udp transport (quic-v1), the GnuTLS module's QUIC driver. */
-  const lp2p__driver *driver;
   /* Needs the GnuTLS module (gnutls_module.h): ws for the SHA-1 of its
-   * accept key, wss for its TLS layer too, quic-v1 for its driver. The app loads it at start (lp2p__transport_
-   * needs_gnutls), so a failure is said before anything is published. */
+   * accept key, wss for its TLS layer too, quic-v1 for its driver. The app loads it at
+   * start (lp2p__transport_ needs_gnutls), so a failure is said before anything is
+   * published. */
   int gnutls;
   /* The port's multiaddr protocol: LP2P_MA_TCP, or LP2P_MA_UDP. */
   int udp;

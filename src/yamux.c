@@ -283,7 +283,7 @@ static int measure_rtt(lp2p_yamux *y) {
   if (!y->autotune || y->rtt_state) return 0;
   y->rtt_state = 1;
   y->rtt_sent_ms = y->env ? y->env->now_ms : 0;
-  return write_frame(y, T_PING, F_SYN, 0, LP2P_YAMUX_RTT_OPAQUE, NULL);
+  return lp2p_yamux_ping(y, LP2P_YAMUX_RTT_OPAQUE);
 }
 
 static int remote_reset(lp2p_yamux *y, stream *s) {

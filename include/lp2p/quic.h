@@ -61,8 +61,8 @@ void lp2p_quic_shared_free(lp2p_quic_shared *sh);
 typedef struct lp2p_quic_config {
   const lp2p_quic_shared *shared;
   const lp2p_peerid *expected_peer; /* dialer: refuse any other; or NULL */
-  uint32_t handshake_timeout_ms;
-  uint32_t idle_timeout_ms; /* 0: LP2P_QUIC_IDLE_MS */
+  uint32_t handshake_timeout_ms;    /* 0: 10 s */
+  uint32_t idle_timeout_ms;         /* 0: LP2P_QUIC_IDLE_MS */
 } lp2p_quic_config;
 
 typedef struct lp2p_quic_conn lp2p_quic_conn;
@@ -84,10 +84,8 @@ uint64_t lp2p_quic_conn_deadline(const lp2p_quic_conn *q);
 int lp2p_quic_conn_expire(lp2p_quic_conn *q);
 /* Graceful: CONNECTION_CLOSE with application error 0 (NO_ERROR). */
 int lp2p_quic_conn_close(lp2p_quic_conn *q);
-int lp2p_quic_conn_is_up(const lp2p_quic_conn *q);
 /* The remote's address (listener side: where its datagrams come from). */
 const lp2p_quic_addr *lp2p_quic_conn_remote(const lp2p_quic_conn *q);
-void lp2p_quic_conn_set_io(lp2p_quic_conn *q, lp2p_io io);
 /* A pointer for the driver. */
 void lp2p_quic_conn_set_user(lp2p_quic_conn *q, void *user);
 void *lp2p_quic_conn_user(const lp2p_quic_conn *q);

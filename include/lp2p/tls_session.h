@@ -39,9 +39,6 @@ typedef struct lp2p_tls_creds lp2p_tls_creds;
 int lp2p_tls_creds_new(lp2p_tls_creds **out, const uint8_t *cert, size_t cert_len,
                        const uint8_t *key, size_t key_len);
 void lp2p_tls_creds_free(lp2p_tls_creds *c);
-/* The gnutls_certificate_credentials_t inside, for a GnuTLS session this
- * module does not drive (QUIC: ngtcp2 runs its own). Owned by c. */
-void *lp2p_tls_creds_native(const lp2p_tls_creds *c);
 
 /* One extension to put in a generated certificate. make() gets the DER
  * SubjectPublicKeyInfo of the fresh key (the extension may sign it) and
