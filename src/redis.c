@@ -175,26 +175,26 @@ static request *request_new(lp2p__redis *r, const char *key, lp2p__redis_value_c
   return q;
 }
 
-int lp2p__redis_rpush(lp2p__redis *r, const char *key, const char *value,
-                      lp2p__redis_value_cb cb, void *ud) {
+/* A command that stores value under key: RPUSH or SET. */
+static int store(lp2p__redis *r, const char *cmd, const char *key, const char *value,
+                 lp2p__redis_value_cb cb, void *ud) {
   request *q = request_new(r, key, cb, ud);
   if (!q) return LP2P_EINVAL;
-  if (redisAsyncCommand(r->ac, generic_cb, q, "RPUSH %s %s", key, value) != REDIS_OK) {
+  if (redisAsyncCommand(r->ac, generic_cb, q, "%s %s %s", cmd, key, value) != REDIS_OK) {
     free(q);
     return LP2P_ECLOSED;
   }
   return 0;
 }
 
+int lp2p__redis_rpush(lp2p__redis *r, const char *key, const char *value,
+                      lp2p__redis_value_cb cb, void *ud) {
+  return store(r, "RPUSH", key, value, cb, ud);
+}
+
 int lp2p__redis_set(lp2p__redis *r, const char *key, const char *value,
                     lp2p__redis_value_cb cb, void *ud) {
-  request *q = request_new(r, key, cb, ud);
-  if (!q) return LP2P_EINVAL;
-  if (redisAsyncCommand(r->ac, generic_cb, q, "SET %s %s", key, value) != REDIS_OK) {
-    free(q);
-    return LP2P_ECLOSED;
-  }
-  return 0;
+  return store(r, "SET", key, value, cb, ud);
 }
 
 static void get_cb(redisAsyncContext *ac, void *reply, void *priv) {
